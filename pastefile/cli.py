@@ -1,0 +1,143 @@
+"""The ``pastefile`` command: a thin adapter over the service layer."""
+
+from __future__ import annotations
+
+import code
+import os
+import sys
+from typing import Any
+
+import click
+from pydantic import ValidationError
+
+from pastefile.config import Settings, load_settings
+from pastefile.db import migrate
+from pastefile.services import Services, build_services
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ValidationError as exc:
+        raise click.ClickException(_explain(exc)) from None
+
+
+def _explain(exc: ValidationError) -> str:
+    lines = ["invalid configuration:"]
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error["loc"]) or "settings"
+        name = f"PASTEFILE_{where.upper()}" if where != "settings" else where
+        lines.append(f"  {name}: {error['msg']}")
+    return "\n".join(lines)
+
+
+@click.group()
+def main() -> None:
+    """pastefile: self-hosted file and image hosting."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=None, type=int, help="gunicorn workers (production)")
+@click.option("--migrate/--no-migrate", default=None, help="run migrations first")
+def serve(host: str, port: int, workers: int | None, migrate: bool | None) -> None:
+    """Run the web service: Werkzeug in development, gunicorn in production."""
+    settings = _settings()
+    services = build_services(settings)
+    # The embedded SQLite database migrates itself so `make run` just works;
+    # shared databases are migrated on purpose, once, with `db upgrade`.
+    if migrate or (migrate is None and services.db.is_sqlite):
+        migrate_module_upgrade(services)
+    services.close()
+    if settings.app_env == "production":
+        from pastefile.gunicorn_app import run_gunicorn
+
+        run_gunicorn(host, port, workers)
+        return
+    from pastefile.web import create_app
+
+    click.echo(
+        f"pastefile ({settings.app_env}) on http://{host}:{port}/  data: {settings.data_dir}"
+    )
+    create_app(settings).run(host=host, port=port, threaded=True, debug=settings.debug)
+
+
+def migrate_module_upgrade(services: Services) -> None:
+    migrate.upgrade(services.db)
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply the Alembic migrations up to REVISION (default: head)."""
+    services = build_services(_settings())
+    migrate.upgrade(services.db, revision)
+    click.echo(f"database at {revision}: {services.db.url.render_as_string(hide_password=True)}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Revert the schema to REVISION."""
+    migrate.downgrade(build_services(_settings()).db, revision)
+
+
+@main.command("get-file")
+@click.argument("sha256")
+def get_file(sha256: str) -> None:
+    """The book's lookup: print the file's URL for a content hash, or 'Not exists'."""
+    settings = _settings()
+    found = build_services(settings).files.find_by_sha256(sha256)
+    if found is None:
+        click.echo("Not exists")
+        sys.exit(1)
+    from pastefile.services.links import build_links
+
+    click.echo(build_links(found, settings.base_url or "http://localhost:5000").url_i)
+
+
+@main.command()
+@click.argument("public_id")
+def delete(public_id: str) -> None:
+    """Delete a file by its public id; the bytes go with the last reference."""
+    from pastefile.errors import NotFound
+
+    try:
+        build_services(_settings()).files.delete(public_id)
+    except NotFound as exc:
+        raise click.ClickException(exc.detail) from None
+    click.echo(f"deleted {public_id}")
+
+
+@main.command("cleanup-temp")
+def cleanup_temp() -> None:
+    """Remove temp files left by uploads that never finished."""
+    settings = _settings()
+    removed = build_services(settings).storage.cleanup_temp(settings.temp_max_age_seconds)
+    click.echo(f"removed {removed} stale temp file(s)")
+
+
+@main.command()
+def shell() -> None:
+    """A Python shell with `services`, `settings` and the models loaded."""
+    from pastefile.db import models
+
+    settings = _settings()
+    namespace: dict[str, Any] = {
+        "settings": settings,
+        "services": build_services(settings),
+        "models": models,
+    }
+    banner = f"pastefile shell ({settings.app_env}); names: {', '.join(namespace)}"
+    code.interact(banner=banner, local=namespace)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os.environ.setdefault("APP_ENV", "development")
+    main()

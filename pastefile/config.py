@@ -1,0 +1,97 @@
+"""Settings, read from ``PASTEFILE_*`` environment variables and ``.env``.
+
+Validated once at start: a bad value stops the process with a message
+naming the variable, instead of failing on the first request.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import ByteSize, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "dev-secret-change-me"  # noqa: S105 - public on purpose; production refuses it
+
+CommaList = Annotated[list[str], NoDecode]
+
+DEFAULT_DENIED_TYPES = [
+    "application/x-dosexec",
+    "application/x-msdownload",
+    "application/x-executable",
+    "application/x-sharedlib",
+    "application/x-mach-binary",
+]
+
+
+class Settings(BaseSettings):
+    """Every knob of the service. Field ``foo`` is ``PASTEFILE_FOO``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PASTEFILE_", env_file=".env", extra="ignore", validate_default=True
+    )
+
+    app_env: Literal["development", "testing", "production"] = Field(
+        "development", validation_alias="APP_ENV"
+    )
+    debug: bool = False
+    data_dir: Path = Path("./var")
+    database_url: str = ""
+    storage_url: str = ""
+    redis_url: str = ""
+    broker_url: str = ""
+    secret_key: str = DEFAULT_SECRET_KEY
+    base_url: str = ""
+    max_upload_size: ByteSize = ByteSize(512 * 1024 * 1024)
+    allowed_types: CommaList = Field(default_factory=list)
+    denied_types: CommaList = Field(default_factory=lambda: list(DEFAULT_DENIED_TYPES))
+    max_image_pixels: int = Field(50_000_000, gt=0)
+    max_resize_dimension: int = Field(8192, gt=0)
+    slow_query_ms: int = Field(200, ge=0)
+    log_dir: Path | None = None
+    log_level: str = "INFO"
+    temp_max_age_seconds: int = Field(3600, gt=0)
+
+    @field_validator("allowed_types", "denied_types", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip().lower() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.data_dir / 'pastefile.db').resolve()}"
+        if not self.storage_url:
+            self.storage_url = f"file://{(self.data_dir / 'files').resolve()}"
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.app_env != "production":
+            return self
+        if self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 16:
+            raise ValueError(
+                "APP_ENV=production refuses to start: set PASTEFILE_SECRET_KEY to a "
+                "random value of at least 16 characters (the default key is public)"
+            )
+        if self.debug:
+            raise ValueError(
+                "APP_ENV=production refuses to start with PASTEFILE_DEBUG on: "
+                "the debugger lets anyone run code on the server"
+            )
+        return self
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, with explicit overrides on top."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,48 @@
+"""The tables. A ``File`` is a public record; a ``Blob`` is stored bytes.
+
+Many files can point at one blob: storage dedup is global and invisible,
+while link dedup is decided per owner through ``File.dedup_key``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Unicode
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from pastefile.db.types import UTCDateTime, utcnow
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Blob(Base):
+    __tablename__ = "blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    mimetype: Mapped[str] = mapped_column(String(127))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class File(Base):
+    __tablename__ = "files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    short_code: Mapped[str] = mapped_column(String(16), unique=True)
+    filename: Mapped[str] = mapped_column(Unicode(255))
+    sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"), index=True)
+    mimetype: Mapped[str] = mapped_column(String(127))
+    size: Mapped[int] = mapped_column(BigInteger)
+    width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # "<owner or anon>:<sha256>" for files whose links may be shared by a
+    # later identical upload; NULL when they must not be (unique allows many).
+    dedup_key: Mapped[str | None] = mapped_column(String(100), unique=True, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="ready")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+    blob: Mapped[Blob] = relationship(lazy="raise")

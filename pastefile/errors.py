@@ -1,0 +1,74 @@
+"""Errors the service layer raises.
+
+They carry a stable machine ``code`` and a human ``detail``. Adapters map
+them to their own world: HTTP problem+json, Thrift exceptions, CLI exit codes.
+"""
+
+from __future__ import annotations
+
+
+class PasteFileError(Exception):
+    """Base of every expected failure. ``code`` is part of the public API."""
+
+    code = "error"
+    title = "Error"
+
+    def __init__(self, detail: str = "", **extra: object) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extra = extra
+
+
+class InvalidInput(PasteFileError):
+    code = "invalid_input"
+    title = "Invalid input"
+
+
+class MissingFile(InvalidInput):
+    code = "missing_file"
+    title = "No file was sent"
+
+
+class EmptyFile(InvalidInput):
+    code = "empty_file"
+    title = "The file is empty"
+
+
+class InvalidDimensions(InvalidInput):
+    code = "invalid_dimensions"
+    title = "Width and height must be positive integers within bounds"
+
+
+class NotFound(PasteFileError):
+    code = "not_found"
+    title = "Not found"
+
+
+class TooLarge(PasteFileError):
+    code = "too_large"
+    title = "The upload is larger than the limit"
+
+
+class UnsupportedType(PasteFileError):
+    code = "unsupported_type"
+    title = "This file type is not accepted"
+
+
+class NotAnImage(UnsupportedType):
+    code = "not_an_image"
+    title = "The file is not an image this service can process"
+
+
+class CorruptImage(PasteFileError):
+    code = "corrupt_image"
+    title = "The image could not be decoded"
+
+
+class ImageTooLarge(CorruptImage):
+    code = "image_too_large"
+    title = "The image has more pixels than the limit"
+
+
+class StorageFull(PasteFileError):
+    code = "storage_full"
+    title = "The server has no room left for this upload"

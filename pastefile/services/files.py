@@ -1,0 +1,62 @@
+"""Looking files up and deleting them."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from pastefile.db.database import Database
+from pastefile.db.models import Blob, File
+from pastefile.errors import NotFound
+from pastefile.services.ids import looks_like_id
+from pastefile.storage.base import Storage
+
+
+class FileService:
+    def __init__(self, db: Database, storage: Storage) -> None:
+        self.db = db
+        self.storage = storage
+
+    def get(self, public_id: str) -> File:
+        if not looks_like_id(public_id):
+            raise NotFound("no such file")
+        with self.db.read() as session:
+            found = session.scalar(select(File).where(File.public_id == public_id))
+        if found is None:
+            raise NotFound("no such file")
+        return found
+
+    def get_by_short_code(self, code: str) -> File:
+        if not looks_like_id(code, max_length=16):
+            raise NotFound("no such short link")
+        with self.db.read() as session:
+            found = session.scalar(select(File).where(File.short_code == code))
+        if found is None:
+            raise NotFound("no such short link")
+        return found
+
+    def find_by_sha256(self, sha256: str) -> File | None:
+        """The book's ``get-file`` lookup: the oldest file with this content."""
+        with self.db.read() as session:
+            query = select(File).where(File.sha256 == sha256.lower()).order_by(File.id).limit(1)
+            return session.scalar(query)
+
+    def delete(self, public_id: str) -> None:
+        """Delete a file; the bytes go with the last file that used them.
+
+        The blob row is locked while its references are counted and the
+        bytes unlinked, and uploads publish bytes under the same lock, so an
+        upload of the same content cannot lose its bytes to this delete.
+        """
+        with self.db.write() as session:
+            found = session.scalar(select(File).where(File.public_id == public_id))
+            if found is None:
+                raise NotFound("no such file")
+            sha = found.sha256
+            session.delete(found)
+            session.flush()
+            blob = session.get(Blob, sha, with_for_update=True)
+            remaining = session.scalar(select(func.count()).where(File.sha256 == sha))
+            if blob is not None and not remaining:
+                session.delete(blob)
+                session.flush()
+                self.storage.delete(sha)

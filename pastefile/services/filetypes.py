@@ -1,0 +1,83 @@
+"""What a file really is, decided from its bytes (libmagic), never its name."""
+
+from __future__ import annotations
+
+import fnmatch
+import mimetypes
+
+import magic
+
+from pastefile.errors import UnsupportedType
+
+# Types a browser would execute or render as a document from our origin.
+ACTIVE_TYPES = frozenset(
+    {
+        "text/html",
+        "application/xhtml+xml",
+        "image/svg+xml",
+        "text/xml",
+        "application/xml",
+        "text/javascript",
+        "application/javascript",
+        "application/x-javascript",
+        "application/ecmascript",
+        "text/ecmascript",
+        "application/x-shockwave-flash",
+        "text/xsl",
+        "application/wasm",
+    }
+)
+
+_EXTENSIONS = {
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/gif": "gif",
+    "image/webp": "webp",
+    "image/avif": "avif",
+    "image/bmp": "bmp",
+    "image/tiff": "tiff",
+    "image/svg+xml": "svg",
+    "text/plain": "txt",
+    "application/pdf": "pdf",
+    "application/zip": "zip",
+    "application/gzip": "gz",
+    "video/mp4": "mp4",
+    "video/webm": "webm",
+    "audio/mpeg": "mp3",
+    "audio/ogg": "ogg",
+    "application/octet-stream": "bin",
+}
+
+
+def detect(head: bytes) -> str:
+    """The MIME type libmagic sees in the first bytes of a file."""
+    if not head:
+        return "application/x-empty"
+    detected = magic.from_buffer(head, mime=True) or "application/octet-stream"
+    return detected.lower()
+
+
+def is_active(mimetype: str) -> bool:
+    """True for content that must never render inline from the app's origin."""
+    return mimetype in ACTIVE_TYPES or mimetype.endswith(("+xml", "/xml"))
+
+
+def extension_for(mimetype: str) -> str:
+    """A URL extension derived from the detected type, never the client's name."""
+    known = _EXTENSIONS.get(mimetype)
+    if known:
+        return known
+    guessed = mimetypes.guess_extension(mimetype, strict=False)
+    return guessed.lstrip(".") if guessed else "bin"
+
+
+def check_allowed(mimetype: str, allowed: list[str], denied: list[str]) -> None:
+    """Raise ``UnsupportedType`` when config refuses this type.
+
+    Patterns may use shell wildcards (``image/*``). An empty allow list
+    allows everything not denied.
+    """
+    if any(fnmatch.fnmatchcase(mimetype, pattern) for pattern in denied):
+        raise UnsupportedType(f"files of type {mimetype} are not accepted here")
+    if allowed and not any(fnmatch.fnmatchcase(mimetype, p) for p in allowed):
+        raise UnsupportedType(f"files of type {mimetype} are not accepted here")

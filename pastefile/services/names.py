@@ -1,0 +1,36 @@
+"""Client file names: kept for display and downloads, never used in a path."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+MAX_NAME_BYTES = 255
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def sanitize_filename(raw: str | None, fallback_ext: str = "bin") -> str:
+    """Reduce a client-supplied name to a safe display name.
+
+    Directory parts, control characters (NUL included) and leading dots go;
+    the result is NFC-normalised and cut to 255 UTF-8 bytes, keeping the
+    extension when it can.
+    """
+    name = unicodedata.normalize("NFC", raw or "")
+    name = _CONTROL.sub("", name)
+    name = re.split(r"[/\\]", name)[-1].strip().lstrip(".")
+    if not name:
+        return f"file.{fallback_ext}"
+    return _truncate_utf8(name, MAX_NAME_BYTES)
+
+
+def _truncate_utf8(name: str, limit: int) -> str:
+    if len(name.encode("utf-8")) <= limit:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if not dot or len(ext.encode("utf-8")) > 16:
+        stem, ext = name, ""
+    suffix = f".{ext}" if ext else ""
+    budget = limit - len(suffix.encode("utf-8"))
+    cut = stem.encode("utf-8")[:budget].decode("utf-8", errors="ignore")
+    return cut + suffix

@@ -1,0 +1,173 @@
+"""Uploads: from a stream of bytes to a stored, deduplicated file record."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import IO
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from pastefile.config import Settings
+from pastefile.db.database import Database
+from pastefile.db.models import Blob, File
+from pastefile.errors import EmptyFile, PasteFileError
+from pastefile.services import filetypes, images
+from pastefile.services.ids import new_public_id, new_short_code
+from pastefile.services.names import sanitize_filename
+from pastefile.storage.base import BlobWriter, Storage
+
+log = logging.getLogger(__name__)
+
+CHUNK_SIZE = 1024 * 1024
+_ATTEMPTS = 5
+
+
+@dataclass
+class UploadResult:
+    file: File
+    created: bool
+    job_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Incoming:
+    """A finished upload waiting to be registered."""
+
+    writer: BlobWriter
+    filename: str
+    mimetype: str
+
+
+class UploadService:
+    def __init__(self, settings: Settings, db: Database, storage: Storage) -> None:
+        self.settings = settings
+        self.db = db
+        self.storage = storage
+
+    def new_writer(self) -> BlobWriter:
+        """A sink that enforces the upload size limit while bytes arrive."""
+        return self.storage.writer(int(self.settings.max_upload_size))
+
+    def save_stream(
+        self, stream: IO[bytes], filename: str | None, resize: tuple[int, int] | None = None
+    ) -> UploadResult:
+        """Store a raw byte stream (``PUT``, RPC, CLI)."""
+        writer = self.new_writer()
+        try:
+            for chunk in _chunks(stream):
+                writer.write(chunk)
+        except BaseException:
+            writer.abort()
+            raise
+        return self.finish(writer, filename, resize)
+
+    def finish(
+        self, writer: BlobWriter, filename: str | None, resize: tuple[int, int] | None = None
+    ) -> UploadResult:
+        """Check, optionally crop-resize, deduplicate and record a written upload."""
+        try:
+            if writer.size == 0:
+                raise EmptyFile("the uploaded file has no content")
+            mimetype = filetypes.detect(writer.head)
+            filetypes.check_allowed(
+                mimetype, self.settings.allowed_types, self.settings.denied_types
+            )
+            name = sanitize_filename(filename, filetypes.extension_for(mimetype))
+            incoming = _Incoming(writer, name, mimetype)
+            if resize is not None:
+                incoming = self._resized(incoming, resize)
+            return self._register(incoming)
+        except BaseException:
+            writer.abort()
+            raise
+
+    def resize_existing(self, source: File, size: tuple[int, int]) -> UploadResult:
+        """The book's ``/r/``: a crop-resized copy of a stored image, as a new file."""
+        with self.storage.open(source.sha256) as stream:
+            resized = images.crop_resize(
+                stream, source.mimetype, size, self.settings.max_image_pixels
+            )
+        writer = self.storage.writer()
+        try:
+            writer.write(resized.data)
+        except BaseException:
+            writer.abort()
+            raise
+        stem = source.filename.rsplit(".", 1)[0]
+        name = f"{stem}_{size[0]}x{size[1]}.{filetypes.extension_for(resized.mimetype)}"
+        return self.finish(writer, name)
+
+    def _resized(self, incoming: _Incoming, size: tuple[int, int]) -> _Incoming:
+        with incoming.writer.reader() as stream:
+            resized = images.crop_resize(
+                stream, incoming.mimetype, size, self.settings.max_image_pixels
+            )
+        incoming.writer.abort()
+        writer = self.storage.writer()
+        writer.write(resized.data)
+        return _Incoming(writer, incoming.filename, resized.mimetype)
+
+    def _register(self, incoming: _Incoming) -> UploadResult:
+        dedup_key = f"anon:{incoming.writer.sha256}"
+        last_error: Exception | None = None
+        for _ in range(_ATTEMPTS):
+            existing = self._find_dedup(dedup_key)
+            if existing is not None:
+                incoming.writer.abort()
+                return UploadResult(existing, created=False)
+            try:
+                return UploadResult(self._insert(incoming, dedup_key), created=True)
+            except (IntegrityError, OperationalError) as exc:
+                # A concurrent identical upload, an id collision or a deadlock:
+                # all are resolved by looking again and retrying.
+                log.info("upload registration retried: %s", exc.__class__.__name__)
+                last_error = exc
+        raise PasteFileError("could not register the upload, try again") from last_error
+
+    def _find_dedup(self, dedup_key: str) -> File | None:
+        with self.db.read() as session:
+            return session.scalar(select(File).where(File.dedup_key == dedup_key))
+
+    def _insert(self, incoming: _Incoming, dedup_key: str) -> File:
+        writer = incoming.writer
+        sha = writer.sha256
+        with self.db.write() as session:
+            _lock_or_create_blob(session, sha, writer.size, incoming.mimetype)
+            # Bytes are published while the blob row is locked; see FileService.delete.
+            self.storage.commit(writer)
+            with self.storage.open(sha) as stream:
+                dims = images.probe_size(stream, incoming.mimetype)
+            record = File(
+                public_id=new_public_id(),
+                short_code=new_short_code(),
+                filename=incoming.filename,
+                sha256=sha,
+                mimetype=incoming.mimetype,
+                size=writer.size,
+                width=dims[0] if dims else None,
+                height=dims[1] if dims else None,
+                dedup_key=dedup_key,
+                status="ready",
+            )
+            session.add(record)
+            session.flush()
+        return record
+
+
+def _lock_or_create_blob(session: Session, sha: str, size: int, mimetype: str) -> None:
+    blob = session.get(Blob, sha, with_for_update=True)
+    if blob is None:
+        session.add(Blob(sha256=sha, size=size, mimetype=mimetype))
+        session.flush()
+
+
+def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
+    while True:
+        chunk = stream.read(CHUNK_SIZE)
+        if not chunk:
+            return
+        yield chunk

@@ -1,0 +1,39 @@
+"""The Flask adapter: pages and routes over the service layer."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from pastefile.config import Settings, load_settings
+from pastefile.logging_setup import configure_logging
+from pastefile.services import Services, build_services
+from pastefile.web.middleware import install_middleware
+from pastefile.web.problems import register_error_handlers
+from pastefile.web.requests import StreamingRequest
+
+# Room for the multipart envelope around a file of exactly the size limit.
+MULTIPART_OVERHEAD = 1024 * 1024
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
+    """The app factory. Tests pass their own settings; servers read the env."""
+    settings = settings or (services.settings if services else load_settings())
+    configure_logging(settings.log_level, settings.log_dir)
+    app = Flask(__name__)
+    app.request_class = StreamingRequest
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        DEBUG=settings.debug,
+        TESTING=settings.app_env == "testing",
+        MAX_CONTENT_LENGTH=int(settings.max_upload_size) + MULTIPART_OVERHEAD,
+        MAX_FORM_MEMORY_SIZE=64 * 1024,
+        MAX_FORM_PARTS=32,
+    )
+    app.extensions["pastefile"] = services or build_services(settings)
+
+    from pastefile.web.views import bp
+
+    app.register_blueprint(bp)
+    register_error_handlers(app)
+    install_middleware(app)
+    return app

@@ -1,0 +1,58 @@
+"""Per-request plumbing: request ids, the access log, security headers, cleanup."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from flask import Flask, Response, g, request
+
+from pastefile.logging_setup import request_id_var
+from pastefile.web.requests import open_writers
+
+access_log = logging.getLogger("pastefile.access")
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+def install_middleware(app: Flask) -> None:
+    app.before_request(_start)
+    app.after_request(_finish)
+    app.teardown_request(_cleanup)
+
+
+def _start() -> None:
+    incoming = request.headers.get("X-Request-Id", "")
+    rid = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    g.request_id = rid
+    g.started = time.perf_counter()
+    g.request_id_token = request_id_var.set(rid)
+
+
+def _finish(response: Response) -> Response:
+    response.headers["X-Request-Id"] = g.get("request_id", "-")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+    access_log.info(
+        '%s "%s %s" %s %s %.1fms "%s"',
+        request.remote_addr,
+        request.method,
+        request.full_path.rstrip("?"),
+        response.status_code,
+        response.content_length if response.content_length is not None else "-",
+        elapsed_ms,
+        request.user_agent.string,
+    )
+    return response
+
+
+def _cleanup(_exc: BaseException | None) -> None:
+    # Aborting is a no-op for writers that were committed.
+    for writer in open_writers(g):
+        writer.abort()
+    token = g.pop("request_id_token", None)
+    if token is not None:
+        request_id_var.reset(token)

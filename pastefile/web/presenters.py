@@ -1,0 +1,50 @@
+"""How a file looks to clients: the book's JSON fields and the card's context."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from pastefile.db.models import File
+from pastefile.services.humanize import humanize_bytes
+from pastefile.services.links import build_links
+
+
+def file_json(file: File, base_url: str) -> dict[str, Any]:
+    links = build_links(file, base_url)
+    body: dict[str, Any] = {
+        "id": file.public_id,
+        "filename": file.filename,
+        "size": humanize_bytes(file.size),
+        "bytes": file.size,
+        "time": file.created_at.isoformat(timespec="seconds"),
+        "type": file.mimetype.split("/", 1)[0],
+        "mimetype": file.mimetype,
+        "sha256": file.sha256,
+        "url_i": links.url_i,
+        "url_d": links.url_d,
+        "url_p": links.url_p,
+        "url_s": links.url_s,
+        "quoteurl": links.quoteurl,
+    }
+    if file.width and file.height:
+        body["image_size"] = [file.width, file.height]
+    return body
+
+
+def card_context(file: File, base_url: str) -> dict[str, Any]:
+    data = file_json(file, base_url)
+    raw, name = data["url_i"], escape(file.filename)
+    is_image = file.mimetype.startswith("image/") and file.mimetype != "image/svg+xml"
+    snippets = {
+        "URL": raw,
+        "Markdown": f"![{file.filename}]({raw})" if is_image else f"[{file.filename}]({raw})",
+        "HTML": str(
+            Markup('<img src="{}" alt="{}">').format(raw, name)
+            if is_image
+            else Markup('<a href="{}">{}</a>').format(raw, name)
+        ),
+        "BBCode": f"[img]{raw}[/img]" if is_image else f"[url={raw}]{file.filename}[/url]",
+    }
+    return {"file": file, "data": data, "is_image": is_image, "snippets": snippets}

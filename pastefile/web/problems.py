@@ -1,0 +1,76 @@
+"""One error shape for the whole HTTP surface: RFC 9457 problem+json.
+
+Browsers get the same information as an HTML page.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, render_template, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from pastefile import errors
+from pastefile.web.negotiation import wants_html
+from pastefile.web.responses import json_response
+
+log = logging.getLogger("pastefile.error")
+
+# Most specific first: the first matching class decides the status.
+STATUS_BY_ERROR: list[tuple[type[errors.PasteFileError], int]] = [
+    (errors.InvalidInput, 400),
+    (errors.NotFound, 404),
+    (errors.TooLarge, 413),
+    (errors.UnsupportedType, 415),
+    (errors.CorruptImage, 422),
+    (errors.StorageFull, 507),
+]
+
+
+def status_for(error: errors.PasteFileError) -> int:
+    for cls, status in STATUS_BY_ERROR:
+        if isinstance(error, cls):
+            return status
+    return 500
+
+
+def problem(status: int, code: str, title: str, detail: str, **extra: object) -> Response:
+    body = {"type": "about:blank", "title": title, "status": status, "code": code}
+    body["detail"] = detail
+    body.update(extra)
+    if wants_html():
+        html = render_template("error.html", problem=body)
+        return Response(html, status=status, mimetype="text/html")
+    return json_response(body, status=status, mimetype="application/problem+json")
+
+
+def _from_service(error: errors.PasteFileError) -> Response:
+    status = status_for(error)
+    if status >= 500:
+        log.error("service error on %s: %s", request.path, error.detail)
+    return problem(status, error.code, error.title, error.detail, **error.extra)
+
+
+def _from_http(error: HTTPException) -> Response:
+    status = error.code or 500
+    code = (error.name or "error").lower().replace(" ", "_")
+    if isinstance(error, RequestEntityTooLarge):
+        code = errors.TooLarge.code
+    response = problem(status, code, error.name, error.description or error.name)
+    for name in ("Allow", "Retry-After"):
+        if error.get_response().headers.get(name):
+            response.headers[name] = error.get_response().headers[name]
+    return response
+
+
+def _from_crash(error: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return problem(
+        500, "internal_error", "Internal Server Error", "something went wrong on our side"
+    )
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(errors.PasteFileError, _from_service)
+    app.register_error_handler(HTTPException, _from_http)
+    app.register_error_handler(Exception, _from_crash)

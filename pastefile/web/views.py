@@ -1,0 +1,115 @@
+"""The book's public routes: upload, raw, download, preview, short links, resize."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+
+from pastefile.db.models import File
+from pastefile.errors import MissingFile
+from pastefile.services import Services
+from pastefile.services.images import parse_dimensions
+from pastefile.services.uploads import UploadResult
+from pastefile.web.negotiation import wants_html
+from pastefile.web.presenters import card_context, file_json
+from pastefile.web.responses import json_response, send_stored
+
+bp = Blueprint("core", __name__)
+
+
+def services() -> Services:
+    return current_app.extensions["pastefile"]  # type: ignore[no-any-return]
+
+
+def base_url() -> str:
+    return services().settings.base_url or request.host_url.rstrip("/")
+
+
+@bp.get("/")
+def index() -> str:
+    return render_template("index.html", max_upload=services().settings.max_upload_size)
+
+
+@bp.post("/")
+def upload() -> Response:
+    resize = _requested_size(request.form)
+    part = request.files.get("file")
+    if part is None or not part.filename:
+        raise MissingFile("send the file in a multipart field named 'file'")
+    result = services().uploads.finish(part.stream, part.filename, resize)  # type: ignore[arg-type]
+    return _upload_response(result)
+
+
+@bp.put("/<path:filename>")
+def upload_raw(filename: str) -> Response:
+    result = services().uploads.save_stream(request.stream, filename, _requested_size(request.args))
+    links = file_json(result.file, base_url())
+    response = Response(links["url_p"] + "\n", status=201 if result.created else 200)
+    response.mimetype = "text/plain"
+    response.headers["Location"] = links["url_p"]
+    return response
+
+
+@bp.get("/i/<ident>")
+def raw(ident: str) -> Response:
+    svc = services()
+    return send_stored(svc.files.get(_strip_ext(ident)), svc.storage, as_attachment=False)
+
+
+@bp.get("/d/<ident>")
+def download(ident: str) -> Response:
+    svc = services()
+    return send_stored(svc.files.get(_strip_ext(ident)), svc.storage, as_attachment=True)
+
+
+@bp.get("/p/<ident>")
+def preview(ident: str) -> Response | str:
+    found = services().files.get(_strip_ext(ident))
+    if not wants_html():
+        return json_response(file_json(found, base_url()))
+    return render_template("preview.html", **card_context(found, base_url()))
+
+
+@bp.get("/s/<code>")
+def short(code: str) -> Any:
+    found = services().files.get_by_short_code(code)
+    return redirect(url_for("core.preview", ident=found.public_id), code=302)
+
+
+@bp.route("/r/<ident>", methods=["GET", "POST"])
+def resize(ident: str) -> Response:
+    svc = services()
+    size = _requested_size(request.values, required=True)
+    assert size is not None
+    result = svc.uploads.resize_existing(svc.files.get(_strip_ext(ident)), size)
+    body = file_json(result.file, base_url())
+    if request.accept_mimetypes.best_match(["text/plain", "application/json"]) == "text/plain":
+        return Response(body["url_i"], mimetype="text/plain", status=201 if result.created else 200)
+    return _created(json_response(body, 201 if result.created else 200), result.file)
+
+
+def _upload_response(result: UploadResult) -> Response:
+    status = 201 if result.created else 200
+    if wants_html():
+        html = render_template("preview.html", **card_context(result.file, base_url()))
+        return _created(Response(html, status=status, mimetype="text/html"), result.file)
+    return _created(json_response(file_json(result.file, base_url()), status), result.file)
+
+
+def _created(response: Response, file: File) -> Response:
+    response.headers["Location"] = f"{base_url()}/p/{file.public_id}"
+    return response
+
+
+def _requested_size(values: Any, required: bool = False) -> tuple[int, int] | None:
+    limit = services().settings.max_resize_dimension
+    size = parse_dimensions(values.get("w"), values.get("h"), limit)
+    if size is None and required:
+        return parse_dimensions(values.get("w", "0"), values.get("h", "0"), limit)
+    return size
+
+
+def _strip_ext(ident: str) -> str:
+    # /i/<id>.<ext>: the extension is decoration; the id alone decides.
+    return ident.split(".", 1)[0]
