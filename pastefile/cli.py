@@ -73,9 +73,9 @@ def db() -> None:
 
 
 @db.command("upgrade")
-@click.argument("revision", default="head")
+@click.argument("revision", default="heads")
 def db_upgrade(revision: str) -> None:
-    """Apply the Alembic migrations up to REVISION (default: head)."""
+    """Apply the Alembic migrations up to REVISION (default: every head)."""
     services = build_services(_settings())
     migrate.upgrade(services.db, revision)
     click.echo(f"database at {revision}: {services.db.url.render_as_string(hide_password=True)}")

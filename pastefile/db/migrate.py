@@ -18,7 +18,7 @@ def _config() -> Config:
     return config
 
 
-def upgrade(db: Database, revision: str = "head") -> None:
+def upgrade(db: Database, revision: str = "heads") -> None:
     """Bring the schema to ``revision`` over the app's own engine settings."""
     config = _config()
     with db.engine.connect() as conn:
