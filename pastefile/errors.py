@@ -72,3 +72,13 @@ class ImageTooLarge(CorruptImage):
 class StorageFull(PasteFileError):
     code = "storage_full"
     title = "The server has no room left for this upload"
+
+
+class FetchRefused(InvalidInput):
+    code = "fetch_refused"
+    title = "This URL may not be fetched"
+
+
+class FetchFailed(PasteFileError):
+    code = "fetch_failed"
+    title = "The URL could not be fetched"
