@@ -48,6 +48,14 @@ class Settings(BaseSettings):
     denied_types: CommaList = Field(default_factory=lambda: list(DEFAULT_DENIED_TYPES))
     max_image_pixels: int = Field(50_000_000, gt=0)
     max_resize_dimension: int = Field(8192, gt=0)
+    # The image pipeline (docs/images.md).
+    max_animation_frames: int = Field(1, ge=1)
+    variant_cache: bool = True
+    max_variants_per_file: int = Field(32, ge=1)
+    transform_policy: Literal["open", "allowlist", "signed"] = "open"
+    transform_sizes: CommaList = Field(default_factory=list)
+    transform_keys: CommaList = Field(default_factory=list)
+    strip_gps: bool = False
     slow_query_ms: int = Field(200, ge=0)
     log_dir: Path | None = None
     log_level: str = "INFO"
@@ -58,6 +66,14 @@ class Settings(BaseSettings):
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip().lower() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("transform_sizes", "transform_keys", mode="before")
+    @classmethod
+    def _split_plain(cls, value: object) -> object:
+        # Keys are case-sensitive, so unlike the type lists these keep their case.
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
     @field_validator("base_url")

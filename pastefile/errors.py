@@ -74,6 +74,33 @@ class StorageFull(PasteFileError):
     title = "The server has no room left for this upload"
 
 
+class InvalidTransform(InvalidInput):
+    code = "invalid_transform"
+    title = "The image transform parameters are not valid"
+
+
+class TransformForbidden(PasteFileError):
+    """A transform refused by the abuse policy (403); the file itself is fine."""
+
+    code = "transform_forbidden"
+    title = "This transform is not allowed"
+
+
+class SizeNotAllowed(TransformForbidden):
+    code = "size_not_allowed"
+    title = "This size is not on the server's list of allowed sizes"
+
+
+class SignatureRequired(TransformForbidden):
+    code = "signature_required"
+    title = "Transforms on this server need a signed URL"
+
+
+class BadSignature(TransformForbidden):
+    code = "bad_signature"
+    title = "The transform URL's signature does not match"
+
+
 class FetchRefused(InvalidInput):
     code = "fetch_refused"
     title = "This URL may not be fetched"

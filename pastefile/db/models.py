@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Unicode
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, Unicode, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from pastefile.db.types import UTCDateTime, utcnow
@@ -39,6 +39,8 @@ class File(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     width: Mapped[int | None] = mapped_column(Integer, nullable=True)
     height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # JSON summary of the original's EXIF (camera, taken-at, has-GPS…); migration 0002.
+    exif: Mapped[str | None] = mapped_column(Text, nullable=True)
     # "<owner or anon>:<sha256>" for files whose links may be shared by a
     # later identical upload; NULL when they must not be (unique allows many).
     dedup_key: Mapped[str | None] = mapped_column(String(100), unique=True, nullable=True)
@@ -46,3 +48,27 @@ class File(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
     blob: Mapped[Blob] = relationship(lazy="raise")
+
+
+class Variant(Base):
+    """A cached derived image: ``source_sha256`` transformed by ``params``.
+
+    The bytes are an ordinary blob (``sha256``), so the blob-row lock that
+    guards uploads and deletes also guards variants.
+    """
+
+    __tablename__ = "variants"
+    __table_args__ = (
+        UniqueConstraint("source_sha256", "params", name="uq_variants_source_params"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source_sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"), index=True)
+    params: Mapped[str] = mapped_column(String(160))
+    sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"), index=True)
+    mimetype: Mapped[str] = mapped_column(String(127))
+    size: Mapped[int] = mapped_column(BigInteger)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pastefile.config import Settings
 from pastefile.db.database import Database
 from pastefile.services.files import FileService
+from pastefile.services.images import engine as image_engine
+from pastefile.services.imaging.service import ImageService
 from pastefile.services.uploads import UploadService
 from pastefile.storage import Storage, storage_from_url
 
@@ -20,6 +22,7 @@ class Services:
     storage: Storage
     files: FileService
     uploads: UploadService
+    images: ImageService
 
     def close(self) -> None:
         self.db.dispose()
@@ -30,6 +33,7 @@ def build_services(settings: Settings) -> Services:
     storage = storage_from_url(settings.storage_url)
     return Services(
         settings=settings,
+        images=ImageService(settings, db, storage, image_engine()),
         db=db,
         storage=storage,
         files=FileService(db, storage),

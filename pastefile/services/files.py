@@ -8,6 +8,7 @@ from pastefile.db.database import Database
 from pastefile.db.models import Blob, File
 from pastefile.errors import NotFound
 from pastefile.services.ids import looks_like_id
+from pastefile.services.imaging.variants import purge_variants, variant_bytes_in_use
 from pastefile.storage.base import Storage
 
 
@@ -57,6 +58,9 @@ class FileService:
             blob = session.get(Blob, sha, with_for_update=True)
             remaining = session.scalar(select(func.count()).where(File.sha256 == sha))
             if blob is not None and not remaining:
-                session.delete(blob)
-                session.flush()
-                self.storage.delete(sha)
+                # Variants go with their source; bytes that are also a variant stay.
+                purge_variants(session, self.storage, sha)
+                if not variant_bytes_in_use(session, sha):
+                    session.delete(blob)
+                    session.flush()
+                    self.storage.delete(sha)

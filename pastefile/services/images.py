@@ -1,27 +1,44 @@
-"""Image work for the core routes: probing size and the book's crop-resize.
+"""Image work for the core routes: probing at upload and the book's crop-resize.
 
-The pixel count is checked from the lazily read header before any pixel is
-decoded, so a small file that claims huge dimensions costs nothing.
+Everything goes through the one image engine (libvips, see
+``pastefile.services.imaging``): the pixel count is checked from the lazily
+read header before any pixel is decoded, so a small file that claims huge
+dimensions costs nothing.
 """
 
 from __future__ import annotations
 
-import io
-import warnings
+import logging
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from pastefile.errors import CorruptImage, InvalidDimensions, NotAnImage
+from pastefile.services.imaging import exif, gps
+from pastefile.services.imaging.engine import RESIZABLE_TYPES, ImageEngine, ImageInfo, Limits
+from pastefile.services.imaging.params import book_spec
+from pastefile.services.imaging.vips import VipsEngine
+from pastefile.storage.base import BlobWriter, Storage
 
-from pastefile.errors import CorruptImage, ImageTooLarge, InvalidDimensions, NotAnImage
+__all__ = [
+    "RESIZABLE_TYPES",
+    "Resized",
+    "crop_resize",
+    "exif_summary",
+    "parse_dimensions",
+    "probe",
+    "probe_size",
+    "strip_gps",
+]
 
-# Pillow's own bomb check is a warning below 2x its limit; ours is the limit.
-Image.MAX_IMAGE_PIXELS = None
+log = logging.getLogger(__name__)
+_engines: list[ImageEngine] = []
 
-RESIZABLE_TYPES = frozenset(
-    {"image/jpeg", "image/png", "image/gif", "image/webp", "image/bmp", "image/tiff"}
-)
-_SAVE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
+
+def engine() -> ImageEngine:
+    """The process's image engine, created on first use."""
+    if not _engines:
+        _engines.append(VipsEngine())
+    return _engines[0]
 
 
 @dataclass(frozen=True)
@@ -45,55 +62,78 @@ def parse_dimensions(width: object, height: object, limit: int) -> tuple[int, in
     return w, h
 
 
-def probe_size(source: BinaryIO, mimetype: str) -> tuple[int, int] | None:
-    """Width and height from the header alone, or None for non-images."""
+def probe(source: BinaryIO, mimetype: str) -> ImageInfo | None:
+    """The header of an image, or None for non-images and unreadable ones."""
     if mimetype not in RESIZABLE_TYPES:
         return None
     try:
-        with Image.open(source) as im:
-            return im.size
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return engine().probe(source)
+    except CorruptImage:
         return None
+
+
+def probe_size(source: BinaryIO, mimetype: str) -> tuple[int, int] | None:
+    """Width and height as displayed (EXIF orientation applied), from the header alone."""
+    info = probe(source, mimetype)
+    return (info.width, info.height) if info else None
+
+
+def exif_summary(source: BinaryIO, mimetype: str) -> str | None:
+    """The JSON EXIF summary stored with an original (camera, taken-at, has-GPS…)."""
+    info = probe(source, mimetype)
+    return exif.summary_json(exif.summarize(info.exif, info.orientation)) if info else None
 
 
 def crop_resize(source: BinaryIO, mimetype: str, size: tuple[int, int], max_pixels: int) -> Resized:
     """Scale and centre-crop to exactly ``size``, as the book's crop_resize did."""
     if mimetype not in RESIZABLE_TYPES:
         raise NotAnImage(f"cannot resize a file of type {mimetype}")
+    out = engine().render(source, book_spec(size, mimetype), Limits(max_pixels))
+    return Resized(out.data, out.mimetype, out.width, out.height)
+
+
+def strip_gps(
+    original: BlobWriter, mimetype: str, storage: Storage, max_pixels: int
+) -> tuple[BlobWriter, str] | None:
+    """A new writer holding the upload without GPS, or None when it had none.
+
+    Same-length edits of the metadata keep the pixels bit for bit; a file
+    whose GPS survives them (HEIC/AVIF, odd layouts) is re-encoded clean.
+    """
+    if mimetype not in RESIZABLE_TYPES:
+        return None
+    with original.reader() as stream:
+        patches = gps.gps_patches(stream, mimetype)
+        if not patches and not _has_gps(stream, mimetype):
+            return None
+        writer = storage.writer()
+        try:
+            gps.copy_patched(stream, writer.write, patches)
+            return _verified(writer, stream, mimetype, storage, max_pixels)
+        except BaseException:
+            writer.abort()
+            raise
+
+
+def _verified(
+    writer: BlobWriter, original: BinaryIO, mimetype: str, storage: Storage, max_pixels: int
+) -> tuple[BlobWriter, str]:
+    with writer.reader() as stripped:
+        if not _has_gps(stripped, mimetype):
+            return writer, mimetype
+    writer.abort()
+    log.info("GPS survived metadata edits of a %s; re-encoding it", mimetype)
+    fmt = {"image/png": "png", "image/webp": "webp", "image/avif": "avif"}.get(mimetype, "jpeg")
+    clean = engine().reencode_clean(original, fmt, Limits(max_pixels))
+    replacement = storage.writer()
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            return _crop_resize(source, size, max_pixels)
-    except ImageTooLarge:
+        replacement.write(clean.data)
+    except BaseException:
+        replacement.abort()
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise CorruptImage("the image data is truncated or corrupt") from exc
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageTooLarge(str(exc)) from exc
+    return replacement, clean.mimetype
 
 
-def _crop_resize(source: BinaryIO, size: tuple[int, int], max_pixels: int) -> Resized:
-    with Image.open(source) as im:
-        if im.width * im.height > max_pixels:
-            raise ImageTooLarge(
-                f"the image is {im.width}x{im.height}; the limit is {max_pixels} pixels"
-            )
-        fmt = im.format if im.format in _SAVE_FORMATS else "PNG"
-        if fmt == "JPEG":
-            im.draft("RGB", (size[0] * 2, size[1] * 2))
-        im.load()
-        oriented = ImageOps.exif_transpose(im)
-        out = ImageOps.fit(oriented, size, Image.Resampling.LANCZOS)
-        if fmt == "JPEG" and out.mode not in ("RGB", "L"):
-            out = out.convert("RGB")
-        buffer = io.BytesIO()
-        out.save(buffer, format=fmt, **_save_options(fmt))
-        return Resized(buffer.getvalue(), _SAVE_FORMATS[fmt], out.width, out.height)
-
-
-def _save_options(fmt: str) -> dict[str, object]:
-    if fmt == "JPEG":
-        return {"quality": 88, "optimize": True}
-    if fmt == "WEBP":
-        return {"quality": 85}
-    return {}
+def _has_gps(stream: BinaryIO, mimetype: str) -> bool:
+    info = probe(stream, mimetype)
+    return bool(info and exif.summarize(info.exif, 1).get("has_gps"))

@@ -78,6 +78,8 @@ class UploadService:
             )
             name = sanitize_filename(filename, filetypes.extension_for(mimetype))
             incoming = _Incoming(writer, name, mimetype)
+            if self.settings.strip_gps:
+                incoming = self._without_gps(incoming)
             if resize is not None:
                 incoming = self._resized(incoming, resize)
             return self._register(incoming)
@@ -111,6 +113,16 @@ class UploadService:
         writer.write(resized.data)
         return _Incoming(writer, incoming.filename, resized.mimetype)
 
+    def _without_gps(self, incoming: _Incoming) -> _Incoming:
+        """``PASTEFILE_STRIP_GPS``: the stored bytes, and so the sha256, are the stripped ones."""
+        stripped = images.strip_gps(
+            incoming.writer, incoming.mimetype, self.storage, self.settings.max_image_pixels
+        )
+        if stripped is None:
+            return incoming
+        incoming.writer.abort()
+        return _Incoming(stripped[0], incoming.filename, stripped[1])
+
     def _register(self, incoming: _Incoming) -> UploadResult:
         dedup_key = f"anon:{incoming.writer.sha256}"
         last_error: Exception | None = None
@@ -141,6 +153,7 @@ class UploadService:
             self.storage.commit(writer)
             with self.storage.open(sha) as stream:
                 dims = images.probe_size(stream, incoming.mimetype)
+                exif = images.exif_summary(stream, incoming.mimetype)
             record = File(
                 public_id=new_public_id(),
                 short_code=new_short_code(),
@@ -150,6 +163,7 @@ class UploadService:
                 size=writer.size,
                 width=dims[0] if dims else None,
                 height=dims[1] if dims else None,
+                exif=exif,
                 dedup_key=dedup_key,
                 status="ready",
             )

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from markupsafe import Markup, escape
 
 from pastefile.db.models import File
 from pastefile.services.humanize import humanize_bytes
+from pastefile.services.imaging.exif import summary_from_json
+from pastefile.services.imaging.service import ImageService, Thumbnail
 from pastefile.services.links import build_links
 
 
@@ -30,6 +33,8 @@ def file_json(file: File, base_url: str) -> dict[str, Any]:
     }
     if file.width and file.height:
         body["image_size"] = [file.width, file.height]
+    if file.exif:
+        body["exif"] = summary_from_json(file.exif)
     return body
 
 
@@ -47,4 +52,17 @@ def card_context(file: File, base_url: str) -> dict[str, Any]:
         ),
         "BBCode": f"[img]{raw}[/img]" if is_image else f"[url={raw}]{file.filename}[/url]",
     }
-    return {"file": file, "data": data, "is_image": is_image, "snippets": snippets}
+    return {
+        "file": file,
+        "data": data,
+        "is_image": is_image,
+        "snippets": snippets,
+        "thumb": _thumbnail(file, raw) if is_image else None,
+        "exif": summary_from_json(file.exif),
+    }
+
+
+def _thumbnail(file: File, raw_url: str) -> Thumbnail | None:
+    """The card shows a small pipeline thumbnail instead of the full original."""
+    images: ImageService = current_app.extensions["pastefile"].images
+    return images.card_thumbnail(file, raw_url)

@@ -23,6 +23,7 @@ STATUS_BY_ERROR: list[tuple[type[errors.PasteFileError], int]] = [
     (errors.TooLarge, 413),
     (errors.UnsupportedType, 415),
     (errors.CorruptImage, 422),
+    (errors.TransformForbidden, 403),
     (errors.StorageFull, 507),
 ]
 

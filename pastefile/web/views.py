@@ -10,7 +10,9 @@ from pastefile.db.models import File
 from pastefile.errors import MissingFile
 from pastefile.services import Services
 from pastefile.services.images import parse_dimensions
+from pastefile.services.imaging.params import wants_transform
 from pastefile.services.uploads import UploadResult
+from pastefile.web.images import send_rendition
 from pastefile.web.negotiation import wants_html
 from pastefile.web.presenters import card_context, file_json
 from pastefile.web.responses import json_response, send_stored
@@ -54,7 +56,11 @@ def upload_raw(filename: str) -> Response:
 @bp.get("/i/<ident>")
 def raw(ident: str) -> Response:
     svc = services()
-    return send_stored(svc.files.get(_strip_ext(ident)), svc.storage, as_attachment=False)
+    found = svc.files.get(_strip_ext(ident))
+    if wants_transform(request.args):
+        # ?w=&h=&fit=&fmt=&q=: a derived image from the pipeline (docs/images.md).
+        return send_rendition(svc.images.render(found, request.args))
+    return send_stored(found, svc.storage, as_attachment=False)
 
 
 @bp.get("/d/<ident>")

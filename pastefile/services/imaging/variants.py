@@ -1,0 +1,174 @@
+"""The variant cache: derived images stored as blobs, indexed by ``variants``.
+
+A variant's bytes are an ordinary blob with a ``blobs`` row, so the row lock
+that orders uploads and deletes also orders variant writes and evictions: a
+blob is unlinked only when no file and no variant points at it any more.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import BinaryIO
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from pastefile.db.database import Database
+from pastefile.db.models import Blob, File, Variant
+from pastefile.db.types import utcnow
+from pastefile.services.imaging.engine import Encoded
+from pastefile.storage.base import Storage
+
+log = logging.getLogger(__name__)
+
+# LRU order is refreshed at most this often per variant: a hit stays a read.
+TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """A derived image ready to serve: open on storage, or bytes in memory."""
+
+    sha256: str
+    mimetype: str
+    size: int
+    width: int
+    height: int
+    data: bytes | None = None
+    stream: BinaryIO | None = None
+
+
+class VariantCache:
+    def __init__(self, db: Database, storage: Storage, max_per_source: int) -> None:
+        self.db = db
+        self.storage = storage
+        self.max_per_source = max_per_source
+
+    def lookup(self, source_sha256: str, key: str) -> Rendition | None:
+        """The cached variant, opened; None on a miss."""
+        with self.db.read() as session:
+            row = session.scalar(_by_key(source_sha256, key))
+        if row is None:
+            return None
+        try:
+            stream = self.storage.open(row.sha256)
+        except FileNotFoundError:
+            log.warning("variant %s lost its bytes; recomputing", row.id)
+            self._forget(row.id)
+            return None
+        if utcnow() - row.last_used_at > TOUCH_INTERVAL:
+            self._touch(row.id)
+        return Rendition(row.sha256, row.mimetype, row.size, row.width, row.height, stream=stream)
+
+    def store(self, source_sha256: str, key: str, encoded: Encoded) -> Rendition:
+        """Record a freshly encoded variant and evict beyond the per-file cap."""
+        writer = self.storage.writer()
+        try:
+            writer.write(encoded.data)
+            with self.db.write() as session:
+                _lock_or_create_blob(session, writer.sha256, writer.size, encoded.mimetype)
+                session.add(_row(source_sha256, key, writer.sha256, encoded))
+                # The row goes in before the bytes are published: a duplicate
+                # fails here with nothing written.
+                session.flush()
+                self.storage.commit(writer)
+                self._evict(session, source_sha256)
+        except (IntegrityError, OperationalError) as exc:
+            # Another process stored it first, or the source was deleted meanwhile.
+            log.info("variant not cached: %s", exc.__class__.__name__)
+        finally:
+            writer.abort()
+        sha = writer.sha256
+        return Rendition(
+            sha, encoded.mimetype, len(encoded.data), encoded.width, encoded.height, encoded.data
+        )
+
+    def _evict(self, session: Session, source_sha256: str) -> None:
+        stale = session.scalars(
+            select(Variant)
+            .where(Variant.source_sha256 == source_sha256)
+            .order_by(Variant.last_used_at.desc(), Variant.id.desc())
+            .offset(self.max_per_source)
+        ).all()
+        for row in stale:
+            drop_variant(session, self.storage, row)
+
+    def _touch(self, variant_id: int) -> None:
+        try:
+            with self.db.write() as session:
+                stmt = update(Variant).where(Variant.id == variant_id)
+                session.execute(stmt.values(last_used_at=utcnow()))
+        except OperationalError:
+            log.info("variant LRU touch skipped under contention")
+
+    def _forget(self, variant_id: int) -> None:
+        with self.db.write() as session:
+            row = session.get(Variant, variant_id)
+            if row is not None:
+                drop_variant(session, self.storage, row)
+
+
+def purge_variants(session: Session, storage: Storage, source_sha256: str) -> None:
+    """Delete every variant of a source whose last file is being deleted."""
+    rows = session.scalars(select(Variant).where(Variant.source_sha256 == source_sha256)).all()
+    for row in rows:
+        drop_variant(session, storage, row)
+
+
+def variant_bytes_in_use(session: Session, sha256: str) -> bool:
+    """True when a variant's bytes are this blob (an upload identical to a variant)."""
+    count = session.scalar(select(func.count()).where(Variant.sha256 == sha256))
+    return bool(count)
+
+
+def drop_variant(session: Session, storage: Storage, row: Variant) -> None:
+    sha = row.sha256
+    session.delete(row)
+    session.flush()
+    _release_blob(session, storage, sha)
+
+
+def _release_blob(session: Session, storage: Storage, sha256: str) -> None:
+    """Unlink a variant's blob under its row lock once nothing refers to it."""
+    blob = session.get(Blob, sha256, with_for_update=True)
+    if blob is None:
+        return
+    referenced = (
+        session.scalar(select(func.count()).where(File.sha256 == sha256))
+        or session.scalar(select(func.count()).where(Variant.sha256 == sha256))
+        or session.scalar(select(func.count()).where(Variant.source_sha256 == sha256))
+    )
+    if referenced:
+        return
+    session.delete(blob)
+    session.flush()
+    storage.delete(sha256)
+
+
+def _by_key(source_sha256: str, key: str):  # type: ignore[no-untyped-def]
+    return select(Variant).where(Variant.source_sha256 == source_sha256, Variant.params == key)
+
+
+def _row(source_sha256: str, key: str, sha256: str, encoded: Encoded) -> Variant:
+    now = utcnow()
+    return Variant(
+        source_sha256=source_sha256,
+        params=key,
+        sha256=sha256,
+        mimetype=encoded.mimetype,
+        size=len(encoded.data),
+        width=encoded.width,
+        height=encoded.height,
+        created_at=now,
+        last_used_at=now,
+    )
+
+
+def _lock_or_create_blob(session: Session, sha: str, size: int, mimetype: str) -> None:
+    blob = session.get(Blob, sha, with_for_update=True)
+    if blob is None:
+        session.add(Blob(sha256=sha, size=size, mimetype=mimetype))
+        session.flush()
