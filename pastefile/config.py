@@ -60,6 +60,19 @@ class Settings(BaseSettings):
     log_dir: Path | None = None
     log_level: str = "INFO"
     temp_max_age_seconds: int = Field(3600, gt=0)
+    # Accounts, limits and the REST API (issue 4); 0 means "no limit".
+    allow_anonymous_uploads: bool = True
+    open_registration: bool = True
+    max_expiry_seconds: int = Field(365 * 86400, ge=0)
+    retention_policy: Literal["none", "size"] = "none"
+    retention_min_days: float = Field(30, gt=0)
+    retention_max_days: float = Field(365, gt=0)
+    user_quota_bytes: ByteSize = ByteSize(0)
+    user_quota_files: int = Field(0, ge=0)
+    api_rate_limit: str = "600/minute"
+    login_rate_limit: str = "10/minute"
+    password_rate_limit: str = "5/minute"  # noqa: S105 - a rate, not a secret
+    tus_expiry_seconds: int = Field(86400, gt=0)
 
     @field_validator("allowed_types", "denied_types", mode="before")
     @classmethod

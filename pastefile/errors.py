@@ -109,3 +109,76 @@ class FetchRefused(InvalidInput):
 class FetchFailed(PasteFileError):
     code = "fetch_failed"
     title = "The URL could not be fetched"
+
+
+# --- accounts, tokens and the REST API (issue 4) ---------------------------------
+
+
+class Unauthorized(PasteFileError):
+    code = "unauthorized"
+    title = "Authentication is required"
+
+
+class Forbidden(PasteFileError):
+    code = "forbidden"
+    title = "You may not do this"
+
+
+class InsufficientScope(Forbidden):
+    code = "insufficient_scope"
+    title = "The token lacks the scope this needs"
+
+
+class PasswordRequired(Forbidden):
+    code = "password_required"
+    title = "This file is protected by a password"
+
+
+class WrongPassword(Forbidden):
+    code = "wrong_password"
+    title = "The password is wrong"
+
+
+class Conflict(PasteFileError):
+    code = "conflict"
+    title = "This conflicts with the current state"
+
+
+class Gone(PasteFileError):
+    code = "gone"
+    title = "The file is gone"
+
+
+class Blocked(PasteFileError):
+    code = "unavailable_for_legal_reasons"
+    title = "This content was removed by moderation"
+
+
+class PreconditionRequired(PasteFileError):
+    code = "precondition_required"
+    title = "Send If-Match with the ETag you last saw"
+
+
+class PreconditionFailed(PasteFileError):
+    code = "precondition_failed"
+    title = "The resource changed since you last read it"
+
+
+class QuotaTooLarge(TooLarge):
+    code = "quota_too_large"
+    title = "The file is larger than your whole quota"
+
+
+class QuotaExceeded(PasteFileError):
+    code = "quota_exceeded"
+    title = "Your storage quota is used up"
+
+
+class RegistrationClosed(Forbidden):
+    code = "registration_closed"
+    title = "Registration is closed on this server"
+
+
+class AnonymousUploadsDisabled(Unauthorized):
+    code = "anonymous_uploads_disabled"
+    title = "Log in or send an API token to upload"

@@ -46,6 +46,17 @@ class File(Base):
     dedup_key: Mapped[str | None] = mapped_column(String(100), unique=True, nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="ready")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    # Accounts and limits (migration 0003_accounts). NULL owner: anonymous upload.
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    visibility: Mapped[str] = mapped_column(String(16), default="public")
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
+    max_downloads: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    downloads: Mapped[int] = mapped_column(Integer, default=0)
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    manage_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Bumped on every change of the record: the API's ETag and If-Match.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     blob: Mapped[Blob] = relationship(lazy="raise")
 

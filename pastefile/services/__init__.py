@@ -6,9 +6,12 @@ from dataclasses import dataclass
 
 from pastefile.config import Settings
 from pastefile.db.database import Database
+from pastefile.services.access import FileAccess
+from pastefile.services.accounts import AccountService
 from pastefile.services.files import FileService
 from pastefile.services.images import engine as image_engine
 from pastefile.services.imaging.service import ImageService
+from pastefile.services.policy import UploadPolicy
 from pastefile.services.uploads import UploadService
 from pastefile.storage import Storage, storage_from_url
 
@@ -23,6 +26,9 @@ class Services:
     files: FileService
     uploads: UploadService
     images: ImageService
+    accounts: AccountService
+    policy: UploadPolicy
+    access: FileAccess
 
     def close(self) -> None:
         self.db.dispose()
@@ -31,11 +37,19 @@ class Services:
 def build_services(settings: Settings) -> Services:
     db = Database(settings.database_url, slow_query_ms=settings.slow_query_ms)
     storage = storage_from_url(settings.storage_url)
+    files = FileService(db, storage)
+    uploads = UploadService(settings, db, storage)
+    accounts = AccountService(settings, db)
+    policy = UploadPolicy(settings, db, accounts)
+    uploads.guards += [policy.check_blocklist, policy.check_quota, policy.apply_retention]
     return Services(
         settings=settings,
         images=ImageService(settings, db, storage, image_engine()),
         db=db,
         storage=storage,
-        files=FileService(db, storage),
-        uploads=UploadService(settings, db, storage),
+        files=files,
+        uploads=uploads,
+        accounts=accounts,
+        policy=policy,
+        access=FileAccess(db, files, accounts),
     )

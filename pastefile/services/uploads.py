@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -18,6 +18,7 @@ from pastefile.errors import EmptyFile, PasteFileError
 from pastefile.services import filetypes, images
 from pastefile.services.ids import new_public_id, new_short_code
 from pastefile.services.names import sanitize_filename
+from pastefile.services.upload_options import ANONYMOUS, UploadGuard, UploadOptions
 from pastefile.storage.base import BlobWriter, Storage
 
 log = logging.getLogger(__name__)
@@ -47,13 +48,21 @@ class UploadService:
         self.settings = settings
         self.db = db
         self.storage = storage
+        # Checks on the finished bytes before anything is recorded (blocklist, quotas).
+        self.guards: list[UploadGuard] = []
+        # Told about every recorded upload; they may start jobs and add their ids.
+        self.listeners: list[Callable[[UploadResult], None]] = []
 
     def new_writer(self) -> BlobWriter:
         """A sink that enforces the upload size limit while bytes arrive."""
         return self.storage.writer(int(self.settings.max_upload_size))
 
     def save_stream(
-        self, stream: IO[bytes], filename: str | None, resize: tuple[int, int] | None = None
+        self,
+        stream: IO[bytes],
+        filename: str | None,
+        resize: tuple[int, int] | None = None,
+        options: UploadOptions | None = None,
     ) -> UploadResult:
         """Store a raw byte stream (``PUT``, RPC, CLI)."""
         writer = self.new_writer()
@@ -63,10 +72,14 @@ class UploadService:
         except BaseException:
             writer.abort()
             raise
-        return self.finish(writer, filename, resize)
+        return self.finish(writer, filename, resize, options)
 
     def finish(
-        self, writer: BlobWriter, filename: str | None, resize: tuple[int, int] | None = None
+        self,
+        writer: BlobWriter,
+        filename: str | None,
+        resize: tuple[int, int] | None = None,
+        options: UploadOptions | None = None,
     ) -> UploadResult:
         """Check, optionally crop-resize, deduplicate and record a written upload."""
         try:
@@ -82,10 +95,16 @@ class UploadService:
                 incoming = self._without_gps(incoming)
             if resize is not None:
                 incoming = self._resized(incoming, resize)
-            return self._register(incoming)
+            opts = options or ANONYMOUS
+            for guard in self.guards:
+                opts = guard(writer.sha256, writer.size, opts) or opts
+            result = self._register(incoming, opts)
         except BaseException:
             writer.abort()
             raise
+        for listener in self.listeners:
+            listener(result)
+        return result
 
     def resize_existing(self, source: File, size: tuple[int, int]) -> UploadResult:
         """The book's ``/r/``: a crop-resized copy of a stored image, as a new file."""
@@ -123,16 +142,16 @@ class UploadService:
         incoming.writer.abort()
         return _Incoming(stripped[0], incoming.filename, stripped[1])
 
-    def _register(self, incoming: _Incoming) -> UploadResult:
-        dedup_key = f"anon:{incoming.writer.sha256}"
+    def _register(self, incoming: _Incoming, options: UploadOptions = ANONYMOUS) -> UploadResult:
+        dedup_key = options.dedup_key(incoming.writer.sha256)
         last_error: Exception | None = None
         for _ in range(_ATTEMPTS):
-            existing = self._find_dedup(dedup_key)
+            existing = self._find_dedup(dedup_key) if dedup_key else None
             if existing is not None:
                 incoming.writer.abort()
                 return UploadResult(existing, created=False)
             try:
-                return UploadResult(self._insert(incoming, dedup_key), created=True)
+                return UploadResult(self._insert(incoming, dedup_key, options), created=True)
             except (IntegrityError, OperationalError) as exc:
                 # A concurrent identical upload, an id collision or a deadlock:
                 # all are resolved by looking again and retrying.
@@ -144,7 +163,9 @@ class UploadService:
         with self.db.read() as session:
             return session.scalar(select(File).where(File.dedup_key == dedup_key))
 
-    def _insert(self, incoming: _Incoming, dedup_key: str) -> File:
+    def _insert(
+        self, incoming: _Incoming, dedup_key: str | None, options: UploadOptions = ANONYMOUS
+    ) -> File:
         writer = incoming.writer
         sha = writer.sha256
         with self.db.write() as session:
@@ -166,6 +187,7 @@ class UploadService:
                 exif=exif,
                 dedup_key=dedup_key,
                 status="ready",
+                **options.columns(),
             )
             session.add(record)
             session.flush()

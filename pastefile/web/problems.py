@@ -25,6 +25,14 @@ STATUS_BY_ERROR: list[tuple[type[errors.PasteFileError], int]] = [
     (errors.CorruptImage, 422),
     (errors.TransformForbidden, 403),
     (errors.StorageFull, 507),
+    (errors.Unauthorized, 401),
+    (errors.Forbidden, 403),
+    (errors.Conflict, 409),
+    (errors.Gone, 410),
+    (errors.PreconditionFailed, 412),
+    (errors.PreconditionRequired, 428),
+    (errors.Blocked, 451),
+    (errors.QuotaExceeded, 507),
 ]
 
 

@@ -1,0 +1,311 @@
+"""Who may see, change and delete a file, and what is left when it is gone.
+
+Every route that serves or changes a file asks ``FileAccess.resolve``, so
+visibility, expiry, download limits and passwords are enforced in one place.
+A private file is a 404 to everyone but its owner and admins: nobody can
+tell it exists. Expired files answer 410 from the moment they expire, before
+any sweep removes their bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from pastefile.db.accounts import BlockedHash, FileTombstone
+from pastefile.db.database import Database
+from pastefile.db.models import File
+from pastefile.db.types import utcnow
+from pastefile.errors import (
+    Blocked,
+    Forbidden,
+    Gone,
+    InsufficientScope,
+    InvalidInput,
+    NotFound,
+    PasswordRequired,
+    PreconditionFailed,
+    WrongPassword,
+)
+from pastefile.services.accounts import AccountService, Principal, tokens_match
+from pastefile.services.files import FileService
+from pastefile.services.ids import looks_like_id
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Everything a request can prove: a principal, a management token, a password."""
+
+    principal: Principal | None = None
+    manage_token: str | None = None
+    password: str | None = None
+
+
+@dataclass(frozen=True)
+class FileQuery:
+    """One page of an owner's files; ``q`` is a case-insensitive filename match."""
+
+    page: int = 1
+    per_page: int = 20
+    sort: str = "created_at"
+    order: str = "desc"
+    type: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    q: str | None = None
+
+
+SORTABLE = {"created_at": File.created_at, "filename": File.filename, "size": File.size}
+
+
+@dataclass(frozen=True)
+class FileChanges:
+    filename: str | None = None
+    visibility: str | None = None
+    expires_at: datetime | None = None
+    clear_expiry: bool = False
+
+
+def is_owner(file: File, principal: Principal | None) -> bool:
+    if principal is None or file.owner_id is None:
+        return False
+    return file.owner_id == principal.user_id
+
+
+def sees_private(file: File, principal: Principal | None) -> bool:
+    return is_owner(file, principal) or (principal is not None and principal.is_admin)
+
+
+class FileAccess:
+    def __init__(self, db: Database, files: FileService, accounts: AccountService) -> None:
+        self.db = db
+        self.files = files
+        self.accounts = accounts
+
+    # --- reading ----------------------------------------------------------------
+
+    def resolve(self, ident: str, caller: Caller, by_short_code: bool = False) -> File:
+        """The file behind a public id or short code, if this caller may have it."""
+        found = self._lookup(ident, by_short_code)
+        if found is None:
+            raise self._gone_or_missing(ident, caller.principal, by_short_code)
+        if found.visibility == "private" and not sees_private(found, caller.principal):
+            raise NotFound("no such file")
+        self._check_alive(found)
+        if found.password_hash and not sees_private(found, caller.principal):
+            self._check_password(found, caller.password)
+        return found
+
+    def visible(self, ident: str, caller: Caller) -> File:
+        """The file for management: no password asked, still no peeking at private files."""
+        found = self._lookup(ident, False)
+        if found is None:
+            raise self._gone_or_missing(ident, caller.principal, False)
+        if found.visibility == "private" and not sees_private(found, caller.principal):
+            raise NotFound("no such file")
+        return found
+
+    def count_download(self, file: File) -> None:
+        """Take one download from a limited file, atomically, or answer 410.
+
+        One conditional UPDATE: the database decides, so two concurrent last
+        downloads can never both succeed, on any backend or node count.
+        """
+        if file.max_downloads is None:
+            return
+        with self.db.write() as session:
+            result = session.execute(
+                update(File)
+                .where(File.id == file.id, File.downloads < File.max_downloads)
+                .values(downloads=File.downloads + 1)
+                .execution_options(synchronize_session=False)
+            )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise Gone("this file reached its download limit")
+
+    def _lookup(self, ident: str, by_short_code: bool) -> File | None:
+        if not looks_like_id(ident, max_length=16 if by_short_code else 32):
+            return None
+        column = File.short_code if by_short_code else File.public_id
+        with self.db.read() as session:
+            return session.scalar(select(File).where(column == ident))
+
+    def _gone_or_missing(
+        self, ident: str, principal: Principal | None, by_short_code: bool
+    ) -> Exception:
+        if not looks_like_id(ident, max_length=32):
+            return NotFound("no such file")
+        column = FileTombstone.short_code if by_short_code else FileTombstone.public_id
+        with self.db.read() as session:
+            stone = session.scalar(select(FileTombstone).where(column == ident))
+        if stone is None:
+            return NotFound("no such file")
+        if stone.visibility == "private" and not (
+            principal is not None and (principal.user_id == stone.owner_id or principal.is_admin)
+        ):
+            return NotFound("no such file")
+        if stone.reason == "removed":
+            return Blocked("this file was removed by moderation")
+        return Gone(f"this file is gone ({stone.reason})")
+
+    @staticmethod
+    def _check_alive(file: File) -> None:
+        if file.expires_at is not None and file.expires_at <= utcnow():
+            raise Gone("this file has expired")
+        if file.max_downloads is not None and file.downloads >= file.max_downloads:
+            raise Gone("this file reached its download limit")
+
+    def _check_password(self, file: File, password: str | None) -> None:
+        if not password:
+            raise PasswordRequired("send the file's password")
+        if not self.accounts.verify_password(file.password_hash, password):
+            raise WrongPassword("the password is wrong")
+
+    # --- changing -----------------------------------------------------------------
+
+    def check_manage(self, file: File, caller: Caller, scope: str) -> None:
+        """Owner with ``scope``, an admin, or the anonymous upload's management token."""
+        who = caller.principal
+        if caller.manage_token and tokens_match(caller.manage_token, file.manage_token_hash):
+            return
+        if who is not None and who.is_admin:
+            return
+        if is_owner(file, who):
+            assert who is not None
+            if not who.has_scope(scope):
+                raise InsufficientScope(f"this needs the '{scope}' scope")
+            return
+        raise Forbidden("only the file's owner can do this")
+
+    def update(self, ident: str, caller: Caller, version: int, changes: FileChanges) -> File:
+        """Apply changes if the file is still at ``version`` (If-Match), else 412."""
+        file = self.visible(ident, caller)
+        self.check_manage(file, caller, "upload")
+        if file.owner_id is None and changes.visibility == "private":
+            raise InvalidInput("anonymous files cannot be private; use 'unlisted'")
+        values: dict[str, object] = {"version": File.version + 1, "updated_at": utcnow()}
+        if changes.filename is not None:
+            values["filename"] = changes.filename
+        if changes.visibility is not None:
+            values["visibility"] = changes.visibility
+        if changes.expires_at is not None or changes.clear_expiry:
+            values["expires_at"] = changes.expires_at
+        if changes.visibility not in (None, "public") or changes.expires_at is not None:
+            # No longer a plain public file: later uploads must not get its links.
+            values["dedup_key"] = None
+        with self.db.write() as session:
+            result = session.execute(
+                update(File)
+                .where(File.id == file.id, File.version == version)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise PreconditionFailed("the file changed since that ETag; read it again")
+        return self.visible(ident, caller)
+
+    def delete(self, ident: str, caller: Caller) -> None:
+        file = self.visible(ident, caller)
+        self.check_manage(file, caller, "delete")
+        self.bury(file, "deleted")
+
+    def bury(self, file: File, reason: str) -> None:
+        """Leave a tombstone (so links answer 410/451), then delete the record."""
+        stone = FileTombstone(
+            public_id=file.public_id,
+            short_code=file.short_code,
+            owner_id=file.owner_id,
+            visibility=file.visibility,
+            reason=reason,
+        )
+        try:
+            with self.db.write() as session:
+                session.add(stone)
+        except IntegrityError:
+            log.info("file %s already has a tombstone", file.public_id)
+        try:
+            self.files.delete(file.public_id)
+        except NotFound:
+            return  # a concurrent delete won; the tombstone stands
+
+    # --- moderation -----------------------------------------------------------------
+
+    def remove_for_abuse(self, ident: str, admin: Principal, reason: str) -> int:
+        """Block the content's sha256 and remove every file with it; returns how many."""
+        if not admin.is_admin:
+            raise Forbidden("moderation is for administrators")
+        file = self.visible(ident, Caller(admin))
+        try:
+            with self.db.write() as session:
+                session.add(BlockedHash(sha256=file.sha256, reason=reason[:255] or "abuse"))
+        except IntegrityError:
+            log.info("content %s was already blocked", file.sha256)
+        with self.db.read() as session:
+            same = list(session.scalars(select(File).where(File.sha256 == file.sha256)))
+        for victim in same:
+            self.bury(victim, "removed")
+        return len(same)
+
+    # --- sweeping -----------------------------------------------------------------
+
+    def sweep(self, limit: int = 1000) -> int:
+        """Remove expired and used-up files; their links already answer 410."""
+        now = utcnow()
+        with self.db.read() as session:
+            expired = select(File).where(File.expires_at <= now).limit(limit)
+            used_up = select(File).where(File.downloads >= File.max_downloads).limit(limit)
+            doomed = {f.id: f for f in [*session.scalars(expired), *session.scalars(used_up)]}
+        for file in doomed.values():
+            self.bury(file, "expired")
+        return len(doomed)
+
+
+# --- listing ----------------------------------------------------------------------
+
+
+def list_files(db: Database, owner_id: int, query: FileQuery) -> tuple[list[File], int]:
+    """A page of one owner's files and the total that match.
+
+    Every query starts from ``owner_id`` (the ``ix_files_owner_created``
+    index), so filters and the ``q`` LIKE scan only that owner's rows.
+    """
+    conditions = [File.owner_id == owner_id, *_filters(query)]
+    column = SORTABLE[query.sort]
+    ordering = column.asc() if query.order == "asc" else column.desc()
+    tiebreak = File.id.asc() if query.order == "asc" else File.id.desc()
+    with db.read() as session:
+        total = session.scalar(select(func.count()).select_from(File).where(*conditions)) or 0
+        page = session.scalars(
+            select(File)
+            .where(*conditions)
+            .order_by(ordering, tiebreak)
+            .offset((query.page - 1) * query.per_page)
+            .limit(query.per_page)
+        )
+        return list(page), total
+
+
+def _filters(query: FileQuery) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = []
+    if query.type:
+        kind = query.type.lower()
+        found.append(File.mimetype == kind if "/" in kind else File.mimetype.like(f"{kind}/%"))
+    if query.created_after is not None:
+        found.append(File.created_at >= query.created_after)
+    if query.created_before is not None:
+        found.append(File.created_at < query.created_before)
+    if query.q:
+        pattern = "%" + _escape_like(query.q.lower()) + "%"
+        found.append(func.lower(File.filename).like(pattern, escape="!"))
+    return found
+
+
+def _escape_like(text: str) -> str:
+    # "!" rather than backslash: MySQL treats backslashes in literals specially.
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")

@@ -1,0 +1,165 @@
+"""Upload rules: expiry and retention, quotas, the moderation blocklist.
+
+Retention follows 0x0.st::
+
+    retention = min_age + (min_age - max_age) * (size / max_size - 1) ** 3
+
+At size 0 the cube is -1, so retention is ``max_age``; at ``max_size`` it is
+``min_age``; the cubic keeps small files near ``max_age`` for most of the range.
+That is 0x0's own code, and the formula in the issue is the same one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from pastefile.config import Settings
+from pastefile.db.accounts import BlockedHash, User
+from pastefile.db.database import Database
+from pastefile.db.models import File
+from pastefile.db.types import utcnow
+from pastefile.errors import (
+    AnonymousUploadsDisabled,
+    Blocked,
+    InsufficientScope,
+    InvalidInput,
+    QuotaExceeded,
+    QuotaTooLarge,
+)
+from pastefile.services.accounts import AccountService, Principal, hash_token, new_token
+from pastefile.services.upload_options import VISIBILITIES, UploadOptions
+
+DAY = 86400.0
+MAX_PASSWORD = 1024
+
+
+def retention_seconds(size: int, max_size: int, min_days: float, max_days: float) -> float:
+    """0x0.st's size-based retention, in seconds (see the module docstring)."""
+    ratio = min(max(size / max_size, 0.0), 1.0) if max_size > 0 else 0.0
+    days = min_days + (min_days - max_days) * (ratio - 1) ** 3
+    return days * DAY
+
+
+@dataclass(frozen=True)
+class UploadRequest:
+    """What a client asked for; every field optional."""
+
+    expires_in: int | None = None
+    max_downloads: int | None = None
+    password: str | None = None
+    visibility: str | None = None
+
+
+@dataclass(frozen=True)
+class PreparedUpload:
+    options: UploadOptions
+    # The anonymous uploader's management token, to be shown once.
+    manage_token: str | None
+
+
+class UploadPolicy:
+    def __init__(self, settings: Settings, db: Database, accounts: AccountService) -> None:
+        self.settings = settings
+        self.db = db
+        self.accounts = accounts
+
+    def prepare(self, who: Principal | None, asked: UploadRequest) -> PreparedUpload:
+        """Validate the options and turn them into what gets stored."""
+        if who is None and not self.settings.allow_anonymous_uploads:
+            raise AnonymousUploadsDisabled("anonymous uploads are turned off on this server")
+        if who is not None and not who.has_scope("upload"):
+            raise InsufficientScope("uploading needs the 'upload' scope")
+        visibility = asked.visibility or "public"
+        if visibility not in VISIBILITIES:
+            raise InvalidInput(f"visibility must be one of {', '.join(VISIBILITIES)}")
+        if who is None and visibility == "private":
+            raise InvalidInput("anonymous uploads cannot be private; use 'unlisted'")
+        token = new_token() if who is None else None
+        options = UploadOptions(
+            owner_id=who.user_id if who else None,
+            visibility=visibility,
+            expires_at=self.expiry(asked.expires_in),
+            max_downloads=_max_downloads(asked.max_downloads),
+            password_hash=self._password_hash(asked.password),
+            manage_token_hash=hash_token(token) if token else None,
+        )
+        return PreparedUpload(options, token)
+
+    def expiry(self, expires_in: int | None) -> datetime | None:
+        if expires_in is None:
+            return None
+        limit = self.settings.max_expiry_seconds
+        if expires_in <= 0 or (limit and expires_in > limit):
+            bound = f"between 1 and {limit}" if limit else "positive"
+            raise InvalidInput(f"expires_in is in seconds and must be {bound}")
+        return utcnow() + timedelta(seconds=expires_in)
+
+    def _password_hash(self, password: str | None) -> str | None:
+        if password is None or password == "":
+            return None
+        if len(password) > MAX_PASSWORD:
+            raise InvalidInput(f"passwords are at most {MAX_PASSWORD} characters")
+        return self.accounts.hash_password(password)
+
+    # --- guards run by UploadService once the bytes are known ---------------------
+
+    def check_blocklist(self, sha256: str, size: int, options: UploadOptions) -> None:
+        with self.db.read() as session:
+            if session.get(BlockedHash, sha256) is not None:
+                raise Blocked("this content was removed by moderation and cannot be uploaded")
+
+    def check_quota(self, sha256: str, size: int, options: UploadOptions) -> None:
+        if options.owner_id is None:
+            return
+        max_bytes, max_files = self._quota_for(options.owner_id)
+        if max_bytes and size > max_bytes:
+            raise QuotaTooLarge(f"this file ({size} bytes) exceeds your whole quota ({max_bytes})")
+        if not max_bytes and not max_files:
+            return
+        with self.db.read() as session:
+            count, used = session.execute(
+                select(func.count(), func.coalesce(func.sum(File.size), 0)).where(
+                    File.owner_id == options.owner_id
+                )
+            ).one()
+        if max_files and count + 1 > max_files:
+            raise QuotaExceeded(f"you have {count} files; your quota is {max_files} files")
+        if max_bytes and used + size > max_bytes:
+            free = max(max_bytes - used, 0)
+            raise QuotaExceeded(f"{free} of your {max_bytes} bytes are free; this file is {size}")
+
+    def apply_retention(self, sha256: str, size: int, options: UploadOptions) -> UploadOptions:
+        """Anonymous uploads without an expiry get the size-based one, if enabled."""
+        if self.settings.retention_policy != "size" or options.owner_id is not None:
+            return options
+        if options.expires_at is not None:
+            return options
+        seconds = retention_seconds(
+            size,
+            int(self.settings.max_upload_size),
+            self.settings.retention_min_days,
+            self.settings.retention_max_days,
+        )
+        return replace(options, expires_at=utcnow() + timedelta(seconds=seconds))
+
+    def _quota_for(self, user_id: int) -> tuple[int, int]:
+        with self.db.read() as session:
+            user = session.get(User, user_id)
+        max_bytes = int(self.settings.user_quota_bytes)
+        max_files = self.settings.user_quota_files
+        if user is not None and user.quota_bytes is not None:
+            max_bytes = user.quota_bytes
+        if user is not None and user.quota_files is not None:
+            max_files = user.quota_files
+        return max_bytes, max_files
+
+
+def _max_downloads(value: int | None) -> int | None:
+    if value is None:
+        return None
+    if not 1 <= value <= 1_000_000:
+        raise InvalidInput("max_downloads must be between 1 and 1000000")
+    return value

@@ -1,0 +1,64 @@
+"""Who owns an upload and what limits it carries, decided before it is stored.
+
+``UploadService`` takes one of these; the default is the book's anonymous,
+public, permanent upload whose links identical uploads share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+VISIBILITIES = ("public", "unlisted", "private")
+
+
+@dataclass(frozen=True)
+class UploadOptions:
+    owner_id: int | None = None
+    visibility: str = "public"
+    expires_at: datetime | None = None
+    max_downloads: int | None = None
+    password_hash: str | None = None
+    manage_token_hash: str | None = None
+
+    @property
+    def shares_links(self) -> bool:
+        """Whether an identical later upload may get this file's links back.
+
+        Only plain public files: a private, unlisted, password-protected,
+        expiring or download-limited file handed to someone else's upload
+        would leak it or change its rules under them.
+        """
+        return (
+            self.visibility == "public"
+            and self.expires_at is None
+            and self.max_downloads is None
+            and self.password_hash is None
+        )
+
+    def dedup_key(self, sha256: str) -> str | None:
+        """``anon:<sha>`` or ``<owner id>:<sha>``; never shared across owners."""
+        if not self.shares_links:
+            return None
+        owner = "anon" if self.owner_id is None else str(self.owner_id)
+        return f"{owner}:{sha256}"
+
+    def columns(self) -> dict[str, Any]:
+        return {
+            "owner_id": self.owner_id,
+            "visibility": self.visibility,
+            "expires_at": self.expires_at,
+            "max_downloads": self.max_downloads,
+            "password_hash": self.password_hash,
+            "manage_token_hash": self.manage_token_hash,
+        }
+
+
+# Called with (sha256, size, options) once the bytes are in and typed, before
+# anything is recorded: the moderation blocklist and quotas raise here, and
+# size-based retention returns the options with an expiry (None: unchanged).
+UploadGuard = Callable[[str, int, UploadOptions], UploadOptions | None]
+
+ANONYMOUS = UploadOptions()
