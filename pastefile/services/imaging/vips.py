@@ -57,6 +57,8 @@ def configure_vips() -> None:
         pyvips.cache_set_max_mem(16 * 1024 * 1024)
         pyvips.cache_set_max_files(4)
         pyvips.operation_block_set("VipsForeignLoad", True)
+        # Decoder warnings on hostile files are expected; ours is one INFO line.
+        logging.getLogger("pyvips").setLevel(logging.ERROR)
         for loader in _LOADERS:
             pyvips.operation_block_set(loader, False)
         _CONFIGURED.append(True)
@@ -76,14 +78,13 @@ class _Input:
     def thumbnail(self, width: int, options: str, **kwargs: Any) -> pyvips.Image:
         if isinstance(self.source, Path):
             # Storage paths are hex digests, so no "[" can be misread as options.
-            name = f"{self.source}[{options}]" if options else str(self.source)
-            return pyvips.Image.thumbnail(name, width, **kwargs)
+            return pyvips.Image.thumbnail(f"{self.source}[{options}]", width, **kwargs)
         return pyvips.Image.thumbnail_source(self._stream(), width, option_string=options, **kwargs)
 
     def load(self) -> pyvips.Image:
         if isinstance(self.source, Path):
-            return pyvips.Image.new_from_file(str(self.source), access="sequential")
-        return pyvips.Image.new_from_source(self._stream(), "", access="sequential")
+            return pyvips.Image.new_from_file(str(self.source), fail_on="error")
+        return pyvips.Image.new_from_source(self._stream(), "", fail_on="error")
 
     def _stream(self) -> pyvips.Source:
         stream = self.source
@@ -181,10 +182,12 @@ def _frames_kept(info: ImageInfo, spec: RenderSpec) -> int:
 
 
 def _resize(image_input: _Input, info: ImageInfo, spec: RenderSpec, frames: int) -> pyvips.Image:
+    # Without fail_on a truncated file decodes as grey padding. thumbnail()
+    # honours only the keyword and thumbnail_source() only the option string.
     common: dict[str, Any] = {"fail_on": "error"}
     if info.has_profile:
         common["output_profile"] = "srgb"
-    options = f"n={frames}" if frames > 1 else ""
+    options = "fail_on=error" + (f",n={frames}" if frames > 1 else "")
     if frames > 1 and spec.fit == "cover" and spec.w and spec.h:
         return _animated_cover(image_input, info, spec, options, common)
     width, box = _box(spec)
