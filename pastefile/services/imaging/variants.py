@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import BinaryIO
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -148,7 +148,7 @@ def _release_blob(session: Session, storage: Storage, sha256: str) -> None:
     storage.delete(sha256)
 
 
-def _by_key(source_sha256: str, key: str):  # type: ignore[no-untyped-def]
+def _by_key(source_sha256: str, key: str) -> Select[Variant]:
     return select(Variant).where(Variant.source_sha256 == source_sha256, Variant.params == key)
 
 
