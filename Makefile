@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP     := $(VENV)/.dev-installed
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench bench-images clean
 
 $(RUNTIME_STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ format: $(DEV_STAMP)
 
 bench: $(DEV_STAMP)
 	$(BIN)/python bench/upload_download.py
+
+bench-images: $(DEV_STAMP)  ## image transforms vs vipsthumbnail and Pillow (docs/images.md)
+	$(BIN)/python bench/images.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
