@@ -10,6 +10,7 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
+from pastefile.cli_accounts import register as register_account_commands
 from pastefile.config import Settings, load_settings
 from pastefile.db import migrate
 from pastefile.services import Services, build_services
@@ -136,6 +137,9 @@ def shell() -> None:
     }
     banner = f"pastefile shell ({settings.app_env}); names: {', '.join(namespace)}"
     code.interact(banner=banner, local=namespace)
+
+
+register_account_commands(main)  # create-user, sweep (pastefile/cli_accounts.py)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -45,6 +45,8 @@ class Caller:
     principal: Principal | None = None
     manage_token: str | None = None
     password: str | None = None
+    # Files this caller already proved the password for (a browser session).
+    unlocked: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,8 @@ class FileAccess:
         if found.visibility == "private" and not sees_private(found, caller.principal):
             raise NotFound("no such file")
         self._check_alive(found)
-        if found.password_hash and not sees_private(found, caller.principal):
+        unlocked = ident in caller.unlocked or found.public_id in caller.unlocked
+        if found.password_hash and not unlocked and not sees_private(found, caller.principal):
             self._check_password(found, caller.password)
         return found
 

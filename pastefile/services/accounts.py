@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -87,7 +88,7 @@ def make_password_hasher(settings: Settings) -> PasswordHasher:
     return PasswordHasher()
 
 
-def parse_scopes(scopes: list[str] | tuple[str, ...]) -> frozenset[str]:
+def parse_scopes(scopes: Sequence[str]) -> frozenset[str]:
     unknown = set(scopes) - set(SCOPES)
     if unknown or not scopes:
         raise InvalidInput(f"scopes must be a non-empty subset of {', '.join(SCOPES)}")
@@ -185,7 +186,7 @@ class AccountService:
     # --- API tokens -----------------------------------------------------------
 
     def create_token(
-        self, owner: Principal, name: str, scopes: list[str] | tuple[str, ...]
+        self, owner: Principal, name: str, scopes: Sequence[str]
     ) -> tuple[ApiToken, str]:
         """A new token and its value; the value is never retrievable again."""
         wanted = parse_scopes(scopes)

@@ -34,6 +34,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from pastefile.web.views import bp
 
     app.register_blueprint(bp)
+    from pastefile.web.api import install_api
+
+    install_api(app)
     register_error_handlers(app)
     install_middleware(app)
     return app

@@ -7,11 +7,13 @@ from typing import Any
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
 from pastefile.db.models import File
-from pastefile.errors import MissingFile
+from pastefile.errors import MissingFile, PasswordRequired
 from pastefile.services import Services
 from pastefile.services.images import parse_dimensions
 from pastefile.services.imaging.params import wants_transform
 from pastefile.services.uploads import UploadResult
+from pastefile.web.accounts import password_form
+from pastefile.web.identity import count_download, prepare_upload, resolve_file
 from pastefile.web.images import send_rendition
 from pastefile.web.negotiation import wants_html
 from pastefile.web.presenters import card_context, file_json
@@ -39,39 +41,53 @@ def upload() -> Response:
     part = request.files.get("file")
     if part is None or not part.filename:
         raise MissingFile("send the file in a multipart field named 'file'")
-    result = services().uploads.finish(part.stream, part.filename, resize)  # type: ignore[arg-type]
-    return _upload_response(result)
+    prepared = prepare_upload(request.form)
+    result = services().uploads.finish(part.stream, part.filename, resize, prepared.options)  # type: ignore[arg-type]
+    return _upload_response(result, prepared.manage_token if result.created else None)
 
 
 @bp.put("/<path:filename>")
 def upload_raw(filename: str) -> Response:
-    result = services().uploads.save_stream(request.stream, filename, _requested_size(request.args))
+    prepared = prepare_upload(request.args)
+    result = services().uploads.save_stream(
+        request.stream, filename, _requested_size(request.args), prepared.options
+    )
     links = file_json(result.file, base_url())
     response = Response(links["url_p"] + "\n", status=201 if result.created else 200)
     response.mimetype = "text/plain"
     response.headers["Location"] = links["url_p"]
+    if result.created and prepared.manage_token:
+        response.headers["X-Token"] = prepared.manage_token  # as 0x0.st: manage it later
     return response
 
 
 @bp.get("/i/<ident>")
 def raw(ident: str) -> Response:
     svc = services()
-    found = svc.files.get(_strip_ext(ident))
+    found = resolve_file(_strip_ext(ident))
     if wants_transform(request.args):
         # ?w=&h=&fit=&fmt=&q=: a derived image from the pipeline (docs/images.md).
         return send_rendition(svc.images.render(found, request.args))
+    count_download(found)
     return send_stored(found, svc.storage, as_attachment=False)
 
 
 @bp.get("/d/<ident>")
 def download(ident: str) -> Response:
     svc = services()
-    return send_stored(svc.files.get(_strip_ext(ident)), svc.storage, as_attachment=True)
+    found = resolve_file(_strip_ext(ident))
+    count_download(found)
+    return send_stored(found, svc.storage, as_attachment=True)
 
 
 @bp.get("/p/<ident>")
 def preview(ident: str) -> Response | str:
-    found = services().files.get(_strip_ext(ident))
+    try:
+        found = resolve_file(_strip_ext(ident))
+    except PasswordRequired as exc:
+        if not wants_html():
+            raise
+        return password_form(_strip_ext(ident), exc)
     if not wants_html():
         return json_response(file_json(found, base_url()))
     return render_template("preview.html", **card_context(found, base_url()))
@@ -79,7 +95,7 @@ def preview(ident: str) -> Response | str:
 
 @bp.get("/s/<code>")
 def short(code: str) -> Any:
-    found = services().files.get_by_short_code(code)
+    found = resolve_file(code, by_short_code=True, check_password=False)
     return redirect(url_for("core.preview", ident=found.public_id), code=302)
 
 
@@ -88,19 +104,25 @@ def resize(ident: str) -> Response:
     svc = services()
     size = _requested_size(request.values, required=True)
     assert size is not None
-    result = svc.uploads.resize_existing(svc.files.get(_strip_ext(ident)), size)
+    result = svc.uploads.resize_existing(resolve_file(_strip_ext(ident)), size)
     body = file_json(result.file, base_url())
     if request.accept_mimetypes.best_match(["text/plain", "application/json"]) == "text/plain":
         return Response(body["url_i"], mimetype="text/plain", status=201 if result.created else 200)
     return _created(json_response(body, 201 if result.created else 200), result.file)
 
 
-def _upload_response(result: UploadResult) -> Response:
+def _upload_response(result: UploadResult, token: str | None = None) -> Response:
     status = 201 if result.created else 200
     if wants_html():
         html = render_template("preview.html", **card_context(result.file, base_url()))
         return _created(Response(html, status=status, mimetype="text/html"), result.file)
-    return _created(json_response(file_json(result.file, base_url()), status), result.file)
+    body = file_json(result.file, base_url())
+    if token:  # an anonymous upload's management token, as 0x0.st
+        body["token"] = token
+    response = _created(json_response(body, status), result.file)
+    if token:
+        response.headers["X-Token"] = token
+    return response
 
 
 def _created(response: Response, file: File) -> Response:

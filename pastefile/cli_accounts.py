@@ -1,0 +1,42 @@
+"""``pastefile create-user`` and ``pastefile sweep``: accounts and expiry from the shell."""
+
+from __future__ import annotations
+
+import click
+
+from pastefile.config import load_settings
+from pastefile.errors import PasteFileError
+from pastefile.services import build_services
+from pastefile.services.accounts import ROLE_ADMIN, ROLE_USER
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--admin", is_flag=True, help="give every permission (0xff)")
+@click.password_option(help="prompted for when not given")
+def create_user(username: str, admin: bool, password: str) -> None:
+    """Create an account; `--admin` bootstraps the first administrator."""
+    services = build_services(load_settings())
+    try:
+        user = services.accounts.create_user(username, password, ROLE_ADMIN if admin else ROLE_USER)
+    except PasteFileError as exc:
+        raise click.ClickException(exc.detail) from None
+    finally:
+        services.close()
+    click.echo(f"created {'admin' if admin else 'user'} {user.username} (id {user.id})")
+
+
+@click.command()
+def sweep() -> None:
+    """Delete expired and used-up files (their links already answer 410)."""
+    services = build_services(load_settings())
+    try:
+        removed = services.access.sweep()
+    finally:
+        services.close()
+    click.echo(f"swept {removed} file(s)")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(create_user)
+    group.add_command(sweep)

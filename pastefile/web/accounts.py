@@ -1,0 +1,145 @@
+"""Account pages: register, log in, log out, API tokens, and unlocking files.
+
+Sessions are Flask's signed cookies (HttpOnly, SameSite=Lax); every form
+carries the session's CSRF token and every POST here checks it.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, Response, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from pastefile.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    PasswordRequired,
+    RegistrationClosed,
+    Unauthorized,
+)
+from pastefile.services.accounts import SCOPES, Principal
+from pastefile.web.identity import (
+    SESSION_USER,
+    csrf_token,
+    current_principal,
+    require_csrf,
+    resolve_file,
+    services,
+    unlock,
+)
+
+bp = Blueprint("accounts", __name__)
+
+
+def password_form(ident: str, error: PasswordRequired, status: int = 403) -> Response:
+    html = render_template("unlock.html", ident=ident, error=error.detail)
+    return Response(html, status=status, mimetype="text/html")
+
+
+@bp.post("/p/<ident>/unlock")
+def unlock_file(ident: str) -> BaseResponse:
+    require_csrf()
+    try:
+        found = resolve_file(ident, password=request.form.get("password") or None)
+    except PasswordRequired as exc:  # wrong passwords included; they are rate limited
+        return password_form(ident, exc)
+    unlock(found.public_id)
+    return redirect(url_for("core.preview", ident=found.public_id), code=303)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register() -> BaseResponse | str:
+    if not services().settings.open_registration:
+        raise RegistrationClosed("ask an administrator for an account")
+    error = None
+    if request.method == "POST":
+        require_csrf()
+        try:
+            user = services().accounts.create_user(
+                request.form.get("username", "").strip(), request.form.get("password", "")
+            )
+        except (InvalidInput, Conflict) as exc:
+            error = exc.detail
+        else:
+            _log_in(user.id)
+            return redirect(url_for("accounts.tokens"), code=303)
+    return render_template("register.html", error=error)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> BaseResponse | str:
+    error = None
+    if request.method == "POST":
+        require_csrf()
+        try:
+            user = services().accounts.authenticate(
+                request.form.get("username", "").strip(), request.form.get("password", "")
+            )
+        except (Unauthorized, Forbidden) as exc:
+            error = exc.detail
+        else:
+            _log_in(user.id)
+            return redirect(url_for("accounts.tokens"), code=303)
+    return render_template("login.html", error=error)
+
+
+def _log_in(user_id: int) -> None:
+    # A fresh session on login: nothing from before (a planted CSRF token) survives.
+    session.clear()
+    session[SESSION_USER] = user_id
+    session.permanent = True
+
+
+@bp.post("/logout")
+def logout() -> BaseResponse:
+    require_csrf()
+    session.clear()
+    return redirect(url_for("core.index"), code=303)
+
+
+def _signed_in() -> Principal:
+    who = current_principal()
+    if who is None:
+        raise Unauthorized("log in first")
+    return who
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+def tokens() -> str:
+    who = _signed_in()
+    created, error = None, None
+    if request.method == "POST":
+        require_csrf()
+        scopes = [s for s in request.form.getlist("scopes") if s in SCOPES]
+        try:
+            _, created = services().accounts.create_token(who, request.form.get("name", ""), scopes)
+        except (InvalidInput, Forbidden) as exc:
+            error = exc.detail
+    rows = services().accounts.list_tokens(who.user_id)
+    scopes = [s for s in SCOPES if s in who.scopes]
+    return render_template(
+        "tokens.html", who=who, tokens=rows, created=created, error=error, scopes=scopes
+    )
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+def revoke(token_id: int) -> BaseResponse:
+    who = _signed_in()
+    require_csrf()
+    services().accounts.revoke_token(who.user_id, token_id)
+    return redirect(url_for("accounts.tokens"), code=303)
+
+
+def install_accounts(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.globals["current_user"] = current_principal
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    settings = app.extensions["pastefile"].settings
+    app.config["SESSION_COOKIE_SECURE"] = settings.base_url.startswith("https://")
+    limit = app.extensions["pastefile_limiter"].limit(
+        lambda: settings.login_rate_limit, methods=["POST"]
+    )
+    for endpoint in ("accounts.login", "accounts.register"):
+        app.view_functions[endpoint] = limit(app.view_functions[endpoint])

@@ -1,0 +1,117 @@
+"""Helpers shared by the API's routes: bodies in and out, auth, pagination."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+import orjson
+from flask import Response, request
+from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import UnsupportedMediaType
+
+from pastefile.errors import InsufficientScope, InvalidInput, NotFound, Unauthorized
+from pastefile.services.accounts import Principal
+from pastefile.web.identity import current_principal, services
+
+M = TypeVar("M", bound=BaseModel)
+MAX_JSON_BODY = 64 * 1024
+
+
+def base_url() -> str:
+    return services().settings.base_url or request.host_url.rstrip("/")
+
+
+def respond(body: BaseModel | list[Any], status: int = 200) -> Response:
+    if isinstance(body, BaseModel):
+        data = orjson.dumps(body.model_dump(mode="json"))
+    else:
+        data = orjson.dumps([item.model_dump(mode="json") for item in body])
+    return Response(data, status=status, mimetype="application/json")
+
+
+def no_content() -> Response:
+    return Response(status=204)
+
+
+MAX_ROW_ID = 2**31 - 1
+
+
+def row_id(value: int) -> int:
+    """Row ids from URLs: beyond the column's range nothing can exist."""
+    if value > MAX_ROW_ID:
+        raise NotFound("no such resource")
+    return value
+
+
+def require(scope: str) -> Principal:
+    """The authenticated caller, who must hold ``scope``."""
+    who = current_principal()
+    if who is None:
+        raise Unauthorized("send 'Authorization: Bearer <token>'")
+    if not who.has_scope(scope):
+        raise InsufficientScope(f"this needs a token with the '{scope}' scope")
+    return who
+
+
+def json_body(model: type[M]) -> M:
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType("send the body as application/json")
+    raw = request.get_data(cache=False)
+    if len(raw) > MAX_JSON_BODY:
+        raise InvalidInput("the JSON body is too large")
+    try:
+        return model.model_validate(orjson.loads(raw or b"null"))
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(f"the body is not valid JSON: {exc}") from None
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+
+
+def query(model: type[M]) -> M:
+    values = {key: request.args.get(key) for key in request.args}
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+
+
+def _invalid(exc: ValidationError) -> InvalidInput:
+    problems = [
+        {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]}
+        for err in exc.errors(include_url=False, include_input=False)
+    ]
+    summary = "; ".join(f"{p['field'] or 'body'}: {p['message']}" for p in problems[:5])
+    return InvalidInput(summary, errors=problems)
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """Query datetimes without a zone are taken as UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def paginate(response: Response, page: int, per_page: int, total: int) -> Response:
+    """RFC 8288 Link (first/prev/next/last) and X-Total-Count."""
+    last = max((total + per_page - 1) // per_page, 1)
+    params = {k: v for k, v in request.args.items() if k not in ("page", "per_page")}
+
+    def url(number: int) -> str:
+        return f"{base_url()}{request.path}?" + urlencode(
+            {**params, "page": number, "per_page": per_page}
+        )
+
+    links = [f'<{url(1)}>; rel="first"', f'<{url(last)}>; rel="last"']
+    if page > 1:
+        links.append(f'<{url(min(page - 1, last))}>; rel="prev"')
+    if page < last:
+        links.append(f'<{url(page + 1)}>; rel="next"')
+    response.headers["Link"] = ", ".join(links)
+    response.headers["X-Total-Count"] = str(total)
+    return response
+
+
+def respond_raw(body: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status=status, mimetype="application/json")

@@ -1,0 +1,181 @@
+"""/api/v1/files: upload, list, read, change, delete, and moderation removal."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Response, request
+
+from pastefile.db.models import File
+from pastefile.errors import Forbidden, MissingFile, PreconditionFailed, PreconditionRequired
+from pastefile.services.access import FileChanges, FileQuery, list_files
+from pastefile.services.links import build_links
+from pastefile.services.policy import PreparedUpload
+from pastefile.services.uploads import UploadResult
+from pastefile.web.api import bp
+from pastefile.web.api.common import (
+    aware,
+    base_url,
+    json_body,
+    no_content,
+    paginate,
+    query,
+    require,
+    respond,
+)
+from pastefile.web.api.schemas import (
+    FileCreated,
+    FileLinks,
+    FileListQuery,
+    FileOut,
+    FilePatch,
+    ImageInfo,
+    RemovalIn,
+    RemovalOut,
+)
+from pastefile.web.identity import caller, prepare_upload, services
+
+_ETAG = re.compile(r'^(?:W/)?"([A-Za-z0-9]+)-v(\d+)"$')
+
+
+def file_out(file: File, model: type[FileOut] = FileOut, **extra: object) -> FileOut:
+    links = build_links(file, base_url())
+    image = ImageInfo(width=file.width, height=file.height) if file.width and file.height else None
+    return model(
+        id=file.public_id,
+        filename=file.filename,
+        size=file.size,
+        mimetype=file.mimetype,
+        type=file.mimetype.split("/", 1)[0],
+        sha256=file.sha256,
+        visibility=file.visibility,  # type: ignore[arg-type]
+        created_at=file.created_at,
+        updated_at=file.updated_at,
+        expires_at=file.expires_at,
+        max_downloads=file.max_downloads,
+        downloads=file.downloads,
+        password_protected=file.password_hash is not None,
+        owner_id=file.owner_id,
+        image=image,
+        links=FileLinks(
+            self=f"{base_url()}/api/v1/files/{file.public_id}",
+            raw=links.url_i,
+            download=links.url_d,
+            preview=links.url_p,
+            short=links.url_s,
+        ),
+        **extra,
+    )
+
+
+def etag_of(file: File) -> str:
+    return f"{file.public_id}-v{file.version}"
+
+
+def _with_validators(response: Response, file: File) -> Response:
+    response.set_etag(etag_of(file))
+    response.last_modified = file.updated_at or file.created_at
+    return response
+
+
+@bp.get("/files")
+def list_my_files() -> Response:
+    who = require("read")
+    params = query(FileListQuery)
+    wanted = FileQuery(
+        page=params.page,
+        per_page=params.per_page,
+        sort=params.sort,
+        order=params.order,
+        type=params.type,
+        created_after=aware(params.created_after),
+        created_before=aware(params.created_before),
+        q=params.q,
+    )
+    files, total = list_files(services().db, who.user_id, wanted)
+    response = respond([file_out(f) for f in files])
+    return paginate(response, params.page, params.per_page, total)
+
+
+@bp.post("/files")
+def create_file() -> Response:
+    if request.is_json:  # {"url": …}: upload from a URL, a fetch_url job (202)
+        from pastefile.web.jobs_api import fetch_file
+
+        return fetch_file()
+    svc = services()
+    if request.mimetype == "multipart/form-data":
+        part = request.files.get("file")
+        if part is None:
+            raise MissingFile("send the file in a multipart field named 'file'")
+        prepared = prepare_upload(request.form)
+        result = svc.uploads.finish(part.stream, part.filename, options=prepared.options)  # type: ignore[arg-type]
+    else:
+        name = request.args.get("filename")
+        if not name:
+            raise MissingFile("send multipart/form-data, or a raw body with ?filename=")
+        prepared = prepare_upload(request.args)
+        result = svc.uploads.save_stream(request.stream, name, options=prepared.options)
+    return _created(result, prepared)
+
+
+def _created(result: UploadResult, prepared: PreparedUpload) -> Response:
+    token = prepared.manage_token if result.created else None
+    body = file_out(result.file, FileCreated, token=token)
+    response = respond(body, 201 if result.created else 200)
+    response.headers["Location"] = body.links.self
+    if token:
+        response.headers["X-Token"] = token
+    return _with_validators(response, result.file)
+
+
+@bp.get("/files/<ident>")
+def get_file(ident: str) -> Response:
+    file = services().access.resolve(ident, caller())
+    response = _with_validators(respond(file_out(file)), file)
+    return response.make_conditional(request)  # type: ignore[return-value]
+
+
+@bp.patch("/files/<ident>")
+def patch_file(ident: str) -> Response:
+    svc = services()
+    svc.access.visible(ident, caller())  # 404 before any precondition talk
+    version = _if_match_version(ident)
+    patch = json_body(FilePatch)
+    changes = FileChanges(
+        filename=patch.filename,
+        visibility=patch.visibility,
+        expires_at=svc.policy.expiry(patch.expires_in),
+        clear_expiry="expires_in" in patch.model_fields_set and patch.expires_in is None,
+    )
+    file = svc.access.update(ident, caller(), version, changes)
+    return _with_validators(respond(file_out(file)), file)
+
+
+def _if_match_version(ident: str) -> int:
+    header = request.headers.get("If-Match")
+    if not header:
+        raise PreconditionRequired("PATCH needs If-Match with the file's current ETag")
+    match = _ETAG.match(header.strip())
+    if match is None or match.group(1) != ident:
+        raise PreconditionFailed("If-Match does not name this file's current version")
+    return int(match.group(2))
+
+
+@bp.delete("/files/<ident>")
+def delete_file(ident: str) -> Response:
+    services().access.delete(ident, caller())
+    return no_content()
+
+
+@bp.post("/files/<ident>/removal")
+def remove_file(ident: str) -> Response:
+    """Moderation: remove every copy of this content and block re-uploads (451)."""
+    who = require("admin")
+    if not who.is_admin:
+        raise Forbidden("moderation is for administrators")
+    reason = json_body(RemovalIn).reason
+    svc = services()
+    sha = svc.access.visible(ident, caller()).sha256
+    removed = svc.access.remove_for_abuse(ident, who, reason)
+    return respond(RemovalOut(sha256=sha, removed=removed))

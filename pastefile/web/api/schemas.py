@@ -1,0 +1,163 @@
+"""Request and response bodies of /api/v1, as pydantic models.
+
+The OpenAPI document is generated from these, so the contract and the code
+cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
+
+Visibility = Literal["public", "unlisted", "private"]
+Scope = Literal["read", "upload", "delete", "admin"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; ``code`` is stable."""
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str
+
+
+class FileLinks(BaseModel):
+    self: str = Field(description="this resource in the API")
+    raw: str = Field(description="the bytes, inline (/i/)")
+    download: str = Field(description="the bytes as an attachment (/d/)")
+    preview: str = Field(description="the file card (/p/)")
+    short: str = Field(description="the short link (/s/)")
+
+
+class ImageInfo(BaseModel):
+    width: int
+    height: int
+
+
+class FileOut(BaseModel):
+    id: str
+    filename: str
+    size: int = Field(description="bytes")
+    mimetype: str
+    type: str = Field(description="the MIME type's first part: image, text, …")
+    sha256: str
+    visibility: Visibility
+    created_at: datetime
+    updated_at: datetime | None
+    expires_at: datetime | None
+    max_downloads: int | None
+    downloads: int
+    password_protected: bool
+    owner_id: int | None
+    image: ImageInfo | None
+    links: FileLinks
+
+
+class FileCreated(FileOut):
+    token: str | None = Field(
+        None, description="anonymous uploads only: the management token, shown once"
+    )
+
+
+class FileUploadForm(Strict):
+    """Multipart form fields; the same names work as query parameters for a raw body."""
+
+    # Form fields cannot be null, so None is the default but not in the schema.
+    file: bytes = Field(min_length=1, json_schema_extra={"format": "binary"})
+    expires_in: int | SkipJsonSchema[None] = Field(
+        None, ge=1, description="seconds until the file expires (at most the server's maximum)"
+    )
+    max_downloads: int | SkipJsonSchema[None] = Field(None, ge=1, le=1_000_000)
+    password: str | SkipJsonSchema[None] = Field(None, max_length=1024)
+    visibility: Visibility | SkipJsonSchema[None] = None
+
+
+class FilePatch(Strict):
+    filename: str | None = Field(None, min_length=1, max_length=255)
+    visibility: Visibility | None = None
+    expires_in: int | None = Field(
+        None, ge=1, description="seconds from now; null removes the expiry"
+    )
+
+
+class RemovalIn(Strict):
+    reason: str = Field(min_length=1, max_length=255)
+
+
+class RemovalOut(BaseModel):
+    sha256: str
+    removed: int = Field(description="how many files with this content were removed")
+
+
+class TokenCreate(Strict):
+    name: str = Field(min_length=1, max_length=100)
+    scopes: list[Scope] = Field(min_length=1, max_length=4)
+
+
+class TokenOut(BaseModel):
+    id: int
+    name: str
+    prefix: str = Field(description="the first characters, to recognise the token")
+    scopes: list[Scope]
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenCreated(TokenOut):
+    token: str = Field(description="the token's value; shown only this once")
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    roles: int = Field(description="bit flags: LOGIN 0x01, EDITOR 0x02, OPERATOR 0x04, 0xff admin")
+    disabled: bool
+    created_at: datetime
+
+
+class UserPatch(Strict):
+    disabled: bool | None = None
+    roles: int | None = Field(None, ge=0, le=255)
+
+
+class Usage(BaseModel):
+    files: int
+    bytes: int
+    quota_files: int | None = Field(description="null: no limit")
+    quota_bytes: int | None = Field(description="null: no limit")
+
+
+class Me(UserOut):
+    scopes: list[Scope]
+    usage: Usage
+
+
+class FileListQuery(Strict):
+    page: int = Field(1, ge=1, le=1_000_000)
+    per_page: int = Field(20, ge=1, le=100)
+    sort: Literal["created_at", "filename", "size"] = "created_at"
+    order: Literal["asc", "desc"] = "desc"
+    type: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9.+-]+(/[a-z0-9.+-]+)?$",
+        max_length=127,
+        description="image or image/png",
+    )
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    q: str | None = Field(None, min_length=1, max_length=100, description="filename contains")
+
+
+class PageQuery(Strict):
+    page: int = Field(1, ge=1, le=1_000_000)
+    per_page: int = Field(20, ge=1, le=100)

@@ -1,0 +1,91 @@
+"""/api/v1/me and /api/v1/tokens: the caller's account and personal API tokens."""
+
+from __future__ import annotations
+
+from flask import Response
+from sqlalchemy import func, select
+
+from pastefile.db.accounts import ApiToken, User
+from pastefile.db.models import File
+from pastefile.web.api import bp
+from pastefile.web.api.common import base_url, json_body, no_content, require, respond, row_id
+from pastefile.web.api.schemas import Me, TokenCreate, TokenCreated, TokenOut, Usage
+from pastefile.web.identity import services
+
+
+def token_out(row: ApiToken, model: type[TokenOut] = TokenOut, **extra: object) -> TokenOut:
+    return model(
+        id=row.id,
+        name=row.name,
+        prefix=row.prefix,
+        scopes=row.scopes.split(),  # type: ignore[arg-type]
+        created_at=row.created_at,
+        last_used_at=row.last_used_at,
+        revoked_at=row.revoked_at,
+        **extra,
+    )
+
+
+@bp.get("/me")
+def me() -> Response:
+    who = require("read")
+    svc = services()
+    user: User = svc.accounts.get_user(who.user_id)
+    with svc.db.read() as session:
+        count, used = session.execute(
+            select(func.count(), func.coalesce(func.sum(File.size), 0)).where(
+                File.owner_id == who.user_id
+            )
+        ).one()
+    quota_bytes = (
+        user.quota_bytes if user.quota_bytes is not None else svc.settings.user_quota_bytes
+    )
+    quota_files = (
+        user.quota_files if user.quota_files is not None else svc.settings.user_quota_files
+    )
+    usage = Usage(
+        files=count,
+        bytes=used,
+        quota_files=quota_files or None,
+        quota_bytes=int(quota_bytes) or None,
+    )
+    return respond(
+        Me(
+            id=user.id,
+            username=user.username,
+            roles=user.roles,
+            disabled=user.disabled,
+            created_at=user.created_at,
+            scopes=sorted(who.scopes),  # type: ignore[arg-type]
+            usage=usage,
+        )
+    )
+
+
+@bp.get("/tokens")
+def list_tokens() -> Response:
+    who = require("read")
+    return respond([token_out(row) for row in services().accounts.list_tokens(who.user_id)])
+
+
+@bp.post("/tokens")
+def create_token() -> Response:
+    who = require("read")
+    wanted = json_body(TokenCreate)
+    row, value = services().accounts.create_token(who, wanted.name, list(wanted.scopes))
+    response = respond(token_out(row, TokenCreated, token=value), 201)
+    response.headers["Location"] = f"{base_url()}/api/v1/tokens/{row.id}"
+    return response
+
+
+@bp.get("/tokens/<int:token_id>")
+def get_token(token_id: int) -> Response:
+    who = require("read")
+    return respond(token_out(services().accounts.get_token(who.user_id, row_id(token_id))))
+
+
+@bp.delete("/tokens/<int:token_id>")
+def revoke_token(token_id: int) -> Response:
+    who = require("read")
+    services().accounts.revoke_token(who.user_id, row_id(token_id))
+    return no_content()
