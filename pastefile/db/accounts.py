@@ -12,7 +12,7 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pastefile.db.models import Base, File
-from pastefile.db.types import UTCDateTime, utcnow
+from pastefile.db.types import UTCDateTime, case_sensitive_id, utcnow
 
 
 class User(Base):
@@ -60,8 +60,8 @@ class FileTombstone(Base):
 
     __tablename__ = "file_tombstones"
 
-    public_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    short_code: Mapped[str] = mapped_column(String(16), unique=True)
+    public_id: Mapped[str] = mapped_column(case_sensitive_id(32), primary_key=True)
+    short_code: Mapped[str] = mapped_column(case_sensitive_id(16), unique=True)
     owner_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     visibility: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(String(16))
@@ -73,13 +73,13 @@ class TusUpload(Base):
 
     __tablename__ = "tus_uploads"
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    id: Mapped[str] = mapped_column(case_sensitive_id(32), primary_key=True)
     owner_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     length: Mapped[int] = mapped_column(BigInteger)
     received: Mapped[int] = mapped_column(BigInteger, default=0)
     filename: Mapped[str] = mapped_column(Unicode(255))
     options: Mapped[str] = mapped_column(Text, default="{}")
-    file_public_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    file_public_id: Mapped[str | None] = mapped_column(case_sensitive_id(32), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, Unicode, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from pastefile.db.types import UTCDateTime, utcnow
+from pastefile.db.types import UTCDateTime, case_sensitive_id, utcnow
 
 
 class Base(DeclarativeBase):
@@ -31,8 +31,8 @@ class File(Base):
     __tablename__ = "files"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    public_id: Mapped[str] = mapped_column(String(32), unique=True)
-    short_code: Mapped[str] = mapped_column(String(16), unique=True)
+    public_id: Mapped[str] = mapped_column(case_sensitive_id(32), unique=True)
+    short_code: Mapped[str] = mapped_column(case_sensitive_id(16), unique=True)
     filename: Mapped[str] = mapped_column(Unicode(255))
     sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"), index=True)
     mimetype: Mapped[str] = mapped_column(String(127))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, String
 from sqlalchemy.dialects import mysql
 from sqlalchemy.types import TypeDecorator
 
@@ -37,3 +37,15 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def case_sensitive_id(length: int) -> String:
+    """A random base62 identifier column, compared byte for byte everywhere.
+
+    MariaDB's default collations ignore case, which would make ``aB3`` and
+    ``Ab3`` the same public id: half the id space, and lookups by the wrong
+    spelling. PostgreSQL and SQLite compare strings exactly already.
+    """
+    return String(length).with_variant(  # type: ignore[return-value]
+        mysql.VARCHAR(length, charset="ascii", collation="ascii_bin"), "mysql", "mariadb"
+    )

@@ -8,7 +8,7 @@ Create Date: 2026-11-21
 import sqlalchemy as sa
 from alembic import op
 
-from pastefile.db.types import UTCDateTime
+from pastefile.db.types import UTCDateTime, case_sensitive_id
 
 revision = "0001"
 down_revision = None
@@ -31,8 +31,8 @@ def upgrade() -> None:
     op.create_table(
         "files",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-        sa.Column("public_id", sa.String(32), nullable=False, unique=True),
-        sa.Column("short_code", sa.String(16), nullable=False, unique=True),
+        sa.Column("public_id", case_sensitive_id(32), nullable=False, unique=True),
+        sa.Column("short_code", case_sensitive_id(16), nullable=False, unique=True),
         sa.Column("filename", sa.Unicode(255), nullable=False),
         sa.Column("sha256", sa.String(64), sa.ForeignKey("blobs.sha256"), nullable=False),
         sa.Column("mimetype", sa.String(127), nullable=False),

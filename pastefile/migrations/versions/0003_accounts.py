@@ -8,7 +8,7 @@ Create Date: 2026-11-21
 import sqlalchemy as sa
 from alembic import op
 
-from pastefile.db.types import UTCDateTime
+from pastefile.db.types import UTCDateTime, case_sensitive_id
 
 revision = "0003_accounts"
 down_revision = "0001"
@@ -88,8 +88,8 @@ def _create_moderation_tables() -> None:
     )
     op.create_table(
         "file_tombstones",
-        sa.Column("public_id", sa.String(32), primary_key=True),
-        sa.Column("short_code", sa.String(16), nullable=False, unique=True),
+        sa.Column("public_id", case_sensitive_id(32), primary_key=True),
+        sa.Column("short_code", case_sensitive_id(16), nullable=False, unique=True),
         sa.Column("owner_id", sa.Integer(), nullable=True),
         sa.Column("visibility", sa.String(16), nullable=False),
         sa.Column("reason", sa.String(16), nullable=False),
@@ -97,13 +97,13 @@ def _create_moderation_tables() -> None:
     )
     op.create_table(
         "tus_uploads",
-        sa.Column("id", sa.String(32), primary_key=True),
+        sa.Column("id", case_sensitive_id(32), primary_key=True),
         sa.Column("owner_id", sa.Integer(), nullable=True),
         sa.Column("length", sa.BigInteger(), nullable=False),
         sa.Column("received", sa.BigInteger(), nullable=False),
         sa.Column("filename", sa.Unicode(255), nullable=False),
         sa.Column("options", sa.Text(), nullable=False),
-        sa.Column("file_public_id", sa.String(32), nullable=True),
+        sa.Column("file_public_id", case_sensitive_id(32), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("expires_at", UTCDateTime(), nullable=False),
     )
