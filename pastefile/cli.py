@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from pastefile.cli_accounts import register as register_account_commands
 from pastefile.config import Settings, load_settings
 from pastefile.db import migrate
+from pastefile.jobs.cli import beat, worker
 from pastefile.services import Services, build_services
 
 
@@ -140,6 +141,9 @@ def shell() -> None:
 
 
 register_account_commands(main)  # create-user, sweep (pastefile/cli_accounts.py)
+
+main.add_command(worker)
+main.add_command(beat)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -74,7 +74,31 @@ class Settings(BaseSettings):
     password_rate_limit: str = "5/minute"  # noqa: S105 - a rate, not a secret
     tus_expiry_seconds: int = Field(86400, gt=0)
 
-    @field_validator("allowed_types", "denied_types", mode="before")
+    # Background jobs (issue 5): in-process threads, or Celery when a broker is set.
+    # Time limits apply to Celery workers; a soft limit of 0 means none.
+    job_workers: int = Field(2, gt=0)
+    job_max_attempts: int = Field(3, gt=0)
+    job_retry_base_seconds: float = Field(2.0, ge=0)
+    job_retry_max_seconds: float = Field(300.0, ge=0)
+    job_short_soft_limit: int = Field(60, ge=0)
+    job_short_hard_limit: int = Field(90, gt=0)
+    job_long_soft_limit: int = Field(900, ge=0)
+    job_long_hard_limit: int = Field(960, gt=0)
+    upload_jobs: CommaList = Field(default_factory=lambda: ["probe"])
+    expire_sweep_seconds: int = Field(300, gt=0)
+    gc_seconds: int = Field(3600, gt=0)
+    gc_grace_seconds: int = Field(86400, ge=0)
+    broker_visibility_timeout: int = Field(3600, gt=0)
+    # Prefix of the Celery queue names, so deployments (or test runs) can share a broker.
+    job_queue_prefix: str = Field("", pattern=r"^[A-Za-z0-9_.-]*$")
+    fetch_connect_timeout: float = Field(5.0, gt=0)
+    fetch_read_timeout: float = Field(30.0, gt=0)
+    fetch_max_concurrent: int = Field(4, gt=0)
+    fetch_allowed_networks: CommaList = Field(default_factory=list)
+
+    @field_validator(
+        "allowed_types", "denied_types", "upload_jobs", "fetch_allowed_networks", mode="before"
+    )
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):

@@ -1,6 +1,7 @@
 """Data access: the SQLAlchemy engine, sessions and models."""
 
 from pastefile.db import accounts as _accounts  # noqa: F401  (registers the account tables)
+from pastefile.db import jobs as _jobs  # noqa: F401  (registers the job tables)
 from pastefile.db.database import Database
 from pastefile.db.models import Base, Blob, File
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pastefile.config import Settings
 from pastefile.db.database import Database
@@ -14,6 +15,9 @@ from pastefile.services.imaging.service import ImageService
 from pastefile.services.policy import UploadPolicy
 from pastefile.services.uploads import UploadService
 from pastefile.storage import Storage, storage_from_url
+
+if TYPE_CHECKING:
+    from pastefile.jobs.service import JobService
 
 
 @dataclass
@@ -29,8 +33,11 @@ class Services:
     accounts: AccountService
     policy: UploadPolicy
     access: FileAccess
+    jobs: JobService = field(init=False)  # set by build_services: it needs the others
 
     def close(self) -> None:
+        if "jobs" in self.__dict__:
+            self.jobs.close()
         self.db.dispose()
 
 
@@ -42,7 +49,7 @@ def build_services(settings: Settings) -> Services:
     accounts = AccountService(settings, db)
     policy = UploadPolicy(settings, db, accounts)
     uploads.guards += [policy.check_blocklist, policy.check_quota, policy.apply_retention]
-    return Services(
+    services = Services(
         settings=settings,
         images=ImageService(settings, db, storage, image_engine()),
         db=db,
@@ -53,3 +60,7 @@ def build_services(settings: Settings) -> Services:
         policy=policy,
         access=FileAccess(db, files, accounts),
     )
+    from pastefile.jobs.service import attach_jobs  # the jobs package imports this one
+
+    attach_jobs(services)
+    return services

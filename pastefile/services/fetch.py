@@ -186,7 +186,8 @@ class Fetcher:
             raise FetchFailed(f"the remote server answered {response.status}")
         size = 0
         try:
-            for chunk in response.stream(1024 * 1024):
+            # Small reads, so progress and cancellation are noticed while bytes arrive.
+            for chunk in response.stream(64 * 1024):
                 size += sink.write(chunk)
         except Urllib3Error as exc:
             raise FetchFailed(f"the download broke off: {exc.__class__.__name__}") from exc

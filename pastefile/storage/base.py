@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -99,6 +100,14 @@ class Storage(ABC):
     def local_path(self, sha256: str) -> Path | None:
         """A filesystem path for zero-copy serving, when the backend has one."""
         return None
+
+    def list_blobs(self) -> Iterator[tuple[str, float]]:
+        """Every stored blob as (sha256, modification time), for garbage collection.
+
+        Backends that cannot list return nothing, and GC then only removes
+        blobs it knows from the database.
+        """
+        return iter(())
 
     def put_bytes(self, data: bytes) -> str:
         """Store a small in-memory blob (derived images); return its sha256."""

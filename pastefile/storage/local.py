@@ -11,6 +11,7 @@ import os
 import re
 import secrets
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -115,6 +116,14 @@ class LocalStorage(Storage):
 
     def local_path(self, sha256: str) -> Path | None:
         return self._path(sha256)
+
+    def list_blobs(self) -> Iterator[tuple[str, float]]:
+        for path in self.objects.glob("??/??/*"):
+            if _SHA256.match(path.name):
+                try:
+                    yield path.name, path.stat().st_mtime
+                except FileNotFoundError:
+                    continue
 
     def cleanup_temp(self, older_than_seconds: float) -> int:
         cutoff = time.time() - older_than_seconds

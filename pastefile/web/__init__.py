@@ -37,6 +37,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from pastefile.web.api import install_api
 
     install_api(app)
+    from pastefile.web.jobs_api import init_jobs
+
+    init_jobs(app)
     register_error_handlers(app)
     install_middleware(app)
     return app

@@ -117,6 +117,8 @@ def _upload_response(result: UploadResult, token: str | None = None) -> Response
         html = render_template("preview.html", **card_context(result.file, base_url()))
         return _created(Response(html, status=status, mimetype="text/html"), result.file)
     body = file_json(result.file, base_url())
+    if result.job_ids:
+        body["jobs"] = result.job_ids  # the background jobs this upload started
     if token:  # an anonymous upload's management token, as 0x0.st
         body["token"] = token
     response = _created(json_response(body, status), result.file)

@@ -1,0 +1,66 @@
+"""What a job handler gets: its parameters, the services, and a progress line home."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pastefile.db.jobs import Job
+from pastefile.db.models import File
+from pastefile.errors import NotFound
+
+if TYPE_CHECKING:
+    from pastefile.jobs.service import JobService
+    from pastefile.services import Services
+
+
+# True while a job handler runs: uploads it makes start no jobs of their own.
+inside_job: ContextVar[bool] = ContextVar("inside_job", default=False)
+
+
+class JobCancelled(Exception):
+    """Raised inside a handler when its job was cancelled meanwhile."""
+
+
+# Progress is written at most this often, unless it reaches 100.
+_PROGRESS_INTERVAL = 0.5
+
+
+@dataclass
+class JobContext:
+    job: Job
+    jobs: JobService
+    _last_write: float = field(default=0.0)
+
+    @property
+    def services(self) -> Services:
+        return self.jobs.services
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.job.params or {})
+
+    def file(self) -> File:
+        """The file this job works on; NotFound when it was deleted meanwhile."""
+        if self.job.file_id is None:
+            raise NotFound("this job has no file")
+        with self.services.db.read() as session:
+            found = session.get(File, self.job.file_id)
+        if found is None:
+            raise NotFound("the job's file was deleted")
+        return found
+
+    def progress(self, percent: int, message: str = "") -> None:
+        """Report progress; raises ``JobCancelled`` when the job is no longer running."""
+        now = time.monotonic()
+        if percent < 100 and now - self._last_write < _PROGRESS_INTERVAL:
+            return
+        self._last_write = now
+        if not self.jobs.progress(self.job.id, percent, message):
+            raise JobCancelled(f"job {self.job.id} was cancelled")
+
+
+Handler = Callable[[JobContext], dict[str, Any]]

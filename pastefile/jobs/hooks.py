@@ -1,0 +1,48 @@
+"""Jobs an upload starts: a probe of what it is (and a thumbnail, when configured).
+
+Only for types where there is something to learn, and never for files a job
+itself stores (a thumbnail must not start a thumbnail of itself).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from pastefile.jobs.context import inside_job
+from pastefile.services.images import RESIZABLE_TYPES
+from pastefile.services.uploads import UploadResult
+
+if TYPE_CHECKING:
+    from pastefile.jobs.service import JobService
+
+log = logging.getLogger(__name__)
+
+
+def _media(mimetype: str) -> bool:
+    return mimetype.startswith(("audio/", "video/"))
+
+
+APPLIES: dict[str, Callable[[str], bool]] = {
+    "probe": lambda m: m in RESIZABLE_TYPES or _media(m) or m == "application/pdf",
+    "thumbnail": lambda m: m in RESIZABLE_TYPES or m.startswith("video/"),
+}
+
+
+def start_upload_jobs(jobs: JobService, result: UploadResult) -> None:
+    """Submit the configured jobs for a new upload and note their ids on the result."""
+    if not result.created or inside_job.get():
+        return
+    file = result.file
+    for kind in jobs.settings.upload_jobs:
+        applies = APPLIES.get(kind)
+        if applies is None or not applies(file.mimetype):
+            continue
+        try:
+            job = jobs.submit(kind, owner_id=file.owner_id, file_id=file.id)
+        except Exception:
+            # The upload itself succeeded; a job that could not start is not its failure.
+            log.exception("could not start %s for file %s", kind, file.public_id)
+            continue
+        result.job_ids.append(job.id)

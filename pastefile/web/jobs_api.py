@@ -1,0 +1,206 @@
+"""The job console over HTTP: ``/api/v1/jobs``, upload-from-URL, live events, a page.
+
+Users see their own jobs; operators (the OPERATOR permission) see everyone's
+and also get the traceback. Events arrive over the WebSocket
+``/api/v1/events``; the page falls back to polling when it cannot connect.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from flask import Blueprint, Flask, Response, current_app, render_template, request
+from flask_sock import Sock
+from sqlalchemy import select
+
+from pastefile.db.jobs import STATUSES, Job
+from pastefile.db.models import File
+from pastefile.errors import InvalidInput, NotFound, PasteFileError
+from pastefile.jobs.kinds import KINDS
+from pastefile.jobs.presenters import job_json
+from pastefile.jobs.service import JobQuery, JobService
+from pastefile.services import Services
+from pastefile.web import identity
+from pastefile.web.jobs_auth import Viewer, check_csrf, current_viewer
+from pastefile.web.responses import json_response
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("jobs", __name__)
+files_bp = Blueprint("jobs_files", __name__)
+sock = Sock()
+MAX_PER_PAGE = 200
+_PING_SECONDS = 15.0
+
+
+def _services() -> Services:
+    return current_app.extensions["pastefile"]  # type: ignore[no-any-return]
+
+
+def _jobs() -> JobService:
+    return _services().jobs
+
+
+def _visible_job(job_id: int, viewer: Viewer) -> Job:
+    job = _jobs().get(job_id)
+    if not viewer.may_see(job.owner_id):
+        raise NotFound("no such job")  # someone else's job does not exist for you
+    return job
+
+
+def _present(jobs: list[Job], viewer: Viewer) -> list[dict[str, Any]]:
+    names = _jobs().file_public_ids(jobs)
+    return [job_json(j, names.get(j.file_id or 0), viewer.operator) for j in jobs]
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name, str(default))
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise InvalidInput(f"{name} must be a whole number from {low} to {high}")
+    return int(raw)
+
+
+def _file_id(public_id: str | None) -> int | None:
+    if not public_id:
+        return None
+    with _services().db.read() as session:
+        found = session.scalar(select(File.id).where(File.public_id == public_id))
+    return int(found) if found is not None else -1  # an unknown file matches nothing
+
+
+def _query(viewer: Viewer) -> JobQuery:
+    status, kind = request.args.get("status"), request.args.get("kind")
+    if status and status not in STATUSES:
+        raise InvalidInput(f"status must be one of {', '.join(STATUSES)}")
+    if kind and kind not in KINDS:
+        raise InvalidInput(f"kind must be one of {', '.join(KINDS)}")
+    everyone = viewer.operator and request.args.get("owner") != "me"
+    return JobQuery(
+        status=status or None,
+        kind=kind or None,
+        file_id=_file_id(request.args.get("file")),
+        owner_id=None if everyone else viewer.user_id,
+        page=_int_arg("page", 1, 1, 1_000_000),
+        per_page=_int_arg("per_page", 50, 1, MAX_PER_PAGE),
+    )
+
+
+@bp.get("/api/v1/jobs")
+def list_jobs() -> Response:
+    viewer = current_viewer()
+    query = _query(viewer)
+    jobs, total = _jobs().search(query)
+    response = json_response(_present(jobs, viewer))
+    response.headers["X-Total-Count"] = str(total)
+    _link_header(response, query, total)
+    return response
+
+
+def _link_header(response: Response, query: JobQuery, total: int) -> None:
+    last = max(1, -(-total // query.per_page))
+    pages = {"first": 1, "last": last}
+    if query.page > 1:
+        pages["prev"] = query.page - 1
+    if query.page < last:
+        pages["next"] = query.page + 1
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    links = []
+    for rel, page in pages.items():
+        params = "&".join(f"{k}={v}" for k, v in {**args, "page": page}.items())
+        links.append(f'<{request.base_url}?{params}>; rel="{rel}"')
+    response.headers["Link"] = ", ".join(links)
+
+
+@bp.get("/api/v1/jobs/<int:job_id>")
+def get_job(job_id: int) -> Response:
+    viewer = current_viewer()
+    return json_response(_present([_visible_job(job_id, viewer)], viewer)[0])
+
+
+@bp.post("/api/v1/jobs/<int:job_id>/cancel")
+def cancel_job(job_id: int) -> Response:
+    viewer = current_viewer("upload")
+    check_csrf(viewer)
+    _visible_job(job_id, viewer)
+    return json_response(_present([_jobs().cancel(job_id)], viewer)[0])
+
+
+@bp.post("/api/v1/jobs/<int:job_id>/retry")
+def retry_job(job_id: int) -> Response:
+    viewer = current_viewer("upload")
+    check_csrf(viewer)
+    _visible_job(job_id, viewer)
+    job = _jobs().retry(job_id)
+    return json_response(_present([job], viewer)[0], status=202)
+
+
+@files_bp.post("/api/v1/files")
+def fetch_file() -> Response:
+    """Upload from a URL: ``{"url": …}`` starts a ``fetch_url`` job and answers 202.
+
+    The REST API's ``POST /api/v1/files`` hands JSON bodies here.
+    """
+    viewer = current_viewer("upload")
+    check_csrf(viewer)
+    url = _json_body().get("url")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise InvalidInput('send {"url": "http(s)://…"}')
+    job = start_fetch(_jobs(), url, viewer.user_id)
+    response = json_response(_present([job], viewer)[0], status=202)
+    response.headers["Location"] = f"/api/v1/jobs/{job.id}"
+    return response
+
+
+def start_fetch(jobs: JobService, url: str, owner_id: int | None) -> Job:
+    """The upload-from-URL entry point the REST API's files route can call too."""
+    return jobs.submit("fetch_url", params={"url": url[:2000]}, owner_id=owner_id)
+
+
+def _json_body() -> dict[str, Any]:
+    try:
+        body = orjson.loads(request.get_data(cache=False) or b"{}")
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput("the body is not valid JSON") from exc
+    if not isinstance(body, dict):
+        raise InvalidInput("the body must be a JSON object")
+    return body
+
+
+@bp.get("/jobs")
+def console() -> str:
+    """The job console: a table that follows events live, or polls without them."""
+    return render_template(
+        "jobs.html", kinds=list(KINDS), statuses=STATUSES, csrf=identity.csrf_token()
+    )
+
+
+@sock.route("/api/v1/events", bp=bp)  # type: ignore[untyped-decorator]
+def events(ws: Any) -> None:
+    try:
+        viewer = current_viewer()
+    except PasteFileError as exc:
+        ws.close(reason=1008, message=exc.detail[:120])
+        return
+    subscription = _jobs().events.subscribe(viewer.user_id, viewer.operator)
+    try:
+        ws.send(orjson.dumps({"type": "hello", "user_id": viewer.user_id}).decode())
+        while ws.connected:
+            event = subscription.get(timeout=_PING_SECONDS)
+            ws.send(orjson.dumps(event or {"type": "ping"}).decode())
+    finally:
+        subscription.close()
+
+
+def init_jobs(app: Flask) -> None:
+    """Register the job routes; start the in-process runner unless testing."""
+    app.register_blueprint(bp)
+    # The REST API's own files route takes over when it exists (and calls start_fetch).
+    rules = app.url_map.iter_rules()
+    if not any(r.rule == "/api/v1/files" and "POST" in (r.methods or ()) for r in rules):
+        app.register_blueprint(files_bp)
+    services: Services = app.extensions["pastefile"]
+    app.teardown_appcontext(lambda _exc: services.jobs.sessions.remove())
+    if services.settings.app_env != "testing":
+        services.jobs.start()
