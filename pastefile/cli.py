@@ -14,6 +14,7 @@ from pastefile.cli_accounts import register as register_account_commands
 from pastefile.config import Settings, load_settings
 from pastefile.db import migrate
 from pastefile.jobs.cli import beat, worker
+from pastefile.rpc.cli import rpc
 from pastefile.services import Services, build_services
 
 
@@ -140,6 +141,7 @@ def shell() -> None:
     code.interact(banner=banner, local=namespace)
 
 
+main.add_command(rpc)
 register_account_commands(main)  # create-user, sweep (pastefile/cli_accounts.py)
 
 main.add_command(worker)

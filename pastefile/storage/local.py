@@ -19,6 +19,7 @@ from pastefile.errors import StorageFull
 from pastefile.storage.base import BlobWriter, Storage
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_INCOMING_TOKEN = re.compile(r"[0-9a-f]{32}")
 _TEMP_PREFIX = "upload-"
 
 
@@ -79,8 +80,10 @@ class LocalStorage(Storage):
         self.root = Path(root).resolve()
         self.objects = self.root / "objects"
         self.temp = self.root / "tmp"
+        self.incoming = self.root / "incoming"
         self.objects.mkdir(parents=True, exist_ok=True)
         self.temp.mkdir(parents=True, exist_ok=True)
+        self.incoming.mkdir(parents=True, exist_ok=True)
 
     def _path(self, sha256: str) -> Path:
         # The only path ever built here comes from a hex digest we computed.
@@ -117,6 +120,12 @@ class LocalStorage(Storage):
     def local_path(self, sha256: str) -> Path | None:
         return self._path(sha256)
 
+    def incoming_path(self, token: str) -> Path | None:
+        # Same rule as _path: only a token we generated ever becomes a path.
+        if not _INCOMING_TOKEN.fullmatch(token):
+            raise ValueError("not an incoming-file token")
+        return self.incoming / token
+
     def list_blobs(self) -> Iterator[tuple[str, float]]:
         for path in self.objects.glob("??/??/*"):
             if _SHA256.match(path.name):
@@ -128,12 +137,14 @@ class LocalStorage(Storage):
     def cleanup_temp(self, older_than_seconds: float) -> int:
         cutoff = time.time() - older_than_seconds
         removed = 0
-        for entry in self.temp.glob(f"{_TEMP_PREFIX}*"):
+        # Incoming files a caller placed but never registered are abandoned too.
+        for entry in [*self.temp.glob(f"{_TEMP_PREFIX}*"), *self.incoming.iterdir()]:
             try:
-                if entry.stat().st_mtime < cutoff:
+                # lstat: a symlink placed in incoming/ is judged (and removed) itself.
+                if entry.lstat().st_mtime < cutoff:
                     entry.unlink()
                     removed += 1
-            except FileNotFoundError:
+            except (FileNotFoundError, IsADirectoryError):
                 continue
         return removed
 

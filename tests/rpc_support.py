@@ -1,0 +1,182 @@
+"""Real servers for the RPC tests: the Thrift server, a TCP proxy, a silent peer.
+
+Nothing here stands in for the database or the network: every helper opens
+real sockets, and the proxy lets a test cut a live database connection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from pastefile.config import Settings
+from pastefile.rpc.handler import PasteFileHandler
+from pastefile.rpc.server import RpcServer
+from pastefile.services import Services
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def rpc_server(services: Services) -> Iterator[RpcServer]:
+    """The real threaded server on a free port, in this process."""
+    server = RpcServer(PasteFileHandler(services), "127.0.0.1", 0)
+    server.bind()
+    thread = threading.Thread(target=server.serve, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.close()
+        thread.join(timeout=5)
+
+
+def wait_for_port(port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on port {port}")
+
+
+def server_env(settings: Settings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PASTEFILE_")}
+    env.update(
+        APP_ENV="testing",
+        PASTEFILE_DATA_DIR=str(settings.data_dir),
+        PASTEFILE_DATABASE_URL=settings.database_url,
+        PASTEFILE_STORAGE_URL=settings.storage_url,
+        PASTEFILE_BASE_URL=settings.base_url,
+        PASTEFILE_SECRET_KEY=settings.secret_key,
+        PASTEFILE_LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def spawn_rpc(settings: Settings, port: int, log: Path) -> subprocess.Popen[bytes]:
+    """``pastefile rpc`` as a separate process, ready when this returns."""
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pastefile.cli", "rpc", "--port", str(port)],
+            cwd=ROOT,
+            env=server_env(settings),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    wait_for_port(port)
+    return proc
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait(timeout=10)
+
+
+class TcpProxy:
+    """Forwards a local port to a server; ``stop`` cuts every connection at once."""
+
+    def __init__(self, target: tuple[str, int], port: int = 0) -> None:
+        self.target = target
+        self.port = port
+        self._listener: socket.socket | None = None
+        self._conns: list[socket.socket] = []
+        self._lock = threading.Lock()
+
+    def start(self) -> TcpProxy:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self.port = listener.getsockname()[1]
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)
+            listener.close()
+        with self._lock:
+            conns, self._conns = self._conns, []
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+            conn.close()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            with self._lock:
+                self._conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=_pipe, args=(a, b), daemon=True).start()
+
+
+def _pipe(src: socket.socket, dst: socket.socket) -> None:
+    try:
+        while data := src.recv(65536):
+            dst.sendall(data)
+    except OSError:
+        pass
+    finally:
+        for sock in (src, dst):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+class SilentPeer:
+    """Accepts connections, reads the request and never answers."""
+
+    def __init__(self, hang_up: bool = False) -> None:
+        self.hang_up = hang_up
+        self.accepted = 0
+        self._listener = socket.socket()
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(16)
+        self.port = self._listener.getsockname()[1]
+        self._held: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            conn.recv(65536)
+            if self.hang_up:
+                conn.close()
+            else:
+                self._held.append(conn)
+
+    def close(self) -> None:
+        self._listener.close()
+        for conn in self._held:
+            conn.close()
