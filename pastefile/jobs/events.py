@@ -120,6 +120,8 @@ class RedisBus(LocalBus):
 
     def close(self) -> None:
         self._stop.set()
+        if self._listener is not None:
+            self._listener.join(timeout=3)  # it checks the flag at least once a second
         self.client.close()
 
 
