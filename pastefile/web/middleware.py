@@ -6,6 +6,7 @@ import logging
 import re
 import time
 import uuid
+from urllib.parse import urlencode
 
 from flask import Flask, Response, g, request
 
@@ -13,7 +14,9 @@ from pastefile.logging_setup import request_id_var
 from pastefile.web.requests import open_writers
 
 access_log = logging.getLogger("pastefile.access")
-_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+# Query parameters whose values must never reach a log file.
+_SECRET_PARAMS = frozenset({"access_token", "token", "password", "api_key", "key"})
+_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 def install_middleware(app: Flask) -> None:
@@ -24,7 +27,8 @@ def install_middleware(app: Flask) -> None:
 
 def _start() -> None:
     incoming = request.headers.get("X-Request-Id", "")
-    rid = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    # fullmatch: "$" would let a trailing newline into the header and the logs.
+    rid = incoming if _VALID_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
     g.request_id = rid
     g.started = time.perf_counter()
     g.request_id_token = request_id_var.set(rid)
@@ -40,13 +44,24 @@ def _finish(response: Response) -> Response:
         '%s "%s %s" %s %s %.1fms "%s"',
         request.remote_addr,
         request.method,
-        request.full_path.rstrip("?"),
+        _logged_path(),
         response.status_code,
         response.content_length if response.content_length is not None else "-",
         elapsed_ms,
         request.user_agent.string,
     )
     return response
+
+
+def _logged_path() -> str:
+    """The request path for the access log, with credentials in the query masked."""
+    if not request.query_string:
+        return request.path
+    pairs = [
+        (key, "[redacted]" if key.lower() in _SECRET_PARAMS else value)
+        for key, value in request.args.items(multi=True)
+    ]
+    return f"{request.path}?{urlencode(pairs)}"
 
 
 def _cleanup(_exc: BaseException | None) -> None:
