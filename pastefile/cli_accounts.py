@@ -8,6 +8,7 @@ from pastefile.config import load_settings
 from pastefile.errors import PasteFileError
 from pastefile.services import build_services
 from pastefile.services.accounts import ROLE_ADMIN, ROLE_USER
+from pastefile.services.tus import tus_service
 
 
 @click.command("create-user")
@@ -28,13 +29,15 @@ def create_user(username: str, admin: bool, password: str) -> None:
 
 @click.command()
 def sweep() -> None:
-    """Delete expired and used-up files (their links already answer 410)."""
+    """Delete expired and used-up files (their links already answer 410), and
+    expired resumable uploads with their partial bytes."""
     services = build_services(load_settings())
     try:
         removed = services.access.sweep()
+        uploads = tus_service(services).expire()
     finally:
         services.close()
-    click.echo(f"swept {removed} file(s)")
+    click.echo(f"swept {removed} file(s) and {uploads} abandoned upload(s)")
 
 
 def register(group: click.Group) -> None:

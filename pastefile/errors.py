@@ -182,3 +182,38 @@ class RegistrationClosed(Forbidden):
 class AnonymousUploadsDisabled(Unauthorized):
     code = "anonymous_uploads_disabled"
     title = "Log in or send an API token to upload"
+
+
+# --- resumable uploads (tus 1.0, /api/v1/uploads) ----------------------------------
+
+
+class TusVersionUnsupported(PreconditionFailed):
+    code = "tus_version_unsupported"
+    title = "Send Tus-Resumable: 1.0.0"
+
+
+class UploadExpired(Gone):
+    code = "upload_expired"
+    title = "This resumable upload expired"
+
+
+class OffsetMismatch(Conflict):
+    code = "offset_mismatch"
+    title = "Upload-Offset is not where the upload stands"
+
+
+class UploadBusy(Conflict):
+    code = "upload_busy"
+    title = "Another request is writing to this upload"
+
+
+class ChecksumMismatch(PasteFileError):
+    """tus' checksum extension: the chunk's bytes do not match Upload-Checksum (460)."""
+
+    code = "checksum_mismatch"
+    title = "The chunk does not match its Upload-Checksum"
+
+
+class UnsupportedChecksum(InvalidInput):
+    code = "unsupported_checksum_algorithm"
+    title = "This checksum algorithm is not supported"

@@ -272,7 +272,10 @@ def test_admins_list_and_disable_users(client, services):
     users = client.get("/api/v1/users", headers=admin)
     assert users.status_code == 200 and users.headers["X-Total-Count"] == "2"
     alice_id = next(u["id"] for u in users.json if u["username"] == "alice")
-    disabled = client.patch(f"/api/v1/users/{alice_id}", json={"disabled": True}, headers=admin)
+    etag = client.get(f"/api/v1/users/{alice_id}", headers=admin).headers["ETag"]
+    disabled = client.patch(
+        f"/api/v1/users/{alice_id}", json={"disabled": True}, headers={**admin, "If-Match": etag}
+    )
     assert disabled.status_code == 200 and disabled.json["disabled"] is True
     problem(client.get("/api/v1/me", headers=alice), 401, "unauthorized")
     problem(client.get("/api/v1/users/999999", headers=admin), 404, "not_found")

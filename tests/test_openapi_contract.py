@@ -25,6 +25,8 @@ from pastefile.web.api.openapi import openapi_document
 from tests.conftest import make_settings
 
 MAX_EXAMPLES = 25
+# tus PATCH bodies (/api/v1/uploads) are raw bytes, sent like application/octet-stream.
+schemathesis.serializer.alias("application/offset+octet-stream", "application/octet-stream")
 
 
 @pytest.fixture(scope="module")

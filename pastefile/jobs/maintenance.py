@@ -1,7 +1,8 @@
 """The periodic jobs: ``expire_sweep`` and ``gc``.
 
 ``expire_sweep`` deletes expired files through the services, so their bytes
-go with the last reference and their links answer 410. ``gc`` removes what
+go with the last reference and their links answer 410, and abandoned resumable
+(tus) uploads with their part files. ``gc`` removes what
 crashes leave behind: blobs nothing references (older than a grace period,
 so an upload in flight is never touched) and stale temp files.
 """
@@ -19,6 +20,7 @@ from pastefile.db.models import Blob, File
 from pastefile.db.types import utcnow
 from pastefile.errors import NotFound
 from pastefile.jobs.context import JobContext
+from pastefile.services.tus import tus_service
 
 _BATCH = 500
 
@@ -28,8 +30,11 @@ def expire_sweep(ctx: JobContext) -> dict[str, Any]:
     access = getattr(ctx.services, "access", None)
     if access is not None and hasattr(access, "sweep"):
         # The accounts layer leaves tombstones so expired links answer 410.
-        return {"deleted": access.sweep(_BATCH)}
-    return {"deleted": _delete_expired(ctx)}
+        deleted = access.sweep(_BATCH)
+    else:
+        deleted = _delete_expired(ctx)
+    ctx.progress(80, "removing abandoned resumable uploads")
+    return {"deleted": deleted, "uploads": tus_service(ctx.services).expire(_BATCH)}
 
 
 def _delete_expired(ctx: JobContext) -> int:

@@ -34,6 +34,7 @@ from pastefile.errors import (
 from pastefile.services.accounts import AccountService, Principal, tokens_match
 from pastefile.services.files import FileService
 from pastefile.services.ids import looks_like_id
+from pastefile.services.upload_options import UploadOptions
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +186,32 @@ class FileAccess:
                 raise InsufficientScope(f"this needs the '{scope}' scope")
             return
         raise Forbidden("only the file's owner can do this")
+
+    def derived_options(self, source: File, caller: Caller) -> UploadOptions | None:
+        """The options of a copy made from ``source`` (the book's ``/r/`` resize).
+
+        A plain public, permanent file gives the book's anonymous public copy
+        (None). Any other file's copy keeps its owner and every rule of the
+        source (visibility, password, expiry, download limit, management token),
+        and only someone who may manage the source makes one: 403 for others.
+        """
+        restricted = (
+            source.visibility != "public"
+            or source.password_hash is not None
+            or source.expires_at is not None
+            or source.max_downloads is not None
+        )
+        if not restricted:
+            return None
+        self.check_manage(source, caller, "upload")
+        return UploadOptions(
+            owner_id=source.owner_id,
+            visibility=source.visibility,
+            expires_at=source.expires_at,
+            max_downloads=source.max_downloads,
+            password_hash=source.password_hash,
+            manage_token_hash=source.manage_token_hash,
+        )
 
     def update(self, ident: str, caller: Caller, version: int, changes: FileChanges) -> File:
         """Apply changes if the file is still at ``version`` (If-Match), else 412."""

@@ -24,7 +24,14 @@ from pastefile.config import Settings
 from pastefile.db.accounts import ApiToken, User
 from pastefile.db.database import Database
 from pastefile.db.types import utcnow
-from pastefile.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from pastefile.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    Unauthorized,
+)
 
 
 class Permission:
@@ -74,6 +81,12 @@ def tokens_match(presented: str, stored_hash: str | None) -> bool:
     if not stored_hash:
         return False
     return hmac.compare_digest(hash_token(presented), stored_hash)
+
+
+def user_version(user: User) -> str:
+    """The user's ETag: a digest of what the API shows and PATCH changes."""
+    state = f"{user.id}:{user.username}:{user.roles}:{int(user.disabled)}"
+    return hashlib.sha256(state.encode("utf-8")).hexdigest()[:20]
 
 
 def new_token() -> str:
@@ -164,12 +177,19 @@ class AccountService:
             return list(rows), total
 
     def update_user(
-        self, user_id: int, disabled: bool | None = None, roles: int | None = None
+        self,
+        user_id: int,
+        disabled: bool | None = None,
+        roles: int | None = None,
+        if_version: str | None = None,
     ) -> User:
+        """Change a user; with ``if_version`` only if it is still ``user_version`` (else 412)."""
         with self.db.write() as session:
             user = session.get(User, user_id, with_for_update=True)
             if user is None:
                 raise NotFound("no such user")
+            if if_version is not None and not hmac.compare_digest(if_version, user_version(user)):
+                raise PreconditionFailed("the user changed since that ETag; read it again")
             if disabled is not None:
                 user.disabled = disabled
             if roles is not None:

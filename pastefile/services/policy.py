@@ -115,10 +115,12 @@ class UploadPolicy:
         if options.owner_id is None:
             return
         max_bytes, max_files = self._quota_for(options.owner_id)
-        if max_bytes and size > max_bytes:
-            raise QuotaTooLarge(f"this file ({size} bytes) exceeds your whole quota ({max_bytes})")
         if not max_bytes and not max_files:
             return
+        if self._dedups_to_existing(sha256, options):
+            return  # the owner gets their own file back: nothing new is stored
+        if max_bytes and size > max_bytes:
+            raise QuotaTooLarge(f"this file ({size} bytes) exceeds your whole quota ({max_bytes})")
         with self.db.read() as session:
             count, used = session.execute(
                 select(func.count(), func.coalesce(func.sum(File.size), 0)).where(
@@ -130,6 +132,13 @@ class UploadPolicy:
         if max_bytes and used + size > max_bytes:
             free = max(max_bytes - used, 0)
             raise QuotaExceeded(f"{free} of your {max_bytes} bytes are free; this file is {size}")
+
+    def _dedups_to_existing(self, sha256: str, options: UploadOptions) -> bool:
+        key = options.dedup_key(sha256)
+        if key is None:
+            return False
+        with self.db.read() as session:
+            return session.scalar(select(File.id).where(File.dedup_key == key)) is not None
 
     def apply_retention(self, sha256: str, size: int, options: UploadOptions) -> UploadOptions:
         """Anonymous uploads without an expiry get the size-based one, if enabled."""

@@ -106,8 +106,13 @@ class UploadService:
             listener(result)
         return result
 
-    def resize_existing(self, source: File, size: tuple[int, int]) -> UploadResult:
-        """The book's ``/r/``: a crop-resized copy of a stored image, as a new file."""
+    def resize_existing(
+        self, source: File, size: tuple[int, int], options: UploadOptions | None = None
+    ) -> UploadResult:
+        """The book's ``/r/``: a crop-resized copy of a stored image, as a new file.
+
+        ``options`` are the copy's owner and rules (``FileAccess.derived_options``).
+        """
         with self.storage.open(source.sha256) as stream:
             resized = images.crop_resize(
                 stream, source.mimetype, size, self.settings.max_image_pixels
@@ -120,7 +125,7 @@ class UploadService:
             raise
         stem = source.filename.rsplit(".", 1)[0]
         name = f"{stem}_{size[0]}x{size[1]}.{filetypes.extension_for(resized.mimetype)}"
-        return self.finish(writer, name)
+        return self.finish(writer, name, options=options)
 
     def _resized(self, incoming: _Incoming, size: tuple[int, int]) -> _Incoming:
         with incoming.writer.reader() as stream:

@@ -22,6 +22,7 @@ from pastefile.services import Services
 from pastefile.services.access import Caller
 from pastefile.services.accounts import Principal
 from pastefile.services.policy import PreparedUpload, UploadRequest
+from pastefile.services.upload_options import UploadOptions
 
 SESSION_USER = "uid"
 SESSION_UNLOCKED = "unlocked"
@@ -193,3 +194,10 @@ def uploader() -> Principal | None:
 
 def prepare_upload(values: Any) -> PreparedUpload:
     return services().policy.prepare(uploader(), upload_request(values))
+
+
+def derived_options(source: File) -> UploadOptions | None:
+    """The options of a copy of ``source`` (``/r/``); 403 for a restricted source
+    unless the caller manages it. A session counts only with a CSRF token."""
+    who = Caller(principal=uploader(), manage_token=request.headers.get("X-Token") or None)
+    return services().access.derived_options(source, who)

@@ -33,6 +33,7 @@ STATUS_BY_ERROR: list[tuple[type[errors.PasteFileError], int]] = [
     (errors.PreconditionRequired, 428),
     (errors.Blocked, 451),
     (errors.QuotaExceeded, 507),
+    (errors.ChecksumMismatch, 460),  # tus' checksum extension
 ]
 
 

@@ -13,7 +13,12 @@ from pastefile.services.images import parse_dimensions
 from pastefile.services.imaging.params import wants_transform
 from pastefile.services.uploads import UploadResult
 from pastefile.web.accounts import password_form
-from pastefile.web.identity import count_download, prepare_upload, resolve_file
+from pastefile.web.identity import (
+    count_download,
+    derived_options,
+    prepare_upload,
+    resolve_file,
+)
 from pastefile.web.images import send_rendition
 from pastefile.web.negotiation import wants_html
 from pastefile.web.presenters import card_context, file_json
@@ -104,7 +109,9 @@ def resize(ident: str) -> Response:
     svc = services()
     size = _requested_size(request.values, required=True)
     assert size is not None
-    result = svc.uploads.resize_existing(resolve_file(_strip_ext(ident)), size)
+    source = resolve_file(_strip_ext(ident))
+    # A restricted source's copy keeps its owner and rules; only its manager makes one.
+    result = svc.uploads.resize_existing(source, size, derived_options(source))
     body = file_json(result.file, base_url())
     if request.accept_mimetypes.best_match(["text/plain", "application/json"]) == "text/plain":
         return Response(body["url_i"], mimetype="text/plain", status=201 if result.created else 200)

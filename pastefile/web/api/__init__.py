@@ -61,7 +61,7 @@ def _no_core_fallthrough() -> None:
 def install_api(app: Flask) -> Limiter:
     """Register the API, the rate limiter and the account pages on ``app``."""
     from pastefile.web.accounts import install_accounts
-    from pastefile.web.api import files, openapi, tokens, users  # noqa: F401  (routes)
+    from pastefile.web.api import files, openapi, tokens, tus, users  # noqa: F401  (routes)
 
     limiter = build_limiter(app)
     app.register_blueprint(bp)

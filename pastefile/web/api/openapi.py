@@ -248,13 +248,27 @@ def _account_paths() -> dict[str, Any]:
             "get": {
                 "operationId": "getUser",
                 "security": BEARER,
-                "responses": _responses({200: _ok("the user", _json(UserOut))}),
+                "responses": _responses(
+                    {
+                        200: _ok("the user", _json(UserOut), ETag={"schema": {"type": "string"}}),
+                        304: {"description": "not modified"},
+                    }
+                ),
             },
             "patch": {
                 "operationId": "updateUser",
+                "summary": "Disable or change roles; needs If-Match with the ETag from GET",
                 "security": BEARER,
+                "parameters": [
+                    {
+                        "name": "If-Match",
+                        "in": "header",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    }
+                ],
                 "requestBody": {"required": True, "content": _json(UserPatch)},
-                "responses": _responses({200: _ok("changed", _json(UserOut))}, (415,)),
+                "responses": _responses({200: _ok("changed", _json(UserOut))}, (412, 415, 428)),
             },
         },
     }
@@ -268,6 +282,8 @@ MODELS: list[type[BaseModel]] = [
 
 @cache
 def openapi_document() -> dict[str, Any]:
+    from pastefile.web.api.tus_contract import tus_paths  # it imports this module
+
     _, defs = models_json_schema([(m, "serialization") for m in MODELS], ref_template=REF)
     return {
         "openapi": "3.1.0",
@@ -276,7 +292,7 @@ def openapi_document() -> dict[str, Any]:
             "version": __version__,
             "description": "Errors are RFC 9457 application/problem+json with a stable `code`.",
         },
-        "paths": {**_files_paths(), **_account_paths()},
+        "paths": {**_files_paths(), **_account_paths(), **tus_paths()},
         "components": {
             "schemas": defs["$defs"],
             "securitySchemes": {

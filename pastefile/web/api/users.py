@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Response
+import re
+
+from flask import Response, request
 
 from pastefile.db.accounts import User
-from pastefile.errors import Forbidden
-from pastefile.services.accounts import Principal
+from pastefile.errors import Forbidden, PreconditionFailed, PreconditionRequired
+from pastefile.services.accounts import Principal, user_version
 from pastefile.web.api import bp
 from pastefile.web.api.common import json_body, paginate, query, require, respond, row_id
 from pastefile.web.api.schemas import PageQuery, UserOut, UserPatch
 from pastefile.web.identity import services
+
+_ETAG = re.compile(r'^(?:W/)?"u([0-9]{1,10})-([0-9a-f]{20})"$')
 
 
 def user_out(user: User) -> UserOut:
@@ -38,18 +42,40 @@ def list_users() -> Response:
     return paginate(respond([user_out(u) for u in users]), page.page, page.per_page, total)
 
 
+def _with_etag(user: User) -> Response:
+    response = respond(user_out(user))
+    response.set_etag(f"u{user.id}-{user_version(user)}")
+    return response
+
+
 @bp.get("/users/<int:user_id>")
 def get_user(user_id: int) -> Response:
     _admin()
-    return respond(user_out(services().accounts.get_user(row_id(user_id))))
+    response = _with_etag(services().accounts.get_user(row_id(user_id)))
+    return response.make_conditional(request)  # type: ignore[return-value]
 
 
 @bp.patch("/users/<int:user_id>")
 def patch_user(user_id: int) -> Response:
+    """Like files: If-Match with the ETag from GET, 428 without it, 412 when stale."""
     who = _admin()
     user_id = row_id(user_id)
+    services().accounts.get_user(user_id)  # 404 before any precondition talk
+    version = _if_match_version(user_id)
     patch = json_body(UserPatch)
     if user_id == who.user_id and (patch.disabled or patch.roles is not None):
         raise Forbidden("administrators cannot disable or demote themselves")
-    user = services().accounts.update_user(user_id, disabled=patch.disabled, roles=patch.roles)
-    return respond(user_out(user))
+    user = services().accounts.update_user(
+        user_id, disabled=patch.disabled, roles=patch.roles, if_version=version
+    )
+    return _with_etag(user)
+
+
+def _if_match_version(user_id: int) -> str:
+    header = request.headers.get("If-Match")
+    if not header:
+        raise PreconditionRequired("PATCH needs If-Match with the user's current ETag")
+    match = _ETAG.match(header.strip())
+    if match is None or int(match.group(1)) != user_id:
+        raise PreconditionFailed("If-Match does not name this user's current version")
+    return match.group(2)

@@ -1,0 +1,160 @@
+"""/api/v1/uploads: tus 1.0 resumable uploads (core, creation, termination,
+expiration, checksum), translated to ``TusService`` calls and back.
+
+Every response carries ``Tus-Resumable``; errors are problem+json like the
+rest of the API. The response that completes an upload (and HEAD after it)
+carries ``Location`` and ``X-File-Id``: the stored file in the API (docs/api.md).
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Response, current_app, request
+from werkzeug.exceptions import NotFound, UnsupportedMediaType
+from werkzeug.http import http_date
+
+from pastefile.errors import InvalidInput, TusVersionUnsupported
+from pastefile.services.tus import (
+    CHECKSUMS,
+    EXTENSIONS,
+    TUS_VERSION,
+    AppendResult,
+    TusService,
+    TusState,
+    parse_checksum,
+    tus_service,
+)
+from pastefile.web.api import bp
+from pastefile.web.api.common import base_url
+from pastefile.web.identity import services, uploader
+
+OFFSET_STREAM = "application/offset+octet-stream"
+_NUMBER = re.compile(r"[0-9]{1,19}")
+_TUS_ENDPOINTS = frozenset(
+    f"api_v1.tus_{name}" for name in ("options", "create", "head", "patch", "delete", "nowhere")
+)
+
+
+def tus() -> TusService:
+    extensions = current_app.extensions
+    if "pastefile_tus" not in extensions:
+        extensions["pastefile_tus"] = tus_service(services())
+    return extensions["pastefile_tus"]  # type: ignore[no-any-return]
+
+
+@bp.after_request
+def _tus_headers(response: Response) -> Response:
+    if request.endpoint in _TUS_ENDPOINTS:
+        response.headers["Tus-Resumable"] = TUS_VERSION
+        if response.status_code == 412 or request.method == "OPTIONS":
+            response.headers["Tus-Version"] = TUS_VERSION
+    return response
+
+
+def _require_tus() -> None:
+    if request.headers.get("Tus-Resumable") != TUS_VERSION:
+        raise TusVersionUnsupported(f"this server speaks tus {TUS_VERSION}: send Tus-Resumable")
+
+
+def _header_int(name: str) -> int:
+    raw = request.headers.get(name)
+    if raw is None:
+        raise InvalidInput(f"send the {name} header")
+    if not _NUMBER.fullmatch(raw.strip()):
+        raise InvalidInput(f"{name} must be a whole number of bytes")
+    return int(raw)
+
+
+def _empty(status: int) -> Response:
+    """A response without a body, and so without a Content-Type."""
+    response = Response(status=status)
+    del response.headers["Content-Type"]
+    return response
+
+
+def _upload_url(upload_id: str) -> str:
+    return f"{base_url()}/api/v1/uploads/{upload_id}"
+
+
+def _with_state(response: Response, state: TusState) -> Response:
+    response.headers["Upload-Offset"] = str(state.offset)
+    response.headers["Upload-Expires"] = http_date(state.expires_at)
+    if state.file_public_id is not None:
+        response.headers["Location"] = f"{base_url()}/api/v1/files/{state.file_public_id}"
+        response.headers["X-File-Id"] = state.file_public_id
+    return response
+
+
+@bp.route("/uploads", methods=["OPTIONS"])
+def tus_options() -> Response:
+    """Discovery: what this server's tus supports."""
+    response = _empty(204)
+    response.headers["Tus-Extension"] = ",".join(EXTENSIONS)
+    response.headers["Tus-Max-Size"] = str(tus().max_size)
+    response.headers["Tus-Checksum-Algorithm"] = ",".join(CHECKSUMS)
+    return response
+
+
+@bp.post("/uploads", provide_automatic_options=False)
+def tus_create() -> Response:
+    """tus creation: ``Upload-Length`` and ``Upload-Metadata`` in, 201 + Location out."""
+    _require_tus()
+    if "Upload-Defer-Length" in request.headers:
+        raise InvalidInput("Upload-Defer-Length is not supported: send Upload-Length")
+    if request.content_length:
+        raise InvalidInput("send the bytes with PATCH; creation-with-upload is not supported")
+    length = _header_int("Upload-Length")
+    state = tus().create(uploader(), length, request.headers.get("Upload-Metadata"))
+    response = _with_state(_empty(201), state)
+    response.headers["Location"] = _upload_url(state.id)
+    return response
+
+
+@bp.route("/uploads/<upload_id>", methods=["HEAD"])
+def tus_head(upload_id: str) -> Response:
+    """The offset to resume from (and, once finished, the file)."""
+    _require_tus()
+    state = tus().status(upload_id, uploader())
+    response = _with_state(_empty(200), state)
+    response.headers["Upload-Length"] = str(state.length)
+    if state.metadata:
+        response.headers["Upload-Metadata"] = state.metadata
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.patch("/uploads/<upload_id>")
+def tus_patch(upload_id: str) -> Response:
+    """Append the body at ``Upload-Offset``; the last chunk stores the file."""
+    _require_tus()
+    if request.mimetype != OFFSET_STREAM:
+        raise UnsupportedMediaType(f"send the bytes as {OFFSET_STREAM}")
+    offset = _header_int("Upload-Offset")
+    checksum = parse_checksum(request.headers.get("Upload-Checksum"))
+    result = tus().append(upload_id, uploader(), offset, request.stream, checksum)
+    return _patched(result)
+
+
+def _patched(result: AppendResult) -> Response:
+    response = _with_state(_empty(204), result.state)
+    if result.manage_token:  # an anonymous upload's management token, as 0x0.st
+        response.headers["X-Token"] = result.manage_token
+    return response
+
+
+@bp.delete("/uploads/<upload_id>")
+def tus_delete(upload_id: str) -> Response:
+    """tus termination: the partial bytes go; a finished file stays."""
+    _require_tus()
+    tus().terminate(upload_id, uploader())
+    return _empty(204)
+
+
+@bp.route(
+    "/uploads/<path:rest>", methods=["HEAD", "PATCH", "DELETE"], provide_automatic_options=False
+)
+def tus_nowhere(rest: str) -> Response:
+    """Nothing lives below an upload: deeper paths (``../x``, ``a/b``) are a 404 here,
+    not the 405 of the book's ``PUT /<filename>`` that matches every path."""
+    raise NotFound("no such upload")
