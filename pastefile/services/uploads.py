@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
@@ -24,7 +26,7 @@ from pastefile.storage.base import BlobWriter, Storage
 log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1024 * 1024
-_ATTEMPTS = 5
+_ATTEMPTS = 8
 
 
 @dataclass
@@ -82,6 +84,7 @@ class UploadService:
         options: UploadOptions | None = None,
     ) -> UploadResult:
         """Check, optionally crop-resize, deduplicate and record a written upload."""
+        incoming: _Incoming | None = None
         try:
             if writer.size == 0:
                 raise EmptyFile("the uploaded file has no content")
@@ -101,6 +104,8 @@ class UploadService:
             result = self._register(incoming, opts)
         except BaseException:
             writer.abort()
+            if incoming is not None:  # a resized or stripped copy has its own temp file
+                incoming.writer.abort()
             raise
         for listener in self.listeners:
             listener(result)
@@ -150,7 +155,7 @@ class UploadService:
     def _register(self, incoming: _Incoming, options: UploadOptions = ANONYMOUS) -> UploadResult:
         dedup_key = options.dedup_key(incoming.writer.sha256)
         last_error: Exception | None = None
-        for _ in range(_ATTEMPTS):
+        for attempt in range(_ATTEMPTS):
             existing = self._find_dedup(dedup_key) if dedup_key else None
             if existing is not None:
                 incoming.writer.abort()
@@ -162,6 +167,8 @@ class UploadService:
                 # all are resolved by looking again and retrying.
                 log.info("upload registration retried: %s", exc.__class__.__name__)
                 last_error = exc
+                # Jittered backoff, so racing uploads stop colliding in lockstep.
+                time.sleep(random.uniform(0, 0.02 * 2**attempt))
         raise PasteFileError("could not register the upload, try again") from last_error
 
     def _find_dedup(self, dedup_key: str) -> File | None:

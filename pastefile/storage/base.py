@@ -101,14 +101,6 @@ class Storage(ABC):
         """A filesystem path for zero-copy serving, when the backend has one."""
         return None
 
-    def incoming_path(self, token: str) -> Path | None:
-        """Where a caller on this host may place bytes for a later upload (the RPC flow).
-
-        ``token`` is one the service generated (see ``services.intake``); None
-        when the backend has no local area for that.
-        """
-        return None
-
     def list_blobs(self) -> Iterator[tuple[str, float]]:
         """Every stored blob as (sha256, modification time), for garbage collection.
 
@@ -116,6 +108,14 @@ class Storage(ABC):
         blobs it knows from the database.
         """
         return iter(())
+
+    def incoming_path(self, token: str) -> Path | None:
+        """Where a caller on this host may place bytes for a later upload (the RPC flow).
+
+        ``token`` is one the service generated (see ``services.intake``); None
+        when the backend has no local area for that.
+        """
+        return None
 
     def put_bytes(self, data: bytes) -> str:
         """Store a small in-memory blob (derived images); return its sha256."""

@@ -18,7 +18,7 @@ from typing import BinaryIO
 from pastefile.errors import StorageFull
 from pastefile.storage.base import BlobWriter, Storage
 
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 _INCOMING_TOKEN = re.compile(r"[0-9a-f]{32}")
 _TEMP_PREFIX = "upload-"
 
@@ -87,7 +87,7 @@ class LocalStorage(Storage):
 
     def _path(self, sha256: str) -> Path:
         # The only path ever built here comes from a hex digest we computed.
-        if not _SHA256.match(sha256):
+        if not _SHA256.fullmatch(sha256):
             raise ValueError("not a sha256 hex digest")
         return self.objects / sha256[:2] / sha256[2:4] / sha256
 
@@ -120,19 +120,19 @@ class LocalStorage(Storage):
     def local_path(self, sha256: str) -> Path | None:
         return self._path(sha256)
 
+    def list_blobs(self) -> Iterator[tuple[str, float]]:
+        for path in self.objects.glob("??/??/*"):
+            if _SHA256.fullmatch(path.name):
+                try:
+                    yield path.name, path.stat().st_mtime
+                except FileNotFoundError:
+                    continue
+
     def incoming_path(self, token: str) -> Path | None:
         # Same rule as _path: only a token we generated ever becomes a path.
         if not _INCOMING_TOKEN.fullmatch(token):
             raise ValueError("not an incoming-file token")
         return self.incoming / token
-
-    def list_blobs(self) -> Iterator[tuple[str, float]]:
-        for path in self.objects.glob("??/??/*"):
-            if _SHA256.match(path.name):
-                try:
-                    yield path.name, path.stat().st_mtime
-                except FileNotFoundError:
-                    continue
 
     def cleanup_temp(self, older_than_seconds: float) -> int:
         cutoff = time.time() - older_than_seconds
