@@ -8,7 +8,12 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, render_template, request
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import (
+    HTTPException,
+    MethodNotAllowed,
+    NotFound,
+    RequestEntityTooLarge,
+)
 
 from pastefile import errors
 from pastefile.web.negotiation import wants_html
@@ -62,15 +67,27 @@ def _from_service(error: errors.PasteFileError) -> Response:
 
 
 def _from_http(error: HTTPException) -> Response:
+    if _only_the_upload_route_matched(error):
+        error = NotFound("no such file or page")
     status = error.code or 500
     code = (error.name or "error").lower().replace(" ", "_")
     if isinstance(error, RequestEntityTooLarge):
         code = errors.TooLarge.code
     response = problem(status, code, error.name, error.description or error.name)
-    for name in ("Allow", "Retry-After"):
-        if error.get_response().headers.get(name):
-            response.headers[name] = error.get_response().headers[name]
+    # 405 says what is allowed, 416 the real length, 429/503 when to come back.
+    original = error.get_response().headers
+    for name in ("Allow", "Retry-After", "Content-Range"):
+        if original.get(name):
+            response.headers[name] = original[name]
     return response
+
+
+def _only_the_upload_route_matched(error: HTTPException) -> bool:
+    """``PUT /<filename>`` matches every path, so a GET of a path that does not
+    exist would otherwise be a 405 that offers PUT instead of a 404."""
+    if not isinstance(error, MethodNotAllowed):
+        return False
+    return set(error.valid_methods or ()) <= {"PUT", "OPTIONS"}
 
 
 def _from_crash(error: Exception) -> Response:
