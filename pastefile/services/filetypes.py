@@ -53,8 +53,12 @@ def detect(head: bytes) -> str:
     """The MIME type libmagic sees in the first bytes of a file."""
     if not head:
         return "application/x-empty"
-    detected = magic.from_buffer(head, mime=True) or "application/octet-stream"
-    return detected.lower()
+    detected = (magic.from_buffer(head, mime=True) or "application/octet-stream").lower()
+    if detected == "application/x-dosexec" and not head.startswith(b"MZ"):
+        # libmagic guesses "DOS .COM program" from a single opcode byte, which about
+        # 1 in 80 random or encrypted files start with; only an MZ header is a real one.
+        return "application/octet-stream"
+    return detected
 
 
 def is_active(mimetype: str) -> bool:
