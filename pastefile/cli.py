@@ -28,10 +28,17 @@ def _settings() -> Settings:
 def _explain(exc: ValidationError) -> str:
     lines = ["invalid configuration:"]
     for error in exc.errors():
-        where = ".".join(str(p) for p in error["loc"]) or "settings"
-        name = f"PASTEFILE_{where.upper()}" if where != "settings" else where
-        lines.append(f"  {name}: {error['msg']}")
+        lines.append(f"  {_variable(error['loc'])}: {error['msg']}")
     return "\n".join(lines)
+
+
+def _variable(loc: tuple[int | str, ...]) -> str:
+    """The environment variable an error is about, as the user spells it."""
+    if not loc:
+        return "settings"
+    field = str(loc[0])
+    # A field with its own alias (APP_ENV) reports the variable's name already.
+    return f"PASTEFILE_{field.upper()}" if field in Settings.model_fields else field
 
 
 @click.group()
