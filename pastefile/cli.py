@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from pastefile.cli_accounts import register as register_account_commands
 from pastefile.config import Settings, load_settings
@@ -41,7 +42,27 @@ def _variable(loc: tuple[int | str, ...]) -> str:
     return f"PASTEFILE_{field.upper()}" if field in Settings.model_fields else field
 
 
-@click.group()
+_MISSING_SCHEMA = ("no such table", "doesn't exist", "does not exist")
+
+
+class _Commands(click.Group):
+    """Turns database errors every command can hit into one clear sentence."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DBAPIError as exc:
+            message = str(exc.orig).lower()
+            if any(marker in message for marker in _MISSING_SCHEMA):
+                raise click.ClickException(
+                    "the database has no pastefile tables yet: run `pastefile db upgrade`"
+                ) from None
+            if exc.connection_invalidated or isinstance(exc, OperationalError):
+                raise click.ClickException(f"cannot use the database: {exc.orig}") from None
+            raise
+
+
+@click.group(cls=_Commands)
 def main() -> None:
     """pastefile: self-hosted file and image hosting."""
 
@@ -149,10 +170,9 @@ def shell() -> None:
 
 
 main.add_command(rpc)
-register_account_commands(main)  # create-user, sweep (pastefile/cli_accounts.py)
-
 main.add_command(worker)
 main.add_command(beat)
+register_account_commands(main)  # create-user, sweep (pastefile/cli_accounts.py)
 
 
 if __name__ == "__main__":  # pragma: no cover

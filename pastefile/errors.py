@@ -217,3 +217,11 @@ class ChecksumMismatch(PasteFileError):
 class UnsupportedChecksum(InvalidInput):
     code = "unsupported_checksum_algorithm"
     title = "This checksum algorithm is not supported"
+
+
+class ServiceBusy(PasteFileError):
+    """Contention that outlasted our retries; the client should simply try again."""
+
+    code = "busy"
+    title = "The service is busy"
+    retry_after = 1

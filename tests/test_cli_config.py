@@ -196,3 +196,11 @@ def test_the_configured_size_limit_is_what_the_app_enforces(tmp_path, sqlite_url
     over = client.put("/over.txt", data=b"x" * 1025, headers={"Accept": "application/json"})
     assert over.status_code == 413
     services.close()
+
+
+def test_a_command_before_migrations_says_to_run_db_upgrade(tmp_path):
+    env = cli_env(PASTEFILE_DATA_DIR=str(tmp_path / "fresh"))
+    result = run_cli("get-file", "0" * 64, env=env, cwd=tmp_path)
+    assert result.returncode != 0
+    assert "pastefile db upgrade" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -110,8 +110,10 @@ class PasteFileHandler:
         # thriftpy2 hands undecodable strings over as bytes rather than failing.
         if not isinstance(request.filename, str | None):
             raise InvalidInput("filename must be UTF-8 text")
-        limit = self.services.settings.max_resize_dimension
-        resize = parse_dimensions(request.width, request.height, limit)
+        settings = self.services.settings
+        resize = parse_dimensions(
+            request.width, request.height, settings.max_resize_dimension, settings.max_image_pixels
+        )
         result = self.intake.register(request.filehash, request.filename, resize)
         return self.to_struct(result.file)
 

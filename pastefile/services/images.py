@@ -9,15 +9,18 @@ dimensions costs nothing.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from pastefile.errors import CorruptImage, InvalidDimensions, NotAnImage
 from pastefile.services.imaging import exif, gps
 from pastefile.services.imaging.engine import RESIZABLE_TYPES, ImageEngine, ImageInfo, Limits
-from pastefile.services.imaging.params import book_spec
+from pastefile.services.imaging.params import book_spec, check_output_area
 from pastefile.services.imaging.vips import VipsEngine
 from pastefile.storage.base import BlobWriter, Storage
+
+_DIGITS = re.compile(r"[0-9]{1,9}")
 
 __all__ = [
     "RESIZABLE_TYPES",
@@ -49,17 +52,29 @@ class Resized:
     height: int
 
 
-def parse_dimensions(width: object, height: object, limit: int) -> tuple[int, int] | None:
-    """Validate the book's ``w``/``h`` pair; both absent means no resize."""
+def parse_dimensions(
+    width: object, height: object, limit: int, max_pixels: int | None = None
+) -> tuple[int, int] | None:
+    """Validate the book's ``w``/``h`` pair; both absent means no resize.
+
+    Only plain ASCII digits count: ``int()`` alone would also take ``+5``,
+    ``1_0``, padded spaces and non-ASCII digits.
+    """
     if width in (None, "") and height in (None, ""):
         return None
-    try:
-        w, h = int(str(width)), int(str(height))
-    except ValueError as exc:
-        raise InvalidDimensions("w and h must both be whole numbers") from exc
+    w, h = _whole_number(width), _whole_number(height)
+    if w is None or h is None:
+        raise InvalidDimensions("w and h must both be whole numbers")
     if not (0 < w <= limit and 0 < h <= limit):
         raise InvalidDimensions(f"w and h must be between 1 and {limit}")
+    if max_pixels is not None:
+        check_output_area(w, h, max_pixels)
     return w, h
+
+
+def _whole_number(value: object) -> int | None:
+    text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    return int(text) if _DIGITS.fullmatch(text) else None
 
 
 def probe(source: BinaryIO, mimetype: str) -> ImageInfo | None:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from pastefile.config import Settings
 from pastefile.db.database import Database
 from pastefile.db.models import Blob, File
-from pastefile.errors import EmptyFile, PasteFileError
+from pastefile.errors import EmptyFile, ServiceBusy
 from pastefile.services import filetypes, images
 from pastefile.services.ids import new_public_id, new_short_code
 from pastefile.services.names import sanitize_filename
@@ -169,7 +169,7 @@ class UploadService:
                 last_error = exc
                 # Jittered backoff, so racing uploads stop colliding in lockstep.
                 time.sleep(random.uniform(0, 0.02 * 2**attempt))
-        raise PasteFileError("could not register the upload, try again") from last_error
+        raise ServiceBusy("could not register the upload, try again") from last_error
 
     def _find_dedup(self, dedup_key: str) -> File | None:
         with self.db.read() as session:

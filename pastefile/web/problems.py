@@ -38,6 +38,8 @@ STATUS_BY_ERROR: list[tuple[type[errors.PasteFileError], int]] = [
     (errors.PreconditionRequired, 428),
     (errors.Blocked, 451),
     (errors.QuotaExceeded, 507),
+    (errors.FetchFailed, 502),
+    (errors.ServiceBusy, 503),
     (errors.ChecksumMismatch, 460),  # tus' checksum extension
 ]
 
@@ -63,7 +65,10 @@ def _from_service(error: errors.PasteFileError) -> Response:
     status = status_for(error)
     if status >= 500:
         log.error("service error on %s: %s", request.path, error.detail)
-    return problem(status, error.code, error.title, error.detail, **error.extra)
+    response = problem(status, error.code, error.title, error.detail, **error.extra)
+    if isinstance(error, errors.ServiceBusy):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def _from_http(error: HTTPException) -> Response:

@@ -140,10 +140,11 @@ def _created(response: Response, file: File) -> Response:
 
 
 def _requested_size(values: Any, required: bool = False) -> tuple[int, int] | None:
-    limit = services().settings.max_resize_dimension
-    size = parse_dimensions(values.get("w"), values.get("h"), limit)
+    settings = services().settings
+    limits = (settings.max_resize_dimension, settings.max_image_pixels)
+    size = parse_dimensions(values.get("w"), values.get("h"), *limits)
     if size is None and required:
-        return parse_dimensions(values.get("w", "0"), values.get("h", "0"), limit)
+        return parse_dimensions(values.get("w", "0"), values.get("h", "0"), *limits)
     return size
 
 

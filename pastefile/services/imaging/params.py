@@ -40,7 +40,7 @@ _DEFAULT_FORMAT = {
     "image/heif": "jpeg",
 }
 _ALIASES = {"jpg": "jpeg"}
-_INTEGER = re.compile(r"^[0-9]{1,9}$")
+_INTEGER = re.compile(r"[0-9]{1,9}")
 # Bumped when the pipeline's output changes, so old cached variants are not reused.
 PIPELINE_VERSION = "v1"
 
@@ -93,15 +93,29 @@ def wants_transform(query: Mapping[str, str]) -> bool:
     return any(name in query for name in (*TRANSFORM_ARGS, SIGNATURE_ARG))
 
 
-def parse_request(query: Mapping[str, str], max_dimension: int) -> TransformRequest:
+def parse_request(
+    query: Mapping[str, str], max_dimension: int, max_pixels: int | None = None
+) -> TransformRequest:
     """Validate ``w``, ``h``, ``fit``, ``fmt`` and ``q``; anything wrong is a 400."""
-    return TransformRequest(
+    request = TransformRequest(
         w=_dimension(query, "w", max_dimension),
         h=_dimension(query, "h", max_dimension),
         fit=_choice(query, "fit", FITS),
         fmt=_choice(query, "fmt", FORMATS),
         q=_quality(query),
     )
+    if max_pixels is not None and request.w and request.h:
+        check_output_area(request.w, request.h, max_pixels)
+    return request
+
+
+def check_output_area(width: int, height: int, max_pixels: int) -> None:
+    """Refuse outputs bigger than the pixel limit: a tiny source blown up to
+    8192x8192 would cost as much memory as the bomb the input check stops."""
+    if width * height > max_pixels:
+        raise InvalidDimensions(
+            f"{width}x{height} is more than the limit of {max_pixels} pixels per image"
+        )
 
 
 def resolve(request: TransformRequest, source_mimetype: str, max_frames: int) -> RenderSpec:
@@ -129,7 +143,7 @@ def _dimension(query: Mapping[str, str], name: str, limit: int) -> int | None:
     raw = query.get(name)
     if raw is None:
         return None
-    if not _INTEGER.match(raw) or not 0 < int(raw) <= limit:
+    if not _INTEGER.fullmatch(raw) or not 0 < int(raw) <= limit:
         raise InvalidDimensions(f"{name} must be a whole number between 1 and {limit}")
     return int(raw)
 
@@ -148,6 +162,6 @@ def _quality(query: Mapping[str, str]) -> int | None:
     raw = query.get("q")
     if raw is None:
         return None
-    if not _INTEGER.match(raw) or not 1 <= int(raw) <= 100:
+    if not _INTEGER.fullmatch(raw) or not 1 <= int(raw) <= 100:
         raise InvalidTransform("q must be a whole number between 1 and 100")
     return int(raw)

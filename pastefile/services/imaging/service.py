@@ -47,7 +47,9 @@ class ImageService:
 
     def render(self, file: File, query: Mapping[str, str]) -> Rendition:
         """The derived image ``query`` asks for: from the cache, or made once."""
-        request = parse_request(query, self.settings.max_resize_dimension)
+        request = parse_request(
+            query, self.settings.max_resize_dimension, self.settings.max_image_pixels
+        )
         self.policy.check(file.public_id, request, query.get(SIGNATURE_ARG))
         if file.mimetype not in RESIZABLE_TYPES:
             raise NotAnImage(f"cannot transform a file of type {file.mimetype}")
