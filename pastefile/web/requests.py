@@ -28,9 +28,11 @@ from werkzeug.wsgi import LimitedStream, get_input_stream
 
 from pastefile.storage.base import BlobWriter
 
-# Bytes read from the request body per step: large reads keep the per-step
-# Python work (parsing, hashing, the write call) small next to the copying.
-PARSE_BUFFER = 1024 * 1024
+# The most of a request body read (and parsed, hashed, written) in one step.
+# Big enough that the per-step Python work is small next to the copying, small
+# enough that the buffers stay in the CPU cache and add little to the worker's
+# RSS; the gunicorn worker receives in steps of the same size (gunicorn_app).
+BODY_READ_SIZE = 256 * 1024
 
 
 class _LimitedStream(LimitedStream):
@@ -38,7 +40,9 @@ class _LimitedStream(LimitedStream):
 
     The base class reads through ``io.RawIOBase.read`` and ``readinto``, which
     copy every chunk twice more when the server's stream only has ``read()``
-    (gunicorn's). Limits, 413 and disconnects are handled by the base class.
+    (gunicorn's). A read returns at most ``BODY_READ_SIZE`` bytes, as a raw
+    stream may: a larger request would make the server buffer that much.
+    Limits, 413 and disconnects are handled by the base class.
     """
 
     @classmethod
@@ -53,7 +57,7 @@ class _LimitedStream(LimitedStream):
             self.on_exhausted()
             return b""
         try:
-            data = self._stream.read(min(size, remaining))
+            data = self._stream.read(min(size, remaining, BODY_READ_SIZE))
         except (OSError, ValueError) as exc:
             self.on_disconnect(error=exc)
             return b""
@@ -125,7 +129,9 @@ class _StreamingMultiPartParser(MultiPartParser):
     def parse(
         self, stream: t.IO[bytes], boundary: bytes, content_length: int | None
     ) -> tuple[MultiDict[str, str], MultiDict[str, FileStorage]]:
-        decoder = _Decoder(boundary, self.max_form_memory_size, self.max_form_parts, PARSE_BUFFER)
+        decoder = _Decoder(
+            boundary, self.max_form_memory_size, self.max_form_parts, self.buffer_size
+        )
         fields: list[tuple[str, str]] = []
         files: list[tuple[str, FileStorage]] = []
         part: Field | File | None = None
@@ -189,7 +195,7 @@ class _BigBufferFormDataParser(FormDataParser):
             max_form_memory_size=self.max_form_memory_size,
             max_form_parts=self.max_form_parts,
             cls=self.cls,
-            buffer_size=PARSE_BUFFER,
+            buffer_size=BODY_READ_SIZE,
         )
         boundary = options.get("boundary", "").encode("ascii")
         if not boundary:
