@@ -96,6 +96,22 @@ class Settings(BaseSettings):
     fetch_max_concurrent: int = Field(4, gt=0)
     fetch_allowed_networks: CommaList = Field(default_factory=list)
 
+    # Statistics and reports (issue 8, docs/stats.md).
+    stats_enabled: bool = True
+    stats_flush_seconds: float = Field(2.0, gt=0, le=60)
+    stats_redis_prefix: str = Field("pastefile:stats:", pattern=r"^[A-Za-z0-9_.:-]*$")
+    stats_max_range_days: int = Field(366, gt=0)
+    smtp_host: str = ""
+    smtp_port: int = Field(587, gt=0, le=65535)
+    smtp_starttls: bool = True
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_timeout: float = Field(30.0, gt=0)
+    report_from: str = "pastefile@localhost"
+    report_to: str = ""  # comma list of addresses for the scheduled report
+    report_period: Literal["daily", "weekly"] = "weekly"
+    report_every_seconds: int = Field(0, ge=0)  # 0: no scheduled report
+
     @field_validator(
         "allowed_types", "denied_types", "upload_jobs", "fetch_allowed_networks", mode="before"
     )

@@ -10,6 +10,7 @@ from pastefile.services import Services, build_services
 from pastefile.web.middleware import install_middleware
 from pastefile.web.problems import register_error_handlers
 from pastefile.web.requests import StreamingRequest
+from pastefile.web.stats import install_stats
 
 # Room for the multipart envelope around a file of exactly the size limit.
 MULTIPART_OVERHEAD = 1024 * 1024
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from pastefile.web.jobs_api import init_jobs
 
     init_jobs(app)
+    install_stats(app)
     register_error_handlers(app)
     install_middleware(app)
     return app

@@ -282,6 +282,7 @@ MODELS: list[type[BaseModel]] = [
 
 @cache
 def openapi_document() -> dict[str, Any]:
+    from pastefile.web.api.stats_contract import stats_paths, stats_schemas  # imports this
     from pastefile.web.api.tus_contract import tus_paths  # it imports this module
 
     _, defs = models_json_schema([(m, "serialization") for m in MODELS], ref_template=REF)
@@ -292,9 +293,9 @@ def openapi_document() -> dict[str, Any]:
             "version": __version__,
             "description": "Errors are RFC 9457 application/problem+json with a stable `code`.",
         },
-        "paths": {**_files_paths(), **_account_paths(), **tus_paths()},
+        "paths": {**_files_paths(), **_account_paths(), **tus_paths(), **stats_paths()},
         "components": {
-            "schemas": defs["$defs"],
+            "schemas": {**defs["$defs"], **stats_schemas()},
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "managementToken": {"type": "apiKey", "in": "header", "name": "X-Token"},

@@ -1,0 +1,213 @@
+"""Counting without slowing the hot path.
+
+A request only adds to in-process dictionaries under a lock; a background
+thread writes them in batches every ``stats_flush_seconds`` (and at exit).
+A crash loses at most the counts of the last interval: that is the price of
+not touching the database on every hit (docs/stats.md).
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import logging
+import os
+import threading
+import weakref
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from pastefile.db.database import Database
+from pastefile.db.models import File
+from pastefile.stats.store import PatternStore, add_counts, chunked
+
+log = logging.getLogger(__name__)
+KINDS = ("views", "hits", "downloads")
+BATCH = 500
+
+
+def visitor_id(salt: str, ip: str, user_agent: str) -> str:
+    """The day's pseudonym of a visitor: no raw IP ever leaves this function."""
+    data = f"{ip}\x00{user_agent}".encode("utf-8", "replace")
+    return hashlib.blake2b(data, digest_size=16, key=salt.encode()[:64]).hexdigest()
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+@dataclass
+class Batch:
+    """What accumulated since the last flush."""
+
+    counts: Counter[tuple[str, date, str]] = field(default_factory=Counter)
+    visitors: set[tuple[str, date, str]] = field(default_factory=set)
+    active: set[tuple[date, int]] = field(default_factory=set)
+    uploads: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.counts or self.visitors or self.active or self.uploads)
+
+
+class StatsRecorder:
+    """Buffers counts in memory; ``flush`` writes them, a thread calls it."""
+
+    def __init__(self, db: Database, store: PatternStore, interval: float = 2.0) -> None:
+        self.db = db
+        self.store = store
+        self.interval = interval
+        self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._batch = Batch()
+        self._salt: tuple[date, str] | None = None
+        self._started = False
+        self._stop = threading.Event()
+        ref = weakref.ref(self)
+        atexit.register(_close_ref, ref)
+        os.register_at_fork(after_in_child=lambda: _forked(ref))
+
+    # --- the hot path ------------------------------------------------------------
+
+    def record_file(self, public_id: str, kind: str, ip: str, user_agent: str) -> None:
+        day = today()
+        visitor = visitor_id(self._day_salt(day), ip, user_agent)
+        with self._lock:
+            self._batch.counts[(public_id, day, kind)] += 1
+            self._batch.visitors.add((public_id, day, visitor))
+        self._ensure_thread()
+
+    def record_user(self, user_id: int) -> None:
+        with self._lock:
+            self._batch.active.add((today(), user_id))
+        self._ensure_thread()
+
+    def record_upload(self, public_id: str) -> None:
+        with self._lock:
+            self._batch.uploads.append(public_id)
+        self._ensure_thread()
+
+    def _day_salt(self, day: date) -> str:
+        cached = self._salt
+        if cached is not None and cached[0] == day:
+            return cached[1]
+        salt = self.store.salt(day)
+        self._salt = (day, salt)
+        return salt
+
+    def _ensure_thread(self) -> None:
+        # Started lazily, once per process: a thread made before a fork would not survive it.
+        if self._started:
+            return
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+        thread = threading.Thread(
+            target=_flush_loop, args=(weakref.ref(self), self._stop), daemon=True
+        )
+        thread.name = "stats-flusher"
+        thread.start()
+
+    def _after_fork(self) -> None:
+        """In a forked child: the parent's counts and flusher are not ours."""
+        self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._batch = Batch()
+        self._started = False
+        self._stop = threading.Event()
+
+    # --- the flusher ---------------------------------------------------------------
+
+    def take(self) -> Batch:
+        with self._lock:
+            batch, self._batch = self._batch, Batch()
+        return batch
+
+    def flush(self) -> int:
+        """Write what is buffered; returns the number of counter rows written."""
+        with self._flush_lock:
+            batch = self.take()
+            if not batch:
+                return 0
+            try:
+                return self._write(batch)
+            except Exception:
+                log.exception("stats: a batch could not be written and is dropped")
+                return 0
+
+    def _write(self, batch: Batch) -> int:
+        ids = self._file_ids({key[0] for key in batch.counts} | {v[0] for v in batch.visitors})
+        rows = _count_rows(batch.counts, ids)
+        for part in chunked(rows, BATCH):
+            with self.db.write() as session:
+                add_counts(session, part)
+        visitors = sorted({(ids[p], d, v) for p, d, v in batch.visitors if p in ids})
+        for vpart in chunked(visitors, BATCH):
+            self.store.add_visitors(vpart)
+        if batch.active:
+            self.store.add_active(sorted(batch.active))
+        self.store.push_uploads(batch.uploads)
+        downloads = Counter[int]()
+        for row in rows:
+            downloads[row["file_id"]] += row["downloads"]
+        self.store.add_downloads({f: n for f, n in downloads.items() if n})
+        return len(rows)
+
+    def _file_ids(self, public_ids: set[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for part in chunked(sorted(public_ids), BATCH):
+            stmt = select(File.public_id, File.id).where(File.public_id.in_(part))
+            with self.db.read() as session:
+                found.update({p: i for p, i in session.execute(stmt).all()})
+        return found
+
+    def close(self) -> None:
+        self._stop.set()
+        self.flush()
+
+
+def _count_rows(
+    counts: Counter[tuple[str, date, str]], ids: dict[str, int]
+) -> list[dict[str, Any]]:
+    rows: dict[tuple[int, date], dict[str, Any]] = {}
+    for (public_id, day, kind), n in counts.items():
+        file_id = ids.get(public_id)
+        if file_id is None:
+            continue  # deleted in the meantime
+        row = rows.setdefault(
+            (file_id, day), {"file_id": file_id, "day": day, "views": 0, "hits": 0, "downloads": 0}
+        )
+        row[kind] += n
+    return [rows[key] for key in sorted(rows)]
+
+
+def _flush_loop(ref: weakref.ref[StatsRecorder], stop: threading.Event) -> None:
+    while True:
+        recorder = ref()
+        if recorder is None:
+            return
+        interval = recorder.interval
+        del recorder  # no strong reference while sleeping: the app may be collected
+        if stop.wait(interval):
+            return
+        recorder = ref()
+        if recorder is None:
+            return
+        recorder.flush()
+        del recorder
+
+
+def _forked(ref: weakref.ref[StatsRecorder]) -> None:
+    recorder = ref()
+    if recorder is not None:
+        recorder._after_fork()
+
+
+def _close_ref(ref: weakref.ref[StatsRecorder]) -> None:
+    recorder = ref()
+    if recorder is not None:
+        recorder.close()

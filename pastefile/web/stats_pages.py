@@ -1,0 +1,91 @@
+"""The owner's stats panel on a file card and the operator dashboard (HTML, SVG charts)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Blueprint, current_app, render_template, request
+from markupsafe import Markup
+
+from pastefile.db.models import File
+from pastefile.errors import Forbidden, Unauthorized
+from pastefile.services.access import is_owner
+from pastefile.stats import charts
+from pastefile.stats.counting import today
+from pastefile.stats.service import DayRange, StatsService, parse_range, totals
+from pastefile.web.identity import current_principal, services
+
+bp = Blueprint("stats", __name__)
+PANEL_DAYS = 14
+
+
+def stats_service() -> StatsService:
+    return StatsService(services().db, current_app.extensions["pastefile_stats_store"])
+
+
+def stats_panel(file: File) -> Markup:
+    """The card's panel: only for the file's owner or an administrator."""
+    who = current_principal()
+    if who is None or not (who.is_admin or is_owner(file, who)):
+        return Markup("")
+    end = today()
+    span = DayRange(end - timedelta(days=PANEL_DAYS - 1), end)
+    days = stats_service().file_days(file.id, span)
+    return Markup(  # noqa: S704 - the template escapes; the chart escapes its labels
+        render_template("stats_panel.html", file=file, totals=totals(days), chart=_pvuv_chart(days))
+    )
+
+
+def _pvuv_chart(days: list[dict[str, Any]]) -> Markup:
+    labels = [d["day"][5:] for d in days]
+    return charts.line_chart(
+        "Page views and unique visitors per day",
+        labels,
+        {
+            "PV": [d["views"] + d["hits"] + d["downloads"] for d in days],
+            "UV": [d["uv"] for d in days],
+        },
+    )
+
+
+def require_admin() -> None:
+    who = current_principal()
+    if who is None:
+        raise Unauthorized("log in first")
+    if not who.is_admin:
+        raise Forbidden("the dashboard is for administrators")
+
+
+@bp.get("/admin/stats")
+def dashboard() -> str:
+    require_admin()
+    limit = services().settings.stats_max_range_days
+    span = parse_range(request.args.get("from"), request.args.get("to"), limit, today())
+    site = stats_service().site(span)
+    return render_template("stats_dashboard.html", site=site, charts=dashboard_charts(site, span))
+
+
+def dashboard_charts(site: dict[str, Any], span: DayRange) -> list[Markup]:
+    labels = [d.isoformat()[5:] for d in span.days]
+    stored = stats_service().bytes_stored(span)
+    return [
+        charts.bar_chart("Uploads per day", labels, [u["uploads"] for u in site["uploads"]]),
+        charts.line_chart("Bytes stored", labels, {"bytes": [s["bytes"] for s in stored]}),
+        _pvuv_chart(site["days"]),
+        charts.bar_chart(
+            "Top files (requests)",
+            [t["filename"] for t in site["top_files"]],
+            [t["requests"] for t in site["top_files"]],
+        ),
+        charts.bar_chart(
+            "Storage by type (bytes)",
+            [t["type"] for t in site["storage_by_type"]],
+            [t["bytes"] for t in site["storage_by_type"]],
+        ),
+        charts.bar_chart(
+            "Jobs by status",
+            [j["status"] for j in site["jobs_by_status"]],
+            [j["jobs"] for j in site["jobs_by_status"]],
+        ),
+    ]
