@@ -6,6 +6,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP     := $(VENV)/.dev-installed
+# The web UI's catalogues (docs/ui.md): .po in git, compiled to .mo here.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard pastefile/web/translations/*/LC_MESSAGES/messages.po))
 
 .PHONY: run test lint format bench bench-images clean
 
@@ -19,10 +21,13 @@ $(DEV_STAMP): $(RUNTIME_STAMP) requirements-dev.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.lock
 	touch $@
 
-run: $(RUNTIME_STAMP)  ## serve on embedded defaults: SQLite + ./var, no other server
+%.mo: %.po $(RUNTIME_STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@
+
+run: $(RUNTIME_STAMP) $(MO_FILES)  ## serve on embedded defaults: SQLite + ./var, no other server
 	$(BIN)/pastefile serve $(ARGS)
 
-test: $(DEV_STAMP)  ## the whole test suite
+test: $(DEV_STAMP) $(MO_FILES)  ## the whole test suite
 	$(BIN)/pytest $(ARGS)
 
 lint: $(DEV_STAMP)

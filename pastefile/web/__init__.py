@@ -42,6 +42,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     init_jobs(app)
     install_stats(app)
+    from pastefile.web.ui import install_ui
+
+    install_ui(app)
     register_error_handlers(app)
     install_middleware(app)
     return app

@@ -12,6 +12,7 @@ from pastefile.services.humanize import humanize_bytes
 from pastefile.services.imaging.exif import summary_from_json
 from pastefile.services.imaging.service import ImageService, Thumbnail
 from pastefile.services.links import build_links
+from pastefile.web.cards import body_context, qr_svg
 
 
 def file_json(file: File, base_url: str) -> dict[str, Any]:
@@ -52,6 +53,7 @@ def card_context(file: File, base_url: str) -> dict[str, Any]:
         ),
         "BBCode": f"[img]{raw}[/img]" if is_image else f"[url={raw}]{file.filename}[/url]",
     }
+    services = current_app.extensions["pastefile"]
     return {
         "file": file,
         "data": data,
@@ -59,7 +61,25 @@ def card_context(file: File, base_url: str) -> dict[str, Any]:
         "snippets": snippets,
         "thumb": _thumbnail(file, raw) if is_image else None,
         "exif": summary_from_json(file.exif),
+        "qr": qr_svg(data["url_s"]),
+        "poster": _poster_url(file, raw),
+        **body_context(file, services.storage),
     }
+
+
+def _poster_url(file: File, raw_url: str) -> str | None:
+    """The video's poster frame, once the thumbnail job made one."""
+    if not file.mimetype.startswith("video/") or "posters.poster" not in current_app.view_functions:
+        return None
+    from pastefile.jobs.media import POSTER_KEY
+
+    cache = current_app.extensions["pastefile"].images.cache
+    found = cache.lookup(file.sha256, POSTER_KEY)
+    if found is None:
+        return None
+    if found.stream is not None:
+        found.stream.close()
+    return f"{raw_url}/poster"
 
 
 def _thumbnail(file: File, raw_url: str) -> Thumbnail | None:

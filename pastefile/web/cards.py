@@ -1,0 +1,177 @@
+"""What the file card shows for each kind of file: highlighted text, sanitized
+Markdown, an archive's entries, a QR code of the short link, relative times.
+
+Everything here reads at most a bounded head of the stored bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import zipfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import nh3
+import segno
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_for_filename, get_lexer_for_mimetype
+from pygments.lexers.special import TextLexer
+from pygments.util import ClassNotFound
+
+from pastefile.db.models import File
+from pastefile.storage.base import Storage
+
+TEXT_LIMIT = 256 * 1024  # bytes of a text file the card highlights
+ARCHIVE_LIMIT = 64 * 1024 * 1024  # archives larger than this are not opened
+ARCHIVE_ENTRIES = 200
+TEXT_TYPES = ("application/json", "application/xml", "application/javascript", "application/x-sh")
+MARKDOWN_TYPES = ("text/markdown", "text/x-markdown")
+ARCHIVE_TYPES = {
+    "application/zip": "zip",
+    "application/x-tar": "tar",
+    "application/gzip": "tar",
+    "application/x-gzip": "tar",
+    "application/x-bzip2": "tar",
+    "application/x-xz": "tar",
+    "application/x-compressed-tar": "tar",
+}
+ICONS = {"image": "🖼", "video": "🎞", "audio": "🎵", "text": "📄", "application": "📦"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    size: int
+
+
+def kind_of(file: File) -> str:
+    """image, video, audio, pdf, markdown, text, archive or other."""
+    mime, name = file.mimetype, file.filename.lower()
+    if mime.startswith("image/") and mime != "image/svg+xml":
+        return "image"
+    if mime.startswith(("video/", "audio/")):
+        return mime.split("/", 1)[0]
+    if mime == "application/pdf":
+        return "pdf"
+    if mime in MARKDOWN_TYPES or name.endswith((".md", ".markdown")):
+        return "markdown"
+    if mime in ARCHIVE_TYPES or name.endswith((".zip", ".tar", ".tar.gz", ".tgz")):
+        return "archive"
+    if mime.startswith("text/") or mime in TEXT_TYPES or mime == "image/svg+xml":
+        return "text"
+    return "other"
+
+
+def icon_for(file: File) -> str:
+    return ICONS.get(file.mimetype.split("/", 1)[0], "📦")
+
+
+def read_head(storage: Storage, file: File, limit: int = TEXT_LIMIT) -> tuple[str, bool]:
+    """The first ``limit`` bytes as text, and whether the file was cut."""
+    with storage.open(file.sha256) as stream:
+        data = stream.read(limit + 1)
+    return data[:limit].decode("utf-8", errors="replace"), len(data) > limit
+
+
+def highlighted(text: str, file: File) -> Markup:
+    """Pygments HTML with line numbers; the lexer from the name, then the type."""
+    formatter = HtmlFormatter(linenos="table", cssclass="code", wrapcode=True)
+    return Markup(highlight(text, _lexer(file), formatter))  # noqa: S704 - Pygments escapes
+
+
+def _lexer(file: File) -> Any:
+    try:
+        return get_lexer_for_filename(file.filename, stripnl=False)
+    except ClassNotFound:
+        pass
+    try:
+        return get_lexer_for_mimetype(file.mimetype, stripnl=False)
+    except ClassNotFound:
+        return TextLexer(stripnl=False)
+
+
+def pygments_css() -> str:
+    light = HtmlFormatter(style="friendly").get_style_defs(".code")
+    dark = HtmlFormatter(style="monokai").get_style_defs(".code")
+    return f"{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n"
+
+
+_MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+
+
+def rendered_markdown(text: str) -> Markup:
+    """CommonMark without raw HTML, then nh3's allowlist: no scripts, no handlers."""
+    html = _MARKDOWN.render(text)
+    clean = nh3.clean(html, link_rel="nofollow noopener noreferrer")
+    return Markup(clean)  # noqa: S704 - raw HTML off, then nh3's allowlist
+
+
+def archive_entries(storage: Storage, file: File) -> tuple[list[Entry], bool] | None:
+    """Up to ARCHIVE_ENTRIES entries and whether there are more; None if unreadable."""
+    if file.size > ARCHIVE_LIMIT:
+        return None
+    with storage.open(file.sha256) as stream:
+        data = io.BytesIO(stream.read(ARCHIVE_LIMIT + 1))
+    try:
+        return _zip_entries(data) if zipfile.is_zipfile(data) else _tar_entries(data)
+    except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError):
+        return None
+
+
+def _zip_entries(data: io.BytesIO) -> tuple[list[Entry], bool]:
+    with zipfile.ZipFile(data) as archive:
+        infos = archive.infolist()
+    entries = [Entry(i.filename, i.file_size) for i in infos[:ARCHIVE_ENTRIES]]
+    return entries, len(infos) > ARCHIVE_ENTRIES
+
+
+def _tar_entries(data: io.BytesIO) -> tuple[list[Entry], bool]:
+    data.seek(0)
+    entries: list[Entry] = []
+    with tarfile.open(fileobj=data, mode="r:*") as archive:
+        for member in archive:
+            if len(entries) == ARCHIVE_ENTRIES:
+                return entries, True
+            entries.append(Entry(member.name + ("/" if member.isdir() else ""), member.size))
+    return entries, False
+
+
+def qr_svg(url: str) -> Markup:
+    """Our own SVG markup of the short link, inlined (never served as a file)."""
+    code = segno.make(url, error="m")
+    svg = code.svg_inline(scale=3, dark="#000", light="#fff", omitsize=False)
+    return Markup(svg)  # noqa: S704 - segno's own markup; the URL is only encoded as modules
+
+
+def relative_time(moment: datetime, now: datetime | None = None) -> tuple[int, str]:
+    """(amount, unit) for "n units ago": unit is seconds, minutes, hours or days."""
+    now = now or datetime.now(UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    seconds = max(0, int((now - moment).total_seconds()))
+    for size, unit in ((86400, "days"), (3600, "hours"), (60, "minutes")):
+        if seconds >= size:
+            return seconds // size, unit
+    return seconds, "seconds"
+
+
+def body_context(file: File, storage: Storage) -> dict[str, Any]:
+    """The kind-specific part of the card: what the preview area shows."""
+    kind = kind_of(file)
+    context: dict[str, Any] = {"kind": kind, "icon": icon_for(file)}
+    if kind in ("text", "markdown"):
+        text, cut = read_head(storage, file)
+        context["truncated"] = cut
+        context["code"] = highlighted(text, file)
+        if kind == "markdown":
+            context["markdown"] = rendered_markdown(text)
+    elif kind == "archive":
+        listing = archive_entries(storage, file)
+        context["entries"], context["more_entries"] = listing or ([], False)
+    context["ago"] = relative_time(file.created_at)
+    return context

@@ -1,0 +1,236 @@
+"""The signed-in pages and the upload page's helpers: the card fragment,
+My files, Admin, Help and the ShareX config.
+
+Every POST checks the session's CSRF token; Admin needs ADMINISTER.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from sqlalchemy import func, or_, select
+from werkzeug.wrappers import Response as BaseResponse
+
+from pastefile.db.accounts import User
+from pastefile.db.models import Blob, File
+from pastefile.errors import Forbidden, PasswordRequired, Unauthorized
+from pastefile.services.access import Caller, FileChanges, FileQuery, list_files
+from pastefile.services.accounts import ROLE_ADMIN, ROLE_USER, Principal
+from pastefile.web.identity import caller, current_principal, require_csrf, resolve_file, services
+from pastefile.web.presenters import card_context
+
+bp = Blueprint("pages", __name__)
+
+PER_PAGE = 24
+SORTS = {"new": ("created_at", "desc"), "old": ("created_at", "asc"), "name": ("filename", "asc")}
+SORTS |= {"big": ("size", "desc")}
+EXPIRIES = {"": None, "3600": 3600, "86400": 86400, "604800": 604800, "2592000": 2592000}
+
+
+def _base_url() -> str:
+    return services().settings.base_url or request.host_url.rstrip("/")
+
+
+def _signed_in() -> Principal:
+    who = current_principal()
+    if who is None:
+        raise Unauthorized("log in first")
+    return who
+
+
+def _admin() -> Principal:
+    who = _signed_in()
+    if not who.is_admin:
+        raise Forbidden("this page is for administrators")
+    return who
+
+
+def _back(endpoint: str) -> BaseResponse:
+    args: dict[str, Any] = request.args.to_dict()
+    return redirect(url_for(endpoint, **args), code=303)
+
+
+# --- the upload page's card fragment ------------------------------------------------
+
+
+@bp.get("/p/<ident>/card")
+def card_fragment(ident: str) -> Response:
+    """The card alone, for the upload page to drop in place (the same template)."""
+    try:
+        found = resolve_file(ident)
+    except PasswordRequired:
+        abort(403)
+    html = render_template("_card.html", **card_context(found, _base_url()))
+    return Response(html, mimetype="text/html")
+
+
+# --- My files ------------------------------------------------------------------------
+
+
+def grid_thumb(file: File) -> str | None:
+    """An image's thumbnail from the pipeline (the card's), else the raw file; None otherwise."""
+    if not file.mimetype.startswith("image/") or file.mimetype == "image/svg+xml":
+        return None
+    raw = url_for("core.raw", ident=file.public_id)
+    thumb = services().images.card_thumbnail(file, raw)
+    return thumb.src if thumb else raw
+
+
+@bp.get("/me/files")
+def my_files() -> str:
+    who = _signed_in()
+    sort = request.args.get("sort", "new")
+    field, order = SORTS.get(sort, SORTS["new"])
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    q = request.args.get("q", "").strip() or None
+    wanted = FileQuery(page=page, per_page=PER_PAGE, sort=field, order=order, q=q)
+    files, total = list_files(services().db, who.user_id, wanted)
+    pages = max(1, -(-total // PER_PAGE))
+    view = "list" if request.args.get("view") == "list" else "grid"
+    return render_template(
+        "my_files.html", files=files, total=total, page=page, pages=pages, q=q or "", sort=sort,
+        view=view, sorts=list(SORTS), expiries=EXPIRIES, grid_thumb=grid_thumb,
+    )  # fmt: skip
+
+
+@bp.post("/me/files/delete")
+def delete_files() -> BaseResponse:
+    who = _signed_in()
+    require_csrf()
+    me = Caller(principal=who)
+    for ident in request.form.getlist("ids")[:100]:
+        services().access.delete(ident, me)
+    return _back("pages.my_files")
+
+
+@bp.post("/me/files/<ident>/edit")
+def edit_file(ident: str) -> BaseResponse:
+    who = _signed_in()
+    require_csrf()
+    svc, me = services(), Caller(principal=who)
+    file = svc.access.visible(ident, me)
+    changes = _changes(request.form)
+    svc.access.update(ident, me, file.version, changes)
+    return _back("pages.my_files")
+
+
+def _changes(form: Any) -> FileChanges:
+    visibility = form.get("visibility") or None
+    expiry = form.get("expires_in", "keep")
+    if expiry == "keep":
+        return FileChanges(visibility=visibility)
+    if expiry == "never":
+        return FileChanges(visibility=visibility, clear_expiry=True)
+    seconds = EXPIRIES.get(expiry)
+    return FileChanges(visibility=visibility, expires_at=services().policy.expiry(seconds))
+
+
+@bp.get("/me/files/status")
+def file_status() -> Response:
+    """Polled by My files: each listed file's processing status."""
+    who = _signed_in()
+    ids = request.args.getlist("id")[:PER_PAGE]
+    with services().db.read() as session:
+        rows = session.execute(
+            select(File.public_id, File.status).where(
+                File.owner_id == who.user_id, File.public_id.in_(ids)
+            )
+        )
+        body = {public_id: status for public_id, status in rows}
+    return Response(json.dumps(body), mimetype="application/json")
+
+
+# --- Admin ---------------------------------------------------------------------------
+
+
+@bp.get("/admin")
+def admin() -> str:
+    _admin()
+    q = request.args.get("q", "").strip()
+    users, _ = services().accounts.list_users(0, 200)
+    return render_template(
+        "admin.html", users=users, files=_all_files(q), q=q, storage=_storage(),
+        admin_ids={u.id for u in users if u.roles & ROLE_ADMIN == ROLE_ADMIN},
+    )  # fmt: skip
+
+
+def _all_files(q: str) -> list[File]:
+    query = select(File).where(File.status != "deleted").order_by(File.created_at.desc())
+    if q:
+        like = f"%{q}%"
+        query = query.where(or_(File.filename.ilike(like), File.public_id == q))
+    with services().db.read() as session:
+        return list(session.scalars(query.limit(100)))
+
+
+def _storage() -> dict[str, int]:
+    with services().db.read() as session:
+        files = session.scalar(select(func.count()).select_from(File)) or 0
+        blobs, size = session.execute(select(func.count(), func.sum(Blob.size))).one()
+        users = session.scalar(select(func.count()).select_from(User)) or 0
+    return {"files": files, "blobs": blobs or 0, "bytes": int(size or 0), "users": users}
+
+
+@bp.post("/admin/users/<int:user_id>")
+def admin_user(user_id: int) -> BaseResponse:
+    who = _admin()
+    require_csrf()
+    action = request.form.get("action")
+    if user_id == who.user_id and action in ("disable", "demote"):
+        raise Forbidden("you cannot disable or demote yourself")
+    actions: dict[str, dict[str, Any]] = {
+        "disable": {"disabled": True},
+        "enable": {"disabled": False},
+        "promote": {"roles": ROLE_ADMIN},
+        "demote": {"roles": ROLE_USER},
+    }
+    changes = actions.get(action or "", {})
+    if changes:
+        services().accounts.update_user(user_id, **changes)
+    return _back("pages.admin")
+
+
+@bp.post("/admin/files/<ident>/delete")
+def admin_delete(ident: str) -> BaseResponse:
+    _admin()
+    require_csrf()
+    services().access.delete(ident, caller())
+    return _back("pages.admin")
+
+
+# --- Help and ShareX -----------------------------------------------------------------
+
+
+@bp.get("/help")
+def help_page() -> str:
+    return render_template("help.html", base=_base_url())
+
+
+@bp.post("/help/sharex.sxcu")
+def sharex() -> Response:
+    """A ShareX custom uploader with a new upload-only token of the signed-in user."""
+    who = _signed_in()
+    require_csrf()
+    _, token = services().accounts.create_token(who, "ShareX", ["upload"])
+    body = json.dumps(sharex_config(_base_url(), token), indent=2)
+    response = Response(body, mimetype="application/json")
+    response.headers["Content-Disposition"] = 'attachment; filename="pastefile.sxcu"'
+    return response
+
+
+def sharex_config(base: str, token: str) -> dict[str, Any]:
+    return {
+        "Version": "15.0.0",
+        "Name": "pastefile",
+        "DestinationType": "ImageUploader, TextUploader, FileUploader",
+        "RequestMethod": "POST",
+        "RequestURL": f"{base}/api/v1/files",
+        "Headers": {"Authorization": f"Bearer {token}"},
+        "Body": "MultipartFormData",
+        "FileFormName": "file",
+        "URL": "{json:links.raw}",
+        "ThumbnailURL": "{json:links.raw}",
+        "DeletionURL": "{json:links.self}",
+    }

@@ -1,0 +1,212 @@
+// The upload page: drag-and-drop, the file picker, clipboard paste; one progress row per
+// file with speed, time left and a cancel button; the result card in place (the same
+// server-rendered _card.html as /p/<id>) and the address bar moved there.
+// Files over the threshold go through tus (/api/v1/uploads) when the server offers it.
+(function () {
+  "use strict";
+  var form = document.getElementById("upload-form");
+  if (!form) return;
+  var input = document.getElementById("file");
+  var drop = document.getElementById("drop");
+  var queue = document.getElementById("queue");
+  var results = document.getElementById("results");
+  var status = document.getElementById("upload-status");
+  var msg = document.getElementById("messages").dataset;
+  var csrf = document.querySelector('meta[name="csrf-token"]').content;
+  var CHUNK = 4 * 1024 * 1024;
+
+  input.required = false;
+
+  function human(bytes) {
+    var units = ["B", "kB", "MB", "GB"], i = 0;
+    while (bytes >= 1024 && i < units.length - 1) { bytes /= 1024; i++; }
+    return bytes.toFixed(i ? 1 : 0) + " " + units[i];
+  }
+
+  function duration(seconds) {
+    if (!isFinite(seconds)) return "…";
+    if (seconds < 60) return Math.ceil(seconds) + " s";
+    return Math.floor(seconds / 60) + " min " + Math.ceil(seconds % 60) + " s";
+  }
+
+  function option(name) {
+    var field = form.elements[name];
+    return field ? field.value : "";
+  }
+
+  // A readable sentence from an RFC 9457 problem+json body.
+  function problemText(xhr) {
+    var body = {};
+    try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
+    var known = { too_large: msg.tooLarge, unsupported_type: msg.type, quota_exceeded: msg.quota };
+    if (xhr.status === 429) return msg.rate;
+    if (xhr.status === 413 && !known[body.code]) return msg.tooLarge;
+    var text = known[body.code] || body.title || msg.failed + " (" + xhr.status + ")";
+    return body.detail ? text + " " + body.detail : text;
+  }
+
+  function makeRow(file) {
+    var li = document.createElement("li");
+    li.className = "item";
+    var name = document.createElement("span");
+    name.className = "item-name";
+    name.textContent = file.name + " · " + human(file.size);
+    var bar = document.createElement("progress");
+    bar.max = 100; bar.value = 0;
+    bar.setAttribute("aria-label", file.name);
+    var info = document.createElement("span");
+    info.className = "item-info";
+    var cancel = document.createElement("button");
+    cancel.type = "button"; cancel.className = "cancel"; cancel.textContent = msg.cancel;
+    cancel.setAttribute("aria-label", msg.cancel + " " + file.name);
+    li.append(name, bar, info, cancel);
+    queue.appendChild(li);
+    return { li: li, bar: bar, info: info, cancel: cancel, started: Date.now() };
+  }
+
+  function progress(row, sent, total) {
+    var elapsed = (Date.now() - row.started) / 1000 || 0.001;
+    var speed = sent / elapsed;
+    row.bar.value = total ? (sent / total) * 100 : 0;
+    row.info.textContent = Math.floor(row.bar.value) + "% · " + human(speed) + "/s · " +
+      duration((total - sent) / speed) + " " + msg.left;
+  }
+
+  function fail(row, text) {
+    row.li.classList.add("failed");
+    row.info.textContent = text;
+    row.info.setAttribute("role", "alert");
+    row.cancel.remove();
+  }
+
+  function finish(row, id, file) {
+    row.bar.value = 100;
+    row.li.classList.add("done");
+    row.info.textContent = msg.done;
+    row.cancel.remove();
+    status.textContent = msg.done + ": " + file.name;
+    var headers = { "X-CSRF-Token": csrf };
+    if (option("password")) headers["X-File-Password"] = option("password");
+    fetch("/p/" + encodeURIComponent(id) + "/card", { headers: headers, credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) {
+        results.insertAdjacentHTML("afterbegin", html);
+        history.pushState({ id: id }, "", "/p/" + id);
+      })
+      .catch(function () { row.info.textContent = msg.done + " · /p/" + id; });
+  }
+
+  function multipart(file, row) {
+    var data = new FormData();
+    data.append("csrf_token", csrf);
+    ["w", "h", "expires_in", "visibility", "password"].forEach(function (name) {
+      if (option(name)) data.append(name, option(name));
+    });
+    data.append("file", file, file.name);
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", form.action);
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.setRequestHeader("X-CSRF-Token", csrf);
+    xhr.upload.onprogress = function (e) { if (e.lengthComputable) progress(row, e.loaded, e.total); };
+    xhr.onload = function () {
+      if (xhr.status === 200 || xhr.status === 201) finish(row, JSON.parse(xhr.responseText).id, file);
+      else fail(row, problemText(xhr));
+    };
+    xhr.onerror = function () { fail(row, msg.network); };
+    row.cancel.onclick = function () { xhr.abort(); fail(row, msg.cancelled); };
+    xhr.send(data);
+  }
+
+  // --- tus 1.0: create, then PATCH chunks; each chunk reports progress ----------------
+  function b64(text) { return btoa(unescape(encodeURIComponent(text))); }
+
+  function tusRequest(method, url, headers, body, onprogress) {
+    return new Promise(function (resolve, reject) {
+      var xhr = new XMLHttpRequest();
+      xhr.open(method, url);
+      headers["Tus-Resumable"] = "1.0.0";
+      headers["X-CSRF-Token"] = csrf;
+      Object.keys(headers).forEach(function (k) { xhr.setRequestHeader(k, headers[k]); });
+      if (onprogress) xhr.upload.onprogress = onprogress;
+      xhr.onload = function () { (xhr.status < 300 ? resolve : reject)(xhr); };
+      xhr.onerror = function () { reject(null); };
+      tusRequest.current = xhr;
+      xhr.send(body);
+    });
+  }
+
+  function tusMetadata(file) {
+    var pairs = ["filename " + b64(file.name)];
+    ["expires_in", "visibility", "password"].forEach(function (name) {
+      if (option(name)) pairs.push(name + " " + b64(option(name)));
+    });
+    return pairs.join(",");
+  }
+
+  function tus(file, row) {
+    var cancelled = false, url;
+    row.cancel.onclick = function () {
+      cancelled = true;
+      if (tusRequest.current) tusRequest.current.abort();
+      if (url) tusRequest("DELETE", url, {}, null).catch(function () {});
+      fail(row, msg.cancelled);
+    };
+    function send(offset) {
+      if (cancelled) return null;
+      var chunk = file.slice(offset, offset + CHUNK);
+      var headers = { "Upload-Offset": String(offset), "Content-Type": "application/offset+octet-stream" };
+      return tusRequest("PATCH", url, headers, chunk, function (e) { progress(row, offset + e.loaded, file.size); })
+        .then(function (xhr) {
+          var next = parseInt(xhr.getResponseHeader("Upload-Offset"), 10);
+          return next < file.size ? send(next) : finish(row, xhr.getResponseHeader("X-File-Id"), file);
+        });
+    }
+    var create = { "Upload-Length": String(file.size), "Upload-Metadata": tusMetadata(file) };
+    tusRequest("POST", form.dataset.tus, create, null)
+      .then(function (xhr) { url = xhr.getResponseHeader("Location"); return send(0); })
+      .catch(function (xhr) { if (!cancelled) fail(row, xhr ? problemText(xhr) : msg.network); });
+  }
+
+  var tusOffered = null;
+  function offersTus() {
+    if (tusOffered === null) {
+      tusOffered = fetch(form.dataset.tus, { method: "OPTIONS" })
+        .then(function (r) { return Boolean(r.headers.get("Tus-Version")); })
+        .catch(function () { return false; });
+    }
+    return tusOffered;
+  }
+
+  function upload(file) {
+    var row = makeRow(file);
+    var big = file.size > Number(form.dataset.tusThreshold) && !option("w") && !option("h");
+    if (Number(form.dataset.max) && file.size > Number(form.dataset.max)) {
+      fail(row, msg.tooLarge);
+      return;
+    }
+    if (!big) { multipart(file, row); return; }
+    offersTus().then(function (yes) { if (yes) tus(file, row); else multipart(file, row); });
+  }
+
+  function uploadAll(files) {
+    Array.prototype.forEach.call(files, upload);
+  }
+
+  input.addEventListener("change", function () { uploadAll(input.files); input.value = ""; });
+  form.addEventListener("submit", function (e) { e.preventDefault(); input.click(); });
+  ["dragenter", "dragover"].forEach(function (type) {
+    drop.addEventListener(type, function (e) { e.preventDefault(); drop.classList.add("over"); });
+  });
+  ["dragleave", "drop"].forEach(function (type) {
+    drop.addEventListener(type, function () { drop.classList.remove("over"); });
+  });
+  drop.addEventListener("drop", function (e) {
+    e.preventDefault();
+    if (e.dataTransfer && e.dataTransfer.files.length) uploadAll(e.dataTransfer.files);
+  });
+  document.addEventListener("paste", function (e) {
+    var items = (e.clipboardData && e.clipboardData.files) || [];
+    if (items.length) { e.preventDefault(); uploadAll(items); }
+  });
+  window.addEventListener("popstate", function () { location.reload(); });
+})();
