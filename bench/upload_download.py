@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import mmap
 import os
 import re
 import secrets
@@ -130,6 +131,26 @@ def check(ok: bool, message: str) -> None:
 
 
 # --------------------------------------------------------------------------- the raw disk
+
+
+def pretouch(nbytes: int) -> None:
+    """Write to ``nbytes`` of fresh anonymous memory once, then free it.
+
+    Some VMs (this one among them) back guest memory lazily: the first write
+    to a page costs a fault on the host, several times the cost of the copy.
+    Whichever measurement first spills the page cache into such pages was
+    slowed by it, at random; afterwards the kernel reuses the touched pages.
+    """
+    with mmap.mmap(-1, nbytes) as memory:
+        for offset in range(0, nbytes, mmap.PAGESIZE):
+            memory[offset] = 1
+
+
+def memory_available() -> int:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) * 1024
+    return 0
 
 
 def generate(path: Path, size: int) -> None:
@@ -609,7 +630,7 @@ class Report:
         print(f"  {verdict(good)}; the most an upload added to its process: {growth / MB:.1f} MB")
 
 
-def describe(work: Path, size: int, repeat: int) -> list[str]:
+def describe(work: Path, size: int, repeat: int, pretouched: int) -> list[str]:
     df = subprocess.run(
         ["df", "--output=source,fstype,target", str(work)],
         capture_output=True,
@@ -625,6 +646,7 @@ def describe(work: Path, size: int, repeat: int) -> list[str]:
         "  server: pastefile serve --workers 1 (gunicorn gthread), APP_ENV=production, SQLite",
         "  clients: curl -F / curl -T streaming from the file; curl -o /dev/null to download",
         "  raw write: os.write 1 MiB + fsync, before and after the uploads; reference: the mean",
+        f"  memory pre-touched first: {human(pretouched)} (written once, see pretouch())",
         "  raw read: 1 MiB readinto. cold = evicted with posix_fadvise(DONTNEED) just before,",
         "  warm = read just before; each download is compared with the raw read in the same state.",
         "  Download targets are judged cold (against the disk); warm rows are information: the",
@@ -635,12 +657,18 @@ def describe(work: Path, size: int, repeat: int) -> list[str]:
 # --------------------------------------------------------------------------- main
 
 
-def main(argv: list[str] | None = None) -> int:
+def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
     parser.add_argument("--size", type=parse_size, default=parse_size("1GiB"), help="default 1GiB")
     parser.add_argument("--repeat", type=int, default=1, help="rounds; figures are medians")
     parser.add_argument(
         "--tmpdir", type=Path, default=None, help="work dir parent (default: TMPDIR)"
+    )
+    parser.add_argument(
+        "--no-pretouch",
+        dest="pretouch",
+        action="store_false",
+        help="skip writing to 6x --size of memory first (see pretouch())",
     )
     args = parser.parse_args(argv)
     if args.size < BLOCK or args.repeat < 1:
@@ -648,7 +676,11 @@ def main(argv: list[str] | None = None) -> int:
     for tool in ("curl", "sha256sum"):
         if shutil.which(tool) is None:
             parser.error(f"{tool} is required")
+    return args
 
+
+def main(argv: list[str] | None = None) -> int:
+    args = arguments(argv)
     work = Path(tempfile.mkdtemp(prefix="pastefile-bench-", dir=args.tmpdir))
     server: Server | None = None
     sampler: MemorySampler | None = None
@@ -658,6 +690,9 @@ def main(argv: list[str] | None = None) -> int:
         free = shutil.disk_usage(work).free
         check(free > 6 * args.size, f"{human(free)} free in {work}; need {human(6 * args.size)}")
         src = work / "source.bin"
+        touch = min(6 * args.size, memory_available() // 2) // MiB * MiB if args.pretouch else 0
+        if touch:
+            step(f"pre-touching {human(touch)} of memory", pretouch, touch)
         step(f"generating {human(args.size)} of random data", generate, src, args.size)
         server = Server(work, args.size)
         step(f"starting the server on {server.url}", server.start)
@@ -668,7 +703,7 @@ def main(argv: list[str] | None = None) -> int:
         step("warming the server up with two small uploads", bench.warm_up)
         rounds = [step(f"round {n + 1}/{args.repeat}", bench.round) for n in range(args.repeat)]
         report = Report(rounds, args.size, sampler.roles)
-        print("\n" + "\n".join(describe(work, args.size, args.repeat)) + "\n")
+        print("\n" + "\n".join(describe(work, args.size, args.repeat, touch)) + "\n")
         report.speeds()
         print()
         report.memory()
