@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     database_url: str = ""
     storage_url: str = ""
     redis_url: str = ""
+    # Scale-out (issue 6): cache key prefix, S3 storage, observability; docs/operations.md.
+    cache_prefix: str = Field("pf", pattern=r"^[A-Za-z0-9_.-]+$")
+    cache_local_ttl: float = Field(0.5, gt=0, le=1.0)
     broker_url: str = ""
     secret_key: str = DEFAULT_SECRET_KEY
     base_url: str = ""

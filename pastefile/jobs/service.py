@@ -416,6 +416,7 @@ class JobService:
         try:
             self.events.publish(presenters.job_event(job))
             if job.file_id is not None and job.kind in FILE_KINDS:
+                self.services.files.lookups.forget_id(job.file_id)  # status, dimensions
                 self._announce_file(job.file_id)
         except Exception:
             log.warning("could not announce job %s", job.id, exc_info=True)

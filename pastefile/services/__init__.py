@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from pastefile.cache import Cache, cache_from_settings
 from pastefile.config import Settings
 from pastefile.db.database import Database
 from pastefile.services.access import FileAccess
@@ -35,16 +36,22 @@ class Services:
     access: FileAccess
     jobs: JobService = field(init=False)  # set by build_services: it needs the others
 
+    @property
+    def cache(self) -> Cache:
+        return self.files.lookups.cache
+
     def close(self) -> None:
         if "jobs" in self.__dict__:
             self.jobs.close()
+        self.cache.close()
         self.db.dispose()
 
 
 def build_services(settings: Settings) -> Services:
     db = Database(settings.database_url, slow_query_ms=settings.slow_query_ms)
     storage = storage_from_url(settings.storage_url)
-    files = FileService(db, storage)
+    cache = cache_from_settings(settings.redis_url, settings.cache_prefix, settings.cache_local_ttl)
+    files = FileService(db, storage, cache)
     uploads = UploadService(settings, db, storage)
     accounts = AccountService(settings, db)
     policy = UploadPolicy(settings, db, accounts)

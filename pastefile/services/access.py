@@ -130,15 +130,15 @@ class FileAccess:
                 .values(downloads=File.downloads + 1)
                 .execution_options(synchronize_session=False)
             )
+        self.files.lookups.forget(file)  # the count changed
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise Gone("this file reached its download limit")
 
     def _lookup(self, ident: str, by_short_code: bool) -> File | None:
         if not looks_like_id(ident, max_length=16 if by_short_code else 32):
             return None
-        column = File.short_code if by_short_code else File.public_id
-        with self.db.read() as session:
-            return session.scalar(select(File).where(column == ident))
+        lookups = self.files.lookups  # cached: plain rows, a new transient File each call
+        return lookups.by_short_code(ident) if by_short_code else lookups.by_public_id(ident)
 
     def _gone_or_missing(
         self, ident: str, principal: Principal | None, by_short_code: bool
@@ -236,6 +236,7 @@ class FileAccess:
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )
+        self.files.lookups.forget(file)
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise PreconditionFailed("the file changed since that ETag; read it again")
         return self.visible(ident, caller)

@@ -4,24 +4,27 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from pastefile.cache import Cache, MemoryCache
 from pastefile.db.database import Database
 from pastefile.db.models import Blob, File
 from pastefile.errors import NotFound
+from pastefile.services.file_cache import FileLookups
 from pastefile.services.ids import looks_like_id
 from pastefile.services.imaging.variants import purge_variants, variant_bytes_in_use
 from pastefile.storage.base import Storage
 
 
 class FileService:
-    def __init__(self, db: Database, storage: Storage) -> None:
+    def __init__(self, db: Database, storage: Storage, cache: Cache | None = None) -> None:
         self.db = db
         self.storage = storage
+        # Hot lookups go through the cache (pastefile/cache); they return transient Files.
+        self.lookups = FileLookups(db, cache or MemoryCache())
 
     def get(self, public_id: str) -> File:
         if not looks_like_id(public_id):
             raise NotFound("no such file")
-        with self.db.read() as session:
-            found = session.scalar(select(File).where(File.public_id == public_id))
+        found = self.lookups.by_public_id(public_id)
         if found is None:
             raise NotFound("no such file")
         return found
@@ -29,17 +32,14 @@ class FileService:
     def get_by_short_code(self, code: str) -> File:
         if not looks_like_id(code, max_length=16):
             raise NotFound("no such short link")
-        with self.db.read() as session:
-            found = session.scalar(select(File).where(File.short_code == code))
+        found = self.lookups.by_short_code(code)
         if found is None:
             raise NotFound("no such short link")
         return found
 
     def find_by_sha256(self, sha256: str) -> File | None:
         """The book's ``get-file`` lookup: the oldest file with this content."""
-        with self.db.read() as session:
-            query = select(File).where(File.sha256 == sha256.lower()).order_by(File.id).limit(1)
-            return session.scalar(query)
+        return self.lookups.by_sha256(sha256)
 
     def delete(self, public_id: str) -> None:
         """Delete a file; the bytes go with the last file that used them.
@@ -53,6 +53,8 @@ class FileService:
             if found is None:
                 raise NotFound("no such file")
             sha = found.sha256
+            keys = self.lookups.keys_of(found)
+            self.lookups.cache.invalidate(keys)
             session.delete(found)
             session.flush()
             blob = session.get(Blob, sha, with_for_update=True)
@@ -64,3 +66,4 @@ class FileService:
                     session.delete(blob)
                     session.flush()
                     self.storage.delete(sha)
+        self.lookups.cache.invalidate(keys)  # again after the commit: no stale refill

@@ -1,0 +1,1 @@
+"""Health checks, Prometheus metrics, Sentry: see docs/operations.md (Observability)."""

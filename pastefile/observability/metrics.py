@@ -1,0 +1,69 @@
+"""Prometheus metrics, correct under several gunicorn workers.
+
+With ``PROMETHEUS_MULTIPROC_DIR`` set (before the app imports this module),
+prometheus-client writes each process's values to files there and
+``/metrics`` adds them up; ``child_exit`` must then run in the gunicorn
+arbiter (``deploy/gunicorn.conf.py`` imports it).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.registry import REGISTRY
+
+REQUESTS = Counter("pastefile_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram(
+    "pastefile_http_request_duration_seconds",
+    "HTTP request latency",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+BYTES_IN = Counter("pastefile_http_bytes_in_total", "Request body bytes received", ["route"])
+BYTES_OUT = Counter("pastefile_http_bytes_out_total", "Response body bytes sent", ["route"])
+CACHE = Counter("pastefile_cache_total", "Cache lookups and events", ["result"])
+CACHE_ERRORS = Counter("pastefile_cache_errors_total", "Cache backend (Redis) failures")
+
+_CACHE_RESULTS = {"hits": "hit", "misses": "miss", "loads": "load"}
+
+
+def count_cache(name: str, amount: int = 1) -> None:
+    if name == "errors":
+        CACHE_ERRORS.inc(amount)
+    elif name in _CACHE_RESULTS:
+        CACHE.labels(_CACHE_RESULTS[name]).inc(amount)
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+def render(extra: list[Any] | None = None) -> tuple[bytes, str]:
+    """The exposition text: every worker's values in multiprocess mode."""
+    if multiprocess_dir():
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    else:
+        registry = REGISTRY
+    for collector in extra or []:
+        registry.register(collector)
+    try:
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    finally:
+        for collector in extra or []:
+            registry.unregister(collector)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """gunicorn's ``child_exit`` hook: drop a dead worker's live gauges."""
+    if multiprocess_dir():
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
