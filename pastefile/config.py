@@ -91,6 +91,10 @@ class Settings(BaseSettings):
     expire_sweep_seconds: int = Field(300, gt=0)
     gc_seconds: int = Field(3600, gt=0)
     gc_grace_seconds: int = Field(86400, ge=0)
+    # gc deletes finished job rows older than these (days); failed ones stay longer for
+    # whoever investigates them. 0 keeps them forever.
+    job_retention_days: int = Field(30, ge=0)
+    job_failed_retention_days: int = Field(90, ge=0)
     broker_visibility_timeout: int = Field(3600, gt=0)
     # Prefix of the Celery queue names, so deployments (or test runs) can share a broker.
     job_queue_prefix: str = Field("", pattern=r"^[A-Za-z0-9_.-]*$")

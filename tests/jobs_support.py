@@ -1,4 +1,5 @@
-"""Helpers for the job tests: a local HTTP origin with slow and failing routes, waiting."""
+"""Helpers for the job tests: a local HTTP origin with slow and failing routes, waiting,
+and running queued jobs synchronously."""
 
 from __future__ import annotations
 
@@ -6,7 +7,11 @@ import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pastefile.db.jobs import Job
+    from pastefile.services import Services
 
 ORIGIN_HOST = "127.0.0.2"  # allowed by the tests' fetch policy; 127.0.0.1 never is
 PAYLOAD = bytes(range(256)) * 5120  # 1.25 MiB
@@ -77,3 +82,22 @@ def wait_for(check: Callable[[], Any], timeout: float = 20.0, every: float = 0.0
         time.sleep(every)
         value = check()
     return value
+
+
+def drain_jobs(services: Services, limit: int = 100) -> list[Job]:
+    """Run the queued jobs now, in this thread, as a runner would (claim, run, record).
+
+    ``APP_ENV=testing`` starts no runner inside the app, so uploads leave their jobs
+    queued (and their files ``processing``); tests that look at what a job produces
+    call this instead of starting threads. Jobs waiting out a retry backoff stay queued.
+    """
+    from pastefile.jobs.executor import execute
+    from pastefile.jobs.service import worker_name
+
+    ran: list[int] = []
+    while len(ran) < limit and (queued := services.jobs.next_queued(10)):
+        for job_id in queued:
+            execute(services.jobs, job_id, worker_name())
+            ran.append(job_id)
+    services.jobs.sessions.remove()
+    return [services.jobs.get(job_id) for job_id in dict.fromkeys(ran)]

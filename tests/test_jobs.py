@@ -267,7 +267,12 @@ def test_gc_removes_orphans_and_keeps_what_is_referenced(
     time.sleep(0.01)
     done = run(services, "gc")
     assert done.status == "succeeded", done.error
-    assert done.result == {"temp_files": 1, "orphan_blobs": 1, "stray_objects": 1}
+    assert done.result == {
+        "temp_files": 1,
+        "orphan_blobs": 1,
+        "stray_objects": 1,
+        "pruned_jobs": 0,
+    }
     assert [p.name for p in stored_blobs(services.settings)] == [kept.file.sha256]
 
 

@@ -4,7 +4,8 @@
 go with the last reference and their links answer 410, and abandoned resumable
 (tus) uploads with their part files. ``gc`` removes what
 crashes leave behind: blobs nothing references (older than a grace period,
-so an upload in flight is never touched) and stale temp files.
+so an upload in flight is never touched) and stale temp files; then it prunes
+finished job rows past their retention (``retention.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pastefile.db.models import Blob, File
 from pastefile.db.types import utcnow
 from pastefile.errors import NotFound
 from pastefile.jobs.context import JobContext
+from pastefile.jobs.retention import prune_jobs
 from pastefile.services.tus import tus_service
 
 _BATCH = 500
@@ -59,7 +61,8 @@ def gc(ctx: JobContext) -> dict[str, Any]:
     rows = _collect_blob_rows(ctx, settings.gc_grace_seconds)
     ctx.progress(70, "removing stray objects")
     stray = _collect_stray_objects(ctx, settings.gc_grace_seconds)
-    return {"temp_files": temp, "orphan_blobs": rows, "stray_objects": stray}
+    pruned = prune_jobs(ctx)
+    return {"temp_files": temp, "orphan_blobs": rows, "stray_objects": stray, "pruned_jobs": pruned}
 
 
 def _blob_references(session: Session) -> list[tuple[str, str]]:

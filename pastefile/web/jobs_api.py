@@ -24,6 +24,7 @@ from pastefile.jobs.service import JobQuery, JobService
 from pastefile.services import Services
 from pastefile.web import identity
 from pastefile.web.jobs_auth import Viewer, check_csrf, current_viewer
+from pastefile.web.posters import bp as posters_bp
 from pastefile.web.responses import json_response
 
 log = logging.getLogger(__name__)
@@ -196,6 +197,7 @@ def events(ws: Any) -> None:
 def init_jobs(app: Flask) -> None:
     """Register the job routes; start the in-process runner unless testing."""
     app.register_blueprint(bp)
+    app.register_blueprint(posters_bp)
     # The REST API's own files route takes over when it exists (and calls start_fetch).
     rules = app.url_map.iter_rules()
     if not any(r.rule == "/api/v1/files" and "POST" in (r.methods or ()) for r in rules):
