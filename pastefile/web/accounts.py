@@ -16,6 +16,7 @@ from pastefile.errors import (
     PasswordRequired,
     RegistrationClosed,
     Unauthorized,
+    WrongPassword,
 )
 from pastefile.services.accounts import SCOPES, Principal
 from pastefile.web.identity import (
@@ -31,7 +32,9 @@ from pastefile.web.identity import (
 bp = Blueprint("accounts", __name__)
 
 
-def password_form(ident: str, error: PasswordRequired, status: int = 403) -> Response:
+def password_form(
+    ident: str, error: PasswordRequired | WrongPassword, status: int = 403
+) -> Response:
     html = render_template("unlock.html", ident=ident, error=error.detail)
     return Response(html, status=status, mimetype="text/html")
 
@@ -41,7 +44,7 @@ def unlock_file(ident: str) -> BaseResponse:
     require_csrf()
     try:
         found = resolve_file(ident, password=request.form.get("password") or None)
-    except PasswordRequired as exc:  # wrong passwords included; they are rate limited
+    except (PasswordRequired, WrongPassword) as exc:  # wrong ones are rate limited
         return password_form(ident, exc)
     unlock(found.public_id)
     return redirect(url_for("core.preview", ident=found.public_id), code=303)

@@ -40,6 +40,11 @@ ARCHIVE_TYPES = {
     "application/x-xz": "tar",
     "application/x-compressed-tar": "tar",
 }
+# Images a browser shows in <img>; other image types (TGA, PSD, TIFF…) get the icon.
+WEB_IMAGES = {
+    "image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/bmp",
+    "image/x-icon", "image/vnd.microsoft.icon", "image/apng",
+}  # fmt: skip
 ICONS = {"image": "🖼", "video": "🎞", "audio": "🎵", "text": "📄", "application": "📦"}
 
 
@@ -52,7 +57,7 @@ class Entry:
 def kind_of(file: File) -> str:
     """image, video, audio, pdf, markdown, text, archive or other."""
     mime, name = file.mimetype, file.filename.lower()
-    if mime.startswith("image/") and mime != "image/svg+xml":
+    if mime in WEB_IMAGES:
         return "image"
     if mime.startswith(("video/", "audio/")):
         return mime.split("/", 1)[0]
@@ -71,8 +76,9 @@ def icon_for(file: File) -> str:
     return ICONS.get(file.mimetype.split("/", 1)[0], "📦")
 
 
-def read_head(storage: Storage, file: File, limit: int = TEXT_LIMIT) -> tuple[str, bool]:
-    """The first ``limit`` bytes as text, and whether the file was cut."""
+def read_head(storage: Storage, file: File, limit: int | None = None) -> tuple[str, bool]:
+    """The first ``limit`` (TEXT_LIMIT) bytes as text, and whether the file was cut."""
+    limit = limit or TEXT_LIMIT
     with storage.open(file.sha256) as stream:
         data = stream.read(limit + 1)
     return data[:limit].decode("utf-8", errors="replace"), len(data) > limit

@@ -12,7 +12,7 @@ from pastefile.services.humanize import humanize_bytes
 from pastefile.services.imaging.exif import summary_from_json
 from pastefile.services.imaging.service import ImageService, Thumbnail
 from pastefile.services.links import build_links
-from pastefile.web.cards import body_context, qr_svg
+from pastefile.web.cards import body_context, kind_of, qr_svg
 
 
 def file_json(file: File, base_url: str) -> dict[str, Any]:
@@ -42,7 +42,7 @@ def file_json(file: File, base_url: str) -> dict[str, Any]:
 def card_context(file: File, base_url: str) -> dict[str, Any]:
     data = file_json(file, base_url)
     raw, name = data["url_i"], escape(file.filename)
-    is_image = file.mimetype.startswith("image/") and file.mimetype != "image/svg+xml"
+    is_image = kind_of(file) == "image"  # one a browser shows in <img>
     snippets = {
         "URL": raw,
         "Markdown": f"![{file.filename}]({raw})" if is_image else f"[{file.filename}]({raw})",

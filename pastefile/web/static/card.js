@@ -17,7 +17,7 @@
     var button = event.target.closest("button.copy");
     if (!button) return;
     var card = button.closest(".card");
-    var status = card && card.querySelector(".copied");
+    var status = card ? card.querySelector(".copied") : document.querySelector(".copied");
     copyText(button.dataset.copy).then(function () {
       button.classList.add("done");
       if (status) status.textContent = (document.documentElement.lang.indexOf("zh") === 0 ? "已复制：" : "Copied: ") + button.dataset.copy;
