@@ -366,6 +366,23 @@ def test_deleting_from_my_files(page: Page) -> None:
     assert page.goto(f"/p/{ident}").status == 410  # type: ignore[union-attr]
 
 
+def test_my_files_status_follows_the_job_events(page: Page, live: dict[str, Any]) -> None:
+    from tests.jobs_support import drain_jobs
+
+    frames: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(str(f))))
+    _log_in(page, "alice", "alice-password-1")
+    page.goto("/")
+    ident = _upload_page_file(page, "pending.png", image_bytes(), "image/png")
+    page.goto("/me/files")
+    status = page.locator(f"li[data-id='{ident}'] .job-status")
+    assert status.inner_text() == "processing"  # testing runs no job runner in the app
+    page.wait_for_timeout(300)  # the socket's hello
+    drain_jobs(live["services"])
+    page.locator(f"li[data-id='{ident}'] .job-status", has_text="ready").wait_for()
+    assert any('"type":"file"' in f and ident in f for f in frames)
+
+
 def test_editing_visibility_in_my_files(page: Page) -> None:
     _log_in(page, "alice", "alice-password-1")
     page.goto("/")
