@@ -6,6 +6,9 @@ The hook runs after each request and only touches in-process buffers
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Flask, Response, current_app, g, request
 
 from pastefile.stats.counting import StatsRecorder
@@ -24,10 +27,11 @@ def install_stats(app: Flask) -> None:
     services = app.extensions["pastefile"]
     settings = services.settings
     store = make_store(services.db, settings.redis_url, settings.stats_redis_prefix)
-    app.extensions[EXTENSION] = StatsRecorder(services.db, store, settings.stats_flush_seconds)
+    rec = StatsRecorder(services.db, store, settings.stats_flush_seconds)
+    app.extensions[EXTENSION] = rec
     app.extensions["pastefile_stats_store"] = store
     if settings.stats_enabled:
-        app.after_request(_count)
+        app.after_request(_counter(rec))
     app.register_blueprint(stats_pages.bp)
     app.jinja_env.globals["stats_panel"] = stats_pages.stats_panel
 
@@ -36,26 +40,36 @@ def recorder() -> StatsRecorder:
     return current_app.extensions[EXTENSION]  # type: ignore[no-any-return]
 
 
-def _count(response: Response) -> Response:
-    status = response.status_code
-    if status >= 400 or request.method not in ("GET", "POST", "PUT"):
+def _counter(rec: StatsRecorder) -> Callable[[Response], Response]:
+    """The after-request hook. It runs on every request, so it reads the WSGI
+    environ directly (Werkzeug's proxies and header objects cost more than the count)."""
+
+    def count(response: Response) -> Response:
+        status = response.status_code
+        if status >= 400:
+            return response
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        rule = req.url_rule
+        endpoint = rule.endpoint if rule is not None else ""
+        env = req.environ
+        kind = COUNTED.get(endpoint)
+        if kind is not None:
+            if env["REQUEST_METHOD"] == "GET" and _whole(kind, status, env):
+                ident = str(req.view_args.get("ident", "")).split(".", 1)[0]
+                ua = env.get("HTTP_USER_AGENT", "")
+                rec.record_file(ident, kind, env.get("REMOTE_ADDR") or "-", ua)
+        elif endpoint in UPLOADS and status == 201 and response.location:
+            rec.record_upload(response.location.rstrip("/").rsplit("/", 1)[-1])
+        principal = g.get("pf_principal")
+        if principal is not None:
+            rec.record_user(principal.user_id)
         return response
-    endpoint = request.endpoint or ""
-    kind = COUNTED.get(endpoint)
-    if kind is not None and request.method == "GET" and _whole(kind, status):
-        ident = str((request.view_args or {}).get("ident", "")).split(".", 1)[0]
-        ua = request.headers.get("User-Agent", "")
-        recorder().record_file(ident, kind, request.remote_addr or "-", ua)
-    elif endpoint in UPLOADS and status == 201 and response.location:
-        recorder().record_upload(response.location.rstrip("/").rsplit("/", 1)[-1])
-    principal = g.get("pf_principal")
-    if principal is not None:
-        recorder().record_user(principal.user_id)
-    return response
+
+    return count
 
 
-def _whole(kind: str, status: int) -> bool:
+def _whole(kind: str, status: int, env: dict[str, Any]) -> bool:
     """A Range continuation of a download is not another download."""
     if kind != "downloads" or status != 206:
         return True
-    return request.headers.get("Range", "").replace(" ", "").startswith("bytes=0-")
+    return str(env.get("HTTP_RANGE", "")).replace(" ", "").startswith("bytes=0-")
