@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     # Scale-out (issue 6): cache key prefix, S3 storage, observability; docs/operations.md.
     cache_prefix: str = Field("pf", pattern=r"^[A-Za-z0-9_.-]+$")
     cache_local_ttl: float = Field(0.5, gt=0, le=1.0)
+    s3_endpoint_url: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_presigned_downloads: bool = False
+    s3_presign_seconds: int = Field(300, gt=0)
     broker_url: str = ""
     secret_key: str = DEFAULT_SECRET_KEY
     base_url: str = ""

@@ -19,6 +19,7 @@ from pastefile.storage import Storage, storage_from_url
 
 if TYPE_CHECKING:
     from pastefile.jobs.service import JobService
+    from pastefile.storage.s3 import S3Options
 
 
 @dataclass
@@ -49,7 +50,7 @@ class Services:
 
 def build_services(settings: Settings) -> Services:
     db = Database(settings.database_url, slow_query_ms=settings.slow_query_ms)
-    storage = storage_from_url(settings.storage_url)
+    storage = storage_from_url(settings.storage_url, _s3_options(settings))
     cache = cache_from_settings(settings.redis_url, settings.cache_prefix, settings.cache_local_ttl)
     files = FileService(db, storage, cache)
     uploads = UploadService(settings, db, storage)
@@ -71,3 +72,18 @@ def build_services(settings: Settings) -> Services:
 
     attach_jobs(services)
     return services
+
+
+def _s3_options(settings: Settings) -> S3Options | None:
+    if not settings.storage_url.startswith("s3:"):
+        return None  # boto3 is only imported for S3 storage
+    from pastefile.storage.s3 import S3Options
+
+    return S3Options(
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.s3_region,
+        access_key=settings.s3_access_key,
+        secret_key=settings.s3_secret_key,
+        presigned_downloads=settings.s3_presigned_downloads,
+        presign_seconds=settings.s3_presign_seconds,
+    )

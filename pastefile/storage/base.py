@@ -101,6 +101,16 @@ class Storage(ABC):
         """A filesystem path for zero-copy serving, when the backend has one."""
         return None
 
+    def presigned_url(
+        self, sha256: str, filename: str, mimetype: str, attachment: bool
+    ) -> str | None:
+        """A URL the client may fetch the bytes from directly, when the backend offers one."""
+        return None
+
+    def ping(self) -> None:
+        """Raise if the backend cannot serve (readiness checks)."""
+        return None
+
     def list_blobs(self) -> Iterator[tuple[str, float]]:
         """Every stored blob as (sha256, modification time), for garbage collection.
 

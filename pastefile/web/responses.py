@@ -30,7 +30,9 @@ def send_stored(file: File, storage: Storage, as_attachment: bool) -> Response:
     """
     attachment = as_attachment or is_active(file.mimetype)
     path = storage.local_path(file.sha256)
-    source: Any = path if path is not None else storage.open(file.sha256)
+    if path is None:
+        return _send_remote(file, storage, attachment)
+    source: Any = path
     response = send_file(
         source,
         request.environ,
@@ -45,3 +47,29 @@ def send_stored(file: File, storage: Storage, as_attachment: bool) -> Response:
     response.headers["Content-Security-Policy"] = RAW_CSP
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
     return response  # type: ignore[return-value]
+
+
+def _send_remote(file: File, storage: Storage, attachment: bool) -> Response:
+    """Bytes from a remote backend (S3): a presigned redirect, or streamed with Range."""
+    url = storage.presigned_url(file.sha256, file.filename, file.mimetype, attachment)
+    if url is not None:
+        response = Response(status=302, headers={"Location": url})
+        response.cache_control.no_store = True
+        return response
+    streamed: Any = send_file(
+        storage.open(file.sha256),
+        request.environ,
+        mimetype=file.mimetype,
+        as_attachment=attachment,
+        download_name=file.filename,
+        conditional=False,
+        etag=file.sha256,
+        last_modified=file.created_at,
+        max_age=300,
+    )
+    # werkzeug cannot stat a stream: give it the size, so Range requests get 206.
+    streamed.content_length = file.size
+    streamed.make_conditional(request.environ, accept_ranges=True, complete_length=file.size)
+    streamed.headers["Content-Security-Policy"] = RAW_CSP
+    streamed.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return streamed  # type: ignore[no-any-return]
