@@ -259,8 +259,20 @@ PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R
 MARKDOWN = b"# Notes\n\nSome **bold** text.\n\n<script>window.pwned=1</script>\n\n- one\n- two\n"
 
 
+def _gradient(width: int, height: int) -> bytes:
+    """A smooth image: small as a PNG, so the screenshot stays small too."""
+    from PIL import Image
+
+    ramp = Image.linear_gradient("L").resize((width, height))
+    across = Image.linear_gradient("L").rotate(90).resize((width, height))
+    picture = Image.merge("RGB", (ramp, across, Image.new("L", (width, height), 160)))
+    out = io.BytesIO()
+    picture.save(out, "PNG")
+    return out.getvalue()
+
+
 def test_image_card_uses_the_pipeline_srcset(page: Page, live: dict[str, Any]) -> None:
-    ident = _api_upload(live, image_bytes(size=(1600, 1000)), "wide.png")
+    ident = _api_upload(live, _gradient(1600, 1000), "wide.png")
     page.goto(f"/p/{ident}")
     image = page.locator(".card img.preview")
     assert "w=" in (image.get_attribute("srcset") or "")
@@ -419,7 +431,7 @@ def test_admin_pages_are_for_administrators_only(page: Page) -> None:
 def test_mobile_viewport_has_no_sideways_scroll(browser: Browser, live: dict[str, Any]) -> None:
     context = browser.new_context(viewport={"width": 360, "height": 740}, base_url=live["base"])
     page = context.new_page()
-    ident = _api_upload(live, image_bytes(size=(900, 600)), "phone.png")
+    ident = _api_upload(live, _gradient(900, 600), "phone.png")
     for path in ("/", f"/p/{ident}", "/help"):
         page.goto(path)
         assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
