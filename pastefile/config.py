@@ -108,6 +108,12 @@ class Settings(BaseSettings):
     fetch_read_timeout: float = Field(30.0, gt=0)
     fetch_max_concurrent: int = Field(4, gt=0)
     fetch_allowed_networks: CommaList = Field(default_factory=list)
+    # Behind nginx (deploy/, docs/operations.md): how many proxies in front of the app to
+    # trust for X-Forwarded-For/-Proto/-Host (0: none, the peer is the client), and the
+    # internal location that /i/ and /d/ hand local files to (X-Accel-Redirect; "": the
+    # app sends the bytes itself).
+    trusted_proxies: int = Field(0, ge=0, le=5)
+    accel_redirect_prefix: str = Field("", pattern=r"^(/[A-Za-z0-9_.-]+)*$")
 
     # Statistics and reports (issue 8, docs/stats.md).
     stats_enabled: bool = True

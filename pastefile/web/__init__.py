@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pastefile.config import Settings, load_settings
 from pastefile.logging_setup import configure_logging
@@ -19,7 +20,7 @@ MULTIPART_OVERHEAD = 1024 * 1024
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
     """The app factory. Tests pass their own settings; servers read the env."""
     settings = settings or (services.settings if services else load_settings())
-    configure_logging(settings.log_level, settings.log_dir)
+    configure_logging(settings.log_level, settings.log_dir, settings.log_json)
     app = Flask(__name__)
     app.request_class = StreamingRequest
     app.config.update(
@@ -45,6 +46,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from pastefile.web.ui import install_ui
 
     install_ui(app)
+    from pastefile.observability.web import install_observability
+
+    install_observability(app)  # /healthz, /readyz, /metrics, Sentry
     register_error_handlers(app)
     install_middleware(app)
+    if settings.trusted_proxies:
+        # Only the last N hops of X-Forwarded-* are believed (deploy/nginx.conf sets them);
+        # a client's own X-Forwarded-For never becomes remote_addr.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     return app

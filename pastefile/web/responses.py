@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import unicodedata
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import orjson
-from flask import Response, request
+from flask import Response, current_app, request
 from werkzeug.utils import send_file
 
 from pastefile.db.models import File
@@ -16,6 +19,11 @@ from pastefile.storage.base import Storage
 RAW_CSP = (
     "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'"
 )
+
+# How long nginx may cache the hand-off of a public file (X-Accel-Expires).
+MICRO_CACHE_SECONDS = 1
+# RFC 5987 attr-char, as werkzeug's send_file quotes it.
+_ATTR_CHAR = "!#$&+-.^_`|~"
 
 
 def json_response(body: Any, status: int = 200, mimetype: str = "application/json") -> Response:
@@ -30,6 +38,9 @@ def send_stored(file: File, storage: Storage, as_attachment: bool) -> Response:
     """
     attachment = as_attachment or is_active(file.mimetype)
     path = storage.local_path(file.sha256)
+    prefix = current_app.extensions["pastefile"].settings.accel_redirect_prefix
+    if prefix and path is not None:
+        return _accel_redirect(file, path, prefix, attachment)
     if path is None:
         return _send_remote(file, storage, attachment)
     source: Any = path
@@ -73,3 +84,41 @@ def _send_remote(file: File, storage: Storage, attachment: bool) -> Response:
     streamed.headers["Content-Security-Policy"] = RAW_CSP
     streamed.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
     return streamed  # type: ignore[no-any-return]
+
+
+def _accel_redirect(file: File, path: Path, prefix: str, attachment: bool) -> Response:
+    """Let nginx send the bytes: the app only decides, then names the internal location.
+
+    ``If-None-Match``/``If-Modified-Since`` against our ETag (the sha256) are answered
+    here with a 304; nginx's internal location answers ``Range`` and adds the
+    sandbox headers (deploy/nginx.conf). The body is empty, so the app streams nothing.
+    """
+    response = Response(status=200, mimetype=file.mimetype)
+    response.set_etag(file.sha256)
+    response.last_modified = file.created_at
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
+    _set_disposition(response, file.filename, attachment)
+    response.make_conditional(request.environ)
+    if response.status_code == 200:
+        # objects/ab/cd/<sha256> -> <prefix>/ab/cd/<sha256>
+        relative = path.relative_to(path.parents[2]).as_posix()
+        response.headers["X-Accel-Redirect"] = f"{prefix}/{relative}"
+        # nginx's micro-cache (deploy/nginx.conf) may keep public files' hand-offs for a
+        # second, so a delete still takes effect within one; others are never cached.
+        public = file.visibility == "public" and file.password_hash is None
+        response.headers["X-Accel-Expires"] = str(MICRO_CACHE_SECONDS if public else 0)
+    response.headers["Content-Security-Policy"] = RAW_CSP
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response
+
+
+def _set_disposition(response: Response, filename: str, attachment: bool) -> None:
+    """``Content-Disposition`` exactly as ``send_file`` writes it (RFC 5987 for non-ASCII)."""
+    names = {"filename": filename}
+    try:
+        filename.encode("ascii")
+    except UnicodeEncodeError:
+        simple = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+        names = {"filename": simple, "filename*": f"UTF-8''{quote(filename, safe=_ATTR_CHAR)}"}
+    response.headers.set("Content-Disposition", "attachment" if attachment else "inline", **names)
