@@ -140,6 +140,8 @@ def test_gone_page_is_a_410_in_html(client):
 def test_chinese_by_accept_language_and_cookie(client):
     zh = client.get("/", headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"})
     assert "分享文件" in zh.get_data(as_text=True) and 'lang="zh-CN"' in zh.get_data(as_text=True)
+    login = client.get("/login", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "<h1>登录</h1>" in login and "用户名" in login
     client.get("/lang/en?next=/")
     en = client.get("/", headers={"Accept-Language": "zh-CN"})
     assert "Share a file" in en.get_data(as_text=True)
@@ -196,6 +198,8 @@ def test_admin_promotes_and_sees_storage(client, services):
     upload(client, b"some bytes\n", "a.txt")
     page = client.get("/admin").get_data(as_text=True)
     assert "a.txt" in page and "bob" in page
+    assert f'action="/admin/users/{other.id}"' in page
+    assert 'action="/admin/users/2"' not in page  # no disable/demote buttons for oneself
     done = client.post(f"/admin/users/{other.id}", data={"csrf_token": csrf, "action": "promote"})
     assert done.status_code == 303
     assert services.accounts.get_user(other.id).roles == ROLE_ADMIN
@@ -211,3 +215,9 @@ def test_sharex_config_carries_a_new_upload_token(client, services):
     who = services.accounts.principal_for_token(token)
     assert who.scopes == frozenset({"upload"})
     assert config["FileFormName"] == "file" and config["URL"] == "{json:links.raw}"
+
+
+def test_other_files_get_an_icon_with_their_extension(client):
+    _, html = _card(client, b"\x00\x01\x02\x03" * 64, "blob.dat")
+    assert 'class="card kind-other' in html
+    assert '<span class="badge" aria-hidden="true">DAT</span>' in html

@@ -45,7 +45,6 @@ WEB_IMAGES = {
     "image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/bmp",
     "image/x-icon", "image/vnd.microsoft.icon", "image/apng",
 }  # fmt: skip
-ICONS = {"image": "🖼", "video": "🎞", "audio": "🎵", "text": "📄", "application": "📦"}
 
 
 @dataclass(frozen=True)
@@ -73,7 +72,11 @@ def kind_of(file: File) -> str:
 
 
 def icon_for(file: File) -> str:
-    return ICONS.get(file.mimetype.split("/", 1)[0], "📦")
+    """A short label for the file's icon: its extension, else its MIME type's first part."""
+    _, dot, ext = file.filename.rpartition(".")
+    if dot and 0 < len(ext) <= 5 and ext.isalnum():
+        return ext.upper()
+    return file.mimetype.split("/", 1)[0].upper()[:5]
 
 
 def read_head(storage: Storage, file: File, limit: int | None = None) -> tuple[str, bool]:

@@ -18,6 +18,7 @@ from pastefile.db.models import Blob, File
 from pastefile.errors import Forbidden, PasswordRequired, Unauthorized
 from pastefile.services.access import Caller, FileChanges, FileQuery, list_files
 from pastefile.services.accounts import ROLE_ADMIN, ROLE_USER, Principal
+from pastefile.web.cards import icon_for
 from pastefile.web.identity import caller, current_principal, require_csrf, resolve_file, services
 from pastefile.web.presenters import card_context
 
@@ -91,7 +92,7 @@ def my_files() -> str:
     view = "list" if request.args.get("view") == "list" else "grid"
     return render_template(
         "my_files.html", files=files, total=total, page=page, pages=pages, q=q or "", sort=sort,
-        view=view, sorts=list(SORTS), expiries=EXPIRIES, grid_thumb=grid_thumb,
+        view=view, sorts=list(SORTS), expiries=EXPIRIES, grid_thumb=grid_thumb, icon_for=icon_for,
     )  # fmt: skip
 
 
