@@ -440,6 +440,17 @@ def test_mobile_viewport_has_no_sideways_scroll(browser: Browser, live: dict[str
     context.close()
 
 
+def test_dark_mode_follows_the_system(browser: Browser, live: dict[str, Any]) -> None:
+    context = browser.new_context(viewport=VIEWPORT, color_scheme="dark", base_url=live["base"])
+    page = context.new_page()
+    ident = _api_upload(live, b"print('dark')\n" * 3, "dark.py")
+    page.goto(f"/p/{ident}")
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(20, 23, 28)"  # --bg of the dark palette
+    _shot(page, "card-dark")
+    context.close()
+
+
 def test_chinese_by_accept_language_and_the_switcher(
     browser: Browser, live: dict[str, Any]
 ) -> None:
