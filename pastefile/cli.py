@@ -17,6 +17,7 @@ from pastefile.db import migrate
 from pastefile.jobs.cli import beat, worker
 from pastefile.rpc.cli import rpc
 from pastefile.services import Services, build_services
+from pastefile.stats.cli import register as register_stats_commands
 
 
 def _settings() -> Settings:
@@ -173,6 +174,7 @@ main.add_command(rpc)
 main.add_command(worker)
 main.add_command(beat)
 register_account_commands(main)  # create-user, sweep (pastefile/cli_accounts.py)
+register_stats_commands(main)  # report, logstats (pastefile/stats/cli.py)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pastefile.errors import InvalidInput
 from pastefile.jobs import fetching, maintenance, media
 from pastefile.jobs.context import Handler
+from pastefile.stats import jobs as stats_jobs
 
 SHORT = "short"
 LONG = "long"
@@ -30,6 +31,7 @@ KINDS: dict[str, Kind] = {
         Kind("fetch_url", LONG, fetching.fetch_url),
         Kind("expire_sweep", LONG, maintenance.expire_sweep),
         Kind("gc", LONG, maintenance.gc),
+        Kind("report", LONG, stats_jobs.report),
     )
 }
 FILE_KINDS = tuple(name for name, kind in KINDS.items() if kind.file_work)

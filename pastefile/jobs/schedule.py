@@ -44,7 +44,14 @@ def periodic_jobs(settings: Settings) -> list[Periodic]:
     return [
         Periodic("expire_sweep", settings.expire_sweep_seconds, 37 % settings.expire_sweep_seconds),
         Periodic("gc", settings.gc_seconds, 1117 % settings.gc_seconds),
+        *_report(settings),
     ]
+
+
+def _report(settings: Settings) -> list[Periodic]:
+    """The stats report (docs/stats.md), when PASTEFILE_REPORT_EVERY_SECONDS is set."""
+    every = settings.report_every_seconds
+    return [Periodic("report", every, 7 * 3600 % every)] if every else []
 
 
 def tick_of(periodic: Periodic, now: float) -> int:

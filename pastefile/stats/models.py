@@ -70,7 +70,7 @@ class StatsReport(Base):
     period: Mapped[str] = mapped_column(String(16))
     start_day: Mapped[date] = mapped_column(Date)
     end_day: Mapped[date] = mapped_column(Date)
-    sha256: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))  # the .xlsx; gc keeps it
     size: Mapped[int] = mapped_column(BigInteger)
     recipients: Mapped[str] = mapped_column(Unicode(1000), default="")
     summary: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)

@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request, send_file
 from markupsafe import Markup
 
 from pastefile.db.models import File
-from pastefile.errors import Forbidden, Unauthorized
+from pastefile.errors import Forbidden, NotFound, Unauthorized
 from pastefile.services.access import is_owner
 from pastefile.stats import charts
 from pastefile.stats.counting import today
+from pastefile.stats.models import StatsReport
+from pastefile.stats.reports import XLSX_TYPE, list_reports
 from pastefile.stats.service import DayRange, StatsService, parse_range, totals
 from pastefile.web.identity import current_principal, services
 
@@ -89,3 +91,25 @@ def dashboard_charts(site: dict[str, Any], span: DayRange) -> list[Markup]:
             [j["jobs"] for j in site["jobs_by_status"]],
         ),
     ]
+
+
+@bp.get("/admin/reports")
+def reports() -> str:
+    require_admin()
+    return render_template("stats_reports.html", reports=list_reports(services().db))
+
+
+@bp.get("/admin/reports/<int:report_id>.xlsx")
+def report_file(report_id: int) -> Response:
+    require_admin()
+    with services().db.read() as session:
+        found = session.get(StatsReport, report_id) if report_id < 2**31 else None
+    if found is None:
+        raise NotFound("no such report")
+    name = f"pastefile-{found.period}-{found.start_day}-{found.end_day}.xlsx"
+    return send_file(
+        services().storage.open(found.sha256),
+        mimetype=XLSX_TYPE,
+        as_attachment=True,
+        download_name=name,
+    )

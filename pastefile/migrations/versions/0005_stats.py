@@ -66,7 +66,8 @@ def _reports() -> None:
         sa.Column("period", sa.String(16), nullable=False),
         sa.Column("start_day", sa.Date(), nullable=False),
         sa.Column("end_day", sa.Date(), nullable=False),
-        sa.Column("sha256", sa.String(64), nullable=False),
+        # A foreign key, so gc keeps the report's .xlsx blob alive.
+        sa.Column("sha256", sa.String(64), sa.ForeignKey("blobs.sha256"), nullable=False),
         sa.Column("size", sa.BigInteger(), nullable=False),
         sa.Column("recipients", sa.Unicode(1000), nullable=False),
         sa.Column("summary", sa.JSON(), nullable=False),
