@@ -221,3 +221,12 @@ def test_other_files_get_an_icon_with_their_extension(client):
     _, html = _card(client, b"\x00\x01\x02\x03" * 64, "blob.dat")
     assert 'class="card kind-other' in html
     assert '<span class="badge" aria-hidden="true">DAT</span>' in html
+
+
+def test_admin_deletes_anyones_file(client, services):
+    body = upload(client, b"reported\n", "reported.txt", password="pw-123456").get_json()
+    csrf = _log_in(client, services, "root", roles=ROLE_ADMIN)
+    assert "reported.txt" in client.get("/admin?q=reported").get_data(as_text=True)
+    done = client.post(f"/admin/files/{body['id']}/delete", data={"csrf_token": csrf})
+    assert done.status_code == 303
+    assert client.get(f"/p/{body['id']}", headers=BROWSER).status_code == 410
