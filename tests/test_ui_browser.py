@@ -150,6 +150,33 @@ def test_file_input_upload_shows_progress_and_the_card_in_place(page: Page) -> N
     _shot(page, "upload")
 
 
+def _throttle(page: Page, bytes_per_second: int) -> None:
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    conditions = {"offline": False, "latency": 20, "downloadThroughput": -1}
+    cdp.send(
+        "Network.emulateNetworkConditions", conditions | {"uploadThroughput": bytes_per_second}
+    )
+
+
+def test_progress_shows_speed_and_time_left_and_cancel_stops(page: Page) -> None:
+    page.goto("/")
+    _throttle(page, 256 * 1024)
+    data = b"slow upload " * 80_000  # ~940 kB: multipart, about 4 s at this speed
+    page.set_input_files("#file", files=[{"name": "slow.txt", "mimeType": "", "buffer": data}])
+    row = page.locator("#queue .item").first
+    page.wait_for_function(
+        "() => { const p = document.querySelector('#queue progress'); return p && p.value > 5; }"
+    )
+    info = row.locator(".item-info").inner_text()
+    assert re.search(r"\d+% · [\d.]+ [kM]?B/s · .+ left", info), info
+    assert 0 < row.locator("progress").evaluate("p => p.value") < 100
+    row.locator("button.cancel").click()
+    assert row.locator(".item-info").inner_text() == "Cancelled"
+    page.wait_for_timeout(500)
+    assert page.locator("#results .card").count() == 0
+
+
 def test_drag_and_drop_upload(page: Page) -> None:
     page.goto("/")
     transfer = page.evaluate_handle(
