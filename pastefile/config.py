@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     s3_secret_key: str = ""
     s3_presigned_downloads: bool = False
     s3_presign_seconds: int = Field(300, gt=0)
+    sentry_dsn: str = ""
+    log_json: bool = False
     broker_url: str = ""
     secret_key: str = DEFAULT_SECRET_KEY
     base_url: str = ""

@@ -9,7 +9,10 @@ from __future__ import annotations
 import contextvars
 import logging
 import logging.handlers
+import os
 from pathlib import Path
+
+import orjson
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
@@ -25,12 +28,40 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-def configure_logging(level: str = "INFO", log_dir: Path | None = None) -> None:
-    """Send everything to stderr, and with ``log_dir`` also to access/error files."""
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, with the same fields as the text format."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "path": record.pathname,
+            "line": record.lineno,
+            "pid": record.process,
+            "thread": record.threadName,
+            "request_id": getattr(record, "request_id", "-"),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return orjson.dumps(entry).decode()
+
+
+def configure_logging(
+    level: str = "INFO", log_dir: Path | None = None, json_lines: bool | None = None
+) -> None:
+    """Send everything to stderr, and with ``log_dir`` also to access/error files.
+
+    ``json_lines`` (``PASTEFILE_LOG_JSON=1``; read from the environment when None)
+    writes one JSON object per line instead of the text format.
+    """
     root = logging.getLogger()
     if getattr(root, "_pastefile_configured", False):
         return
-    formatter = logging.Formatter(FORMAT)
+    if json_lines is None:
+        json_lines = os.environ.get("PASTEFILE_LOG_JSON", "").lower() in ("1", "true", "yes")
+    formatter = JsonFormatter() if json_lines else logging.Formatter(FORMAT)
     console = logging.StreamHandler()
     handlers: list[logging.Handler] = [console]
     if log_dir is not None:

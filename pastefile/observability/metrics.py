@@ -2,8 +2,9 @@
 
 With ``PROMETHEUS_MULTIPROC_DIR`` set (before the app imports this module),
 prometheus-client writes each process's values to files there and
-``/metrics`` adds them up; ``child_exit`` must then run in the gunicorn
-arbiter (``deploy/gunicorn.conf.py`` imports it).
+``/metrics`` adds them up; ``gunicorn_hooks.child_exit`` must then run in
+the gunicorn arbiter (``deploy/gunicorn.conf.py`` imports it). The directory
+must be empty when the server starts.
 """
 
 from __future__ import annotations
@@ -61,9 +62,3 @@ def render(extra: list[Any] | None = None) -> tuple[bytes, str]:
     finally:
         for collector in extra or []:
             registry.unregister(collector)
-
-
-def child_exit(server: Any, worker: Any) -> None:
-    """gunicorn's ``child_exit`` hook: drop a dead worker's live gauges."""
-    if multiprocess_dir():
-        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]

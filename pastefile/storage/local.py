@@ -120,6 +120,11 @@ class LocalStorage(Storage):
     def local_path(self, sha256: str) -> Path | None:
         return self._path(sha256)
 
+    def ping(self) -> None:
+        for directory in (self.objects, self.temp):
+            if not os.access(directory, os.W_OK | os.X_OK):
+                raise OSError(f"{directory} is not writable")
+
     def list_blobs(self) -> Iterator[tuple[str, float]]:
         for path in self.objects.glob("??/??/*"):
             if _SHA256.fullmatch(path.name):

@@ -20,7 +20,7 @@ MULTIPART_OVERHEAD = 1024 * 1024
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
     """The app factory. Tests pass their own settings; servers read the env."""
     settings = settings or (services.settings if services else load_settings())
-    configure_logging(settings.log_level, settings.log_dir)
+    configure_logging(settings.log_level, settings.log_dir, settings.log_json)
     app = Flask(__name__)
     app.request_class = StreamingRequest
     app.config.update(
@@ -46,6 +46,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from pastefile.web.ui import install_ui
 
     install_ui(app)
+    from pastefile.observability.web import install_observability
+
+    install_observability(app)  # /healthz, /readyz, /metrics, Sentry
     register_error_handlers(app)
     install_middleware(app)
     if settings.trusted_proxies:

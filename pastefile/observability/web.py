@@ -1,0 +1,91 @@
+"""``/healthz``, ``/readyz`` and ``/metrics``, and the per-request metrics."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+from flask import Flask, Response, current_app, g, request
+from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import func, select
+
+from pastefile.observability import metrics
+from pastefile.observability.checks import run_checks
+from pastefile.observability.sentry import init_sentry
+
+_OWN_ROUTES = ("/metrics",)
+
+
+def install_observability(app: Flask) -> None:
+    services = app.extensions["pastefile"]
+    init_sentry(services.settings)
+    app.add_url_rule("/healthz", "healthz", healthz)
+    app.add_url_rule("/readyz", "readyz", readyz)
+    app.add_url_rule("/metrics", "metrics", metrics_view)
+    app.before_request(_start)
+    app.after_request(_observe)
+
+
+def healthz() -> Response:
+    """Liveness: the process answers. No dependency is consulted."""
+    return Response(b'{"status":"ok"}', mimetype="application/json")
+
+
+def readyz() -> Response:
+    checks = run_checks(current_app.extensions["pastefile"])
+    down = [name for name, state in checks.items() if state != "ok"]
+    if not down:
+        return Response(
+            orjson.dumps({"status": "ok", "checks": checks}), mimetype="application/json"
+        )
+    body = {
+        "type": "about:blank",
+        "title": "Not ready",
+        "status": 503,
+        "code": "not_ready",
+        "detail": "down: " + ", ".join(down),
+        "down": down,
+        "checks": checks,
+    }
+    return Response(orjson.dumps(body), status=503, mimetype="application/problem+json")
+
+
+def metrics_view() -> Response:
+    data, content_type = metrics.render([JobsCollector(current_app.extensions["pastefile"])])
+    return Response(data, content_type=content_type)
+
+
+class JobsCollector:
+    """``pastefile_jobs{status=…}``: counted from the jobs table at scrape time."""
+
+    def __init__(self, services: Any) -> None:
+        self.services = services
+
+    def collect(self) -> Any:
+        from pastefile.db.jobs import STATUSES, Job
+
+        family = GaugeMetricFamily("pastefile_jobs", "Jobs by status", labels=["status"])
+        with self.services.db.read() as session:
+            counts = dict(
+                session.execute(select(Job.status, func.count()).group_by(Job.status)).all()
+            )
+        for status in STATUSES:
+            family.add_metric([status], float(counts.get(status, 0)))
+        yield family
+
+
+def _start() -> None:
+    g.metrics_started = time.perf_counter()
+
+
+def _observe(response: Response) -> Response:
+    rule = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
+    if rule in _OWN_ROUTES:
+        return response
+    started = g.get("metrics_started", time.perf_counter())
+    metrics.LATENCY.labels(request.method, rule).observe(time.perf_counter() - started)
+    metrics.REQUESTS.labels(request.method, rule, str(response.status_code)).inc()
+    metrics.BYTES_IN.labels(rule).inc(request.content_length or 0)
+    metrics.BYTES_OUT.labels(rule).inc(response.content_length or 0)
+    return response
