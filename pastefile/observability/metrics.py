@@ -22,6 +22,12 @@ from prometheus_client import (
 )
 from prometheus_client.registry import REGISTRY
 
+# Re-exported for gunicorn configs that import it from here; new ones should import it
+# from pastefile.observability.gunicorn_hooks, which defines no metric.
+from pastefile.observability.gunicorn_hooks import child_exit
+
+__all__ = ["child_exit", "count_cache", "render"]
+
 REQUESTS = Counter("pastefile_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
     "pastefile_http_request_duration_seconds",
