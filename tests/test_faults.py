@@ -1,0 +1,254 @@
+"""Faults with real parts: Redis stopped, the database cut off and back, a full disk.
+
+Redis is a server of our own on a spare port (the machine's Redis is shared);
+the database outage is a TCP proxy in front of MariaDB that we cut and restore;
+the full disk is a 20 MB tmpfs (root only).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from pastefile.db.models import File
+from pastefile.services import build_services
+from pastefile.web import create_app
+from tests.conftest import MARIADB_ADMIN_URL, _server_database, make_settings, upload
+from tests.deploy_support import require, start_gunicorn, stop
+from tests.helpers import free_port, multipart_body, port_open, wait_until
+
+REQUEST_BUDGET = 15.0  # no request may take longer than this, outage or not
+
+
+@pytest.fixture(scope="module")
+def database() -> Iterator[str]:
+    yield from _server_database(MARIADB_ADMIN_URL, "MariaDB")
+
+
+def _env(root: Path, database_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PASTEFILE_", "APP_ENV"))}
+    env.update(
+        APP_ENV="production",
+        PASTEFILE_SECRET_KEY="faults-test-secret-0123456789",
+        PASTEFILE_DATA_DIR=str(root / "var"),
+        PASTEFILE_DATABASE_URL=database_url,
+        PASTEFILE_STORAGE_URL=f"file://{root / 'files'}",
+        PASTEFILE_LOG_DIR=str(root),
+    )
+    env.update(extra)
+    return env
+
+
+def _node(root: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    proc = start_gunicorn(env, f"127.0.0.1:{port}", log=root / "node.out")
+    wait_until(lambda: port_open(port), timeout=60)
+    return proc, port
+
+
+def _timed(port: int, method: str, path: str, body: bytes = b"", ctype: str = "") -> int:
+    import http.client
+
+    started = time.monotonic()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_BUDGET + 5)
+    try:
+        headers = {"Content-Type": ctype, "Accept": "application/json"} if ctype else {}
+        conn.request(method, path, body=body or None, headers=headers)
+        status = conn.getresponse().status
+    finally:
+        conn.close()
+    assert time.monotonic() - started < REQUEST_BUDGET, f"{method} {path} hung"
+    return status
+
+
+def _post(port: int) -> tuple[int, str]:
+    import http.client
+    import json
+
+    body, ctype = multipart_body(os.urandom(2048), "f.bin")
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_BUDGET + 5)
+    try:
+        conn.request("POST", "/", body=body, headers={"Content-Type": ctype})
+        response = conn.getresponse()
+        payload = response.read()
+    finally:
+        conn.close()
+    ident = json.loads(payload).get("id", "") if response.status in (200, 201) else ""
+    return response.status, ident
+
+
+# --- Redis stopped mid-run -------------------------------------------------------------
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    binary = shutil.which("redis-server")
+    require(binary is not None, "redis-server is not installed")
+    assert binary is not None
+    port = free_port()
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+    )
+    wait_until(lambda: port_open(port))
+    try:
+        yield proc, port
+    finally:
+        stop([proc])
+
+
+def test_requests_succeed_after_redis_stops(tmp_path, database, own_redis):
+    redis_proc, redis_port = own_redis
+    env = _env(tmp_path, database, PASTEFILE_REDIS_URL=f"redis://127.0.0.1:{redis_port}/0")
+    node, port = _node(tmp_path, env)
+    try:
+        status, first = _post(port)
+        assert status == 201
+        assert _timed(port, "GET", f"/i/{first}") == 200
+        stop([redis_proc])  # Redis is gone from here on
+        status, second = _post(port)
+        assert status == 201
+        for ident in (first, second):
+            assert _timed(port, "GET", f"/i/{ident}") == 200
+            assert _timed(port, "GET", f"/p/{ident}", ctype="") == 200
+    finally:
+        stop([node])
+
+
+# --- the database cut off and restored ---------------------------------------------------
+
+
+class TcpProxy:
+    """127.0.0.1:<port> -> target; ``cut`` drops every connection and refuses new ones."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.port = free_port()
+        self._conns: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._listener: socket.socket | None = None
+
+    def start(self) -> None:
+        listener = socket.create_server(("127.0.0.1", self.port), reuse_port=False)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            with self._lock:
+                self._conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=_pipe, args=(a, b), daemon=True).start()
+
+    def cut(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+        with self._lock:
+            for conn in self._conns:
+                _close(conn)
+            self._conns.clear()
+
+
+def _close(conn: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        conn.shutdown(socket.SHUT_RDWR)
+    conn.close()
+
+
+def _pipe(src: socket.socket, dst: socket.socket) -> None:
+    try:
+        while data := src.recv(65536):
+            dst.sendall(data)
+    except OSError:
+        pass
+    finally:
+        _close(dst)
+
+
+def test_the_pool_recovers_after_the_database_comes_back(tmp_path, database):
+    url = make_url(database)
+    proxy = TcpProxy((url.host or "127.0.0.1", url.port or 3306))
+    proxy.start()
+    proxied = url.set(port=proxy.port).render_as_string(hide_password=False)
+    node, port = _node(tmp_path, _env(tmp_path, proxied, PASTEFILE_WEB_THREADS="4"))
+    try:
+        status, ident = _post(port)
+        assert status == 201
+        proxy.cut()  # every pooled connection is now dead, and new ones are refused
+        assert _post(port)[0] >= 500
+        assert _timed(port, "GET", f"/p/{ident}", ctype="json") in (200, 500, 503)
+        proxy.start()
+        deadline = time.monotonic() + 10
+        while _post(port)[0] != 201:
+            assert time.monotonic() < deadline, "the pool did not recover"
+            time.sleep(0.2)
+        assert _timed(port, "GET", f"/p/{ident}", ctype="json") == 200
+    finally:
+        stop([node])
+        proxy.cut()
+
+
+# --- a full disk ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    require(os.geteuid() == 0, "mounting a tmpfs needs root")
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    require(result.returncode == 0, f"cannot mount a tmpfs: {result.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+@pytest.mark.parametrize("how", ["multipart", "put"])
+def test_a_full_disk_gives_507_and_leaves_nothing_behind(tmp_path, small_disk, how):
+    settings = make_settings(
+        tmp_path, f"sqlite:///{tmp_path / 'p.db'}", storage_url=f"file://{small_disk}"
+    )
+    services = build_services(settings)
+    from pastefile.db import Base
+
+    Base.metadata.create_all(services.db.engine)
+    client = create_app(services=services).test_client()
+    data = os.urandom(30 * 1024 * 1024)  # more than the 20 MB disk
+    if how == "put":
+        response = client.put("/big.bin", data=data)
+    else:
+        response = upload(client, data, "big.bin")
+    assert response.status_code == 507, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    assert list((small_disk / "tmp").iterdir()) == []
+    assert list((small_disk / "objects").rglob("*")) == []
+    with services.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(File)) == 0
+    # And the disk works again once there is room.
+    assert upload(client, b"small again", "small.txt").status_code == 201
+    services.close()
