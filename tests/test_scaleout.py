@@ -129,7 +129,7 @@ def test_a_delete_through_b_is_seen_by_a_and_nginx_within_a_second(cluster):
     _delete(b, file)
     gone = (404, 410)
     assert until(lambda: request(a, "GET", path)[0] in gone, timeout=1.0) <= 1.0
-    assert until(lambda: request(cluster.port, "GET", path)[0] in gone, timeout=1.5) <= 1.5
+    assert until(lambda: request(cluster.port, "GET", path)[0] in gone, timeout=1.0) <= 1.0
 
 
 def test_the_celery_worker_runs_the_upload_jobs(cluster, database):

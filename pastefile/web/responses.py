@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,8 @@ RAW_CSP = (
     "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'"
 )
 
-# How long nginx may cache the hand-off of a public file (X-Accel-Expires).
-MICRO_CACHE_SECONDS = 1
+# nginx's micro-cache keeps public files up to this size (X-Accel-Expires).
+MICRO_CACHE_MAX_BYTES = 1_000_000
 # RFC 5987 attr-char, as werkzeug's send_file quotes it.
 _ATTR_CHAR = "!#$&+-.^_`|~"
 
@@ -104,13 +105,23 @@ def _accel_redirect(file: File, path: Path, prefix: str, attachment: bool) -> Re
         # objects/ab/cd/<sha256> -> <prefix>/ab/cd/<sha256>
         relative = path.relative_to(path.parents[2]).as_posix()
         response.headers["X-Accel-Redirect"] = f"{prefix}/{relative}"
-        # nginx's micro-cache (deploy/nginx.conf) may keep public files' hand-offs for a
-        # second, so a delete still takes effect within one; others are never cached.
-        public = file.visibility == "public" and file.password_hash is None
-        response.headers["X-Accel-Expires"] = str(MICRO_CACHE_SECONDS if public else 0)
+        response.headers["X-Accel-Expires"] = _micro_cache_expiry(file)
     response.headers["Content-Security-Policy"] = RAW_CSP
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
     return response
+
+
+def _micro_cache_expiry(file: File) -> str:
+    """``X-Accel-Expires`` for nginx's micro-cache (deploy/nginx.conf).
+
+    Small public files: ``@<this second>``. nginx counts in whole seconds and keeps an
+    entry while its clock has not passed that second, so a cached copy lives at most
+    one second and a delete shows through the cache within one. Others: ``0``, never.
+    """
+    public = file.visibility == "public" and file.password_hash is None
+    if public and file.size <= MICRO_CACHE_MAX_BYTES:
+        return f"@{int(time.time())}"
+    return "0"
 
 
 def _set_disposition(response: Response, filename: str, attachment: bool) -> None:
