@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, text
 from tests.conftest import MARIADB_ADMIN_URL, _server_database, image_bytes
 from tests.deploy_support import nginx_binary, require
 from tests.helpers import multipart_body
+from tests.s3_support import moto_endpoint, s3_settings  # noqa: F401 - a fixture
 from tests.scaleout_support import (
     BROKER_URL,
     REDIS_URL,
@@ -175,3 +176,44 @@ def test_a_200_mb_upload_through_nginx_keeps_nginx_and_the_nodes_under_120_mb(cl
     assert all(mb < 8 for mb in grown.values()), f"the worker grew (MB): {grown}"
     stored = Path(cluster.env["PASTEFILE_STORAGE_URL"].removeprefix("file://")) / "objects"
     assert any(p.stat().st_size == size for p in stored.glob("??/??/*"))
+
+
+# --- the same two nodes on S3 (moto's standalone server) ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def s3_cluster(
+    tmp_path_factory: pytest.TempPathFactory,
+    database: str,
+    moto_endpoint: str,  # noqa: F811
+) -> Iterator[Cluster]:
+    require(nginx_binary() is not None, "nginx is not installed (apt-get install nginx)")
+    require(reachable("127.0.0.1", 6379), f"Redis is not reachable at {REDIS_URL}")
+    root = tmp_path_factory.mktemp("scaleout-s3")
+    settings = s3_settings(moto_endpoint)
+    env = node_env(
+        root,
+        database,
+        PASTEFILE_BROKER_URL="",
+        PASTEFILE_UPLOAD_JOBS="",
+        **{f"PASTEFILE_{key.upper()}": str(value) for key, value in settings.items()},
+    )
+    cluster = Cluster(root, env)
+    try:
+        yield cluster.start(worker=False)
+    finally:
+        cluster.stop()
+
+
+def test_on_s3_an_upload_through_a_is_read_through_b_and_nginx(s3_cluster):
+    a, b = s3_cluster.node_ports
+    file = _upload(a, data=os.urandom(300_000))
+    for port in (b, s3_cluster.port):
+        status, headers, body = request(port, "GET", f"/i/{file['id']}")
+        assert status == 200 and body.hex() == file["data"]
+        assert "X-Accel-Redirect" not in headers  # no local path: the node streams from S3
+    status, _, body = request(s3_cluster.port, "GET", f"/d/{file['id']}", {"Range": "bytes=5-9"})
+    assert status == 206 and body.hex() == file["data"][10:20]
+    _delete(b, file)
+    gone = (404, 410)
+    assert until(lambda: request(a, "GET", f"/i/{file['id']}")[0] in gone, timeout=1.0) <= 1.0
