@@ -7,6 +7,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -90,6 +91,31 @@ def test_no_raw_ip_is_stored_and_the_salt_rotates_daily(app, client, services):
         salts = list(session.scalars(select(StatsSalt.salt)))
     assert dumped and not any("203.0.113.7" in v for v in dumped)
     assert len(salts) == 1 and len(salts[0]) == 64
+
+
+def test_old_salts_are_forgotten_and_racing_requests_share_one(app, client, services):
+    import threading
+
+    with services.db.write() as session:
+        session.add(StatsSalt(day=today() - timedelta(days=5), salt="f" * 64))
+    public_id = upload(client, b"racing").json["url_p"].rsplit("/", 1)[-1]
+    barrier = threading.Barrier(6)
+
+    def fetch(i: int) -> None:
+        local = app.test_client()
+        barrier.wait()
+        assert local.get(f"/i/{public_id}", headers={"User-Agent": f"r{i}"}).status_code == 200
+
+    threads = [threading.Thread(target=fetch, args=(i,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    recorder(app).flush()
+    with services.db.read() as session:
+        assert [s.day for s in session.scalars(select(StatsSalt))] == [today()]
+    row, visitors = daily(services, public_id)
+    assert row.hits == 6 and len(visitors) == 6
 
 
 def test_the_flusher_thread_writes_within_seconds(app, client, services):

@@ -64,6 +64,8 @@ class StatsRecorder:
         self._flush_lock = threading.Lock()
         self._batch = Batch()
         self._salt: tuple[date, str] | None = None
+        self._salt_lock = threading.Lock()
+        self._pruned: date | None = None
         self._started = False
         self._stop = threading.Event()
         ref = weakref.ref(self)
@@ -74,10 +76,11 @@ class StatsRecorder:
 
     def record_file(self, public_id: str, kind: str, ip: str, user_agent: str) -> None:
         day = today()
-        visitor = visitor_id(self._day_salt(day), ip, user_agent)
+        salt = self._day_salt(day)
         with self._lock:
             self._batch.counts[(public_id, day, kind)] += 1
-            self._batch.visitors.add((public_id, day, visitor))
+            if salt is not None:
+                self._batch.visitors.add((public_id, day, visitor_id(salt, ip, user_agent)))
         self._ensure_thread()
 
     def record_user(self, user_id: int) -> None:
@@ -90,13 +93,22 @@ class StatsRecorder:
             self._batch.uploads.append(public_id)
         self._ensure_thread()
 
-    def _day_salt(self, day: date) -> str:
+    def _day_salt(self, day: date) -> str | None:
+        """The day's salt, fetched once per process and day; None (no visitor is
+        recorded) when it cannot be had right now. It never fails a request."""
         cached = self._salt
         if cached is not None and cached[0] == day:
             return cached[1]
-        salt = self.store.salt(day)
-        self._salt = (day, salt)
-        return salt
+        with self._salt_lock:
+            cached = self._salt
+            if cached is not None and cached[0] == day:
+                return cached[1]
+            try:
+                self._salt = (day, self.store.salt(day))
+            except Exception:
+                log.warning("stats: no visitor salt for %s yet", day, exc_info=True)
+                return None
+        return self._salt[1]
 
     def _ensure_thread(self) -> None:
         # Started lazily, once per process: a thread made before a fork would not survive it.
@@ -116,6 +128,7 @@ class StatsRecorder:
         """In a forked child: the parent's counts and flusher are not ours."""
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
+        self._salt_lock = threading.Lock()
         self._batch = Batch()
         self._started = False
         self._stop = threading.Event()
@@ -134,6 +147,7 @@ class StatsRecorder:
             if not batch:
                 return 0
             try:
+                self._prune(batch)
                 return self._write(batch)
             except Exception:
                 log.exception("stats: a batch could not be written and is dropped")
@@ -156,6 +170,17 @@ class StatsRecorder:
             downloads[row["file_id"]] += row["downloads"]
         self.store.add_downloads({f: n for f, n in downloads.items() if n})
         return len(rows)
+
+    def _prune(self, batch: Batch) -> None:
+        """Once a day per process, off the request path: forget old salts."""
+        day = today()
+        if self._pruned == day or not batch.visitors:
+            return
+        try:
+            self.store.prune_salts(day)
+            self._pruned = day
+        except Exception:  # another process prunes at the same time: try next flush
+            log.info("stats: old salts not pruned this time", exc_info=True)
 
     def _file_ids(self, public_ids: set[str]) -> dict[str, int]:
         found: dict[str, int] = {}

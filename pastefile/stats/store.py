@@ -75,6 +75,7 @@ class PatternStore(Protocol):
     def latest_uploads(self, limit: int) -> list[str]: ...
     def top_downloads(self, limit: int) -> list[tuple[int, int]]: ...
     def salt(self, day: date) -> str: ...
+    def prune_salts(self, day: date) -> None: ...
 
 
 class TableStore:
@@ -144,13 +145,23 @@ class TableStore:
             return [(int(f), int(n)) for f, n in session.execute(stmt).all()]
 
     def salt(self, day: date) -> str:
+        """The day's salt: read it, else insert one (a racing process's insert wins)."""
+        stmt = select(StatsSalt.salt).where(StatsSalt.day == day)
+        with self.db.read() as session:
+            found = session.scalar(stmt)
+        if found:
+            return str(found)
         table: Table = StatsSalt.__table__  # type: ignore[assignment]
         with self.db.write() as session:
             insert_ignore(session, table, [{"day": day, "salt": secrets.token_hex(32)}])
-            cutoff = day - timedelta(days=SALT_KEEP_DAYS)
-            session.execute(delete(StatsSalt).where(StatsSalt.day < cutoff))
         with self.db.read() as session:
-            return str(session.scalar(select(StatsSalt.salt).where(StatsSalt.day == day)))
+            return str(session.scalar(stmt))
+
+    def prune_salts(self, day: date) -> None:
+        """Forget old salts, so old visitor ids can no longer be linked to anyone."""
+        cutoff = day - timedelta(days=SALT_KEEP_DAYS)
+        with self.db.write() as session:
+            session.execute(delete(StatsSalt).where(StatsSalt.day < cutoff))
 
 
 class RedisStore(TableStore):
@@ -221,6 +232,9 @@ class RedisStore(TableStore):
             self.key("top", "downloads"), 0, limit - 1, withscores=True
         )
         return [(int(member), int(score)) for member, score in pairs]
+
+    def prune_salts(self, day: date) -> None:
+        return None  # the salt keys expire by themselves
 
     def salt(self, day: date) -> str:
         key = self.key("salt", day.isoformat())
