@@ -208,15 +208,21 @@ def test_several_files_and_paste(page: Page) -> None:
 
 
 def test_keyboard_only_upload(page: Page) -> None:
+    choosers: list[Any] = []
+    page.on("filechooser", lambda c: choosers.append(c))  # intercept from the start: no race
     page.goto("/")
     for _ in range(30):  # tab from the top of the page to the file input
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.id") == "file":
             break
     assert page.evaluate("document.activeElement.id") == "file"
-    with page.expect_file_chooser() as chooser:
-        page.keyboard.press("Space")
-    chooser.value.set_files(files=[{"name": "keys.txt", "mimeType": "text/plain", "buffer": b"k"}])
+    page.keyboard.press("Space")
+    for _ in range(100):
+        if choosers:
+            break
+        page.wait_for_timeout(100)
+    assert choosers, "Space on the focused file input opened no file chooser"
+    choosers[0].set_files(files=[{"name": "keys.txt", "mimeType": "text/plain", "buffer": b"k"}])
     page.locator("#results .card h1.name", has_text="keys.txt").wait_for()
 
 
