@@ -65,18 +65,34 @@ def _serve(host: str, port: int = 0) -> ThreadingHTTPServer:
 
 
 @pytest.fixture
-def forbidden() -> Iterator[ThreadingHTTPServer]:
-    server = _serve("127.0.0.1")
-    yield server
-    server.shutdown()
+def server_pair() -> Iterator[tuple[ThreadingHTTPServer, ThreadingHTTPServer]]:
+    """A forbidden server on 127.0.0.1 and an allowed one on 127.0.0.2, same port,
+    so only the address tells them apart. The port is free on 127.0.0.1 but may be
+    taken on 127.0.0.2 by another process, hence a few tries."""
+    for _ in range(10):
+        forbidden = _serve("127.0.0.1")
+        try:
+            allowed = _serve("127.0.0.2", forbidden.server_address[1])
+        except OSError:
+            forbidden.shutdown()
+            forbidden.server_close()
+            continue
+        yield forbidden, allowed
+        for server in (forbidden, allowed):
+            server.shutdown()
+            server.server_close()
+        return
+    raise RuntimeError("no port was free on both 127.0.0.1 and 127.0.0.2")
 
 
 @pytest.fixture
-def allowed(forbidden: ThreadingHTTPServer) -> Iterator[ThreadingHTTPServer]:
-    # Same port as the forbidden server, so only the address tells them apart.
-    server = _serve("127.0.0.2", forbidden.server_address[1])
-    yield server
-    server.shutdown()
+def forbidden(server_pair) -> ThreadingHTTPServer:
+    return server_pair[0]
+
+
+@pytest.fixture
+def allowed(server_pair) -> ThreadingHTTPServer:
+    return server_pair[1]
 
 
 class Sink:
