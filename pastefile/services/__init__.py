@@ -59,7 +59,7 @@ def build_services(settings: Settings) -> Services:
     uploads.guards += [policy.check_blocklist, policy.check_quota, policy.apply_retention]
     services = Services(
         settings=settings,
-        images=ImageService(settings, db, storage, image_engine()),
+        images=ImageService(settings, db, storage, image_engine),
         db=db,
         storage=storage,
         files=files,

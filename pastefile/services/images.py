@@ -17,7 +17,6 @@ from pastefile.errors import CorruptImage, InvalidDimensions, NotAnImage
 from pastefile.services.imaging import exif, gps
 from pastefile.services.imaging.engine import RESIZABLE_TYPES, ImageEngine, ImageInfo, Limits
 from pastefile.services.imaging.params import book_spec, check_output_area
-from pastefile.services.imaging.vips import VipsEngine
 from pastefile.storage.base import BlobWriter, Storage
 
 _DIGITS = re.compile(r"[0-9]{1,9}")
@@ -40,6 +39,9 @@ _engines: list[ImageEngine] = []
 def engine() -> ImageEngine:
     """The process's image engine, created on first use."""
     if not _engines:
+        # libvips loads on the first image, not in every process that imports us.
+        from pastefile.services.imaging.vips import VipsEngine
+
         _engines.append(VipsEngine())
     return _engines[0]
 

@@ -12,7 +12,6 @@ from email.message import EmailMessage
 from html import escape
 from typing import Any
 
-import xlsxwriter
 from sqlalchemy import desc, select
 
 from pastefile.config import Settings
@@ -95,6 +94,8 @@ def _file_rows(db: Database, store: PatternStore, span: DayRange) -> list[FileRo
 
 def build_xlsx(data: ReportData) -> bytes:
     out = io.BytesIO()
+    import xlsxwriter  # ~10 MB, needed only while a report is built
+
     book = xlsxwriter.Workbook(out, {"in_memory": True})
     fmt = {"head": book.add_format({"bold": True, "bg_color": "#dde6f5", "border": 1})}
     _series_sheet(book, "pv", data, [r.pv for r in data.files], fmt)

@@ -6,6 +6,7 @@ Everything here reads at most a bounded head of the stored bytes.
 
 from __future__ import annotations
 
+import functools
 import io
 import tarfile
 import zipfile
@@ -14,14 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import nh3
-import segno
-from markdown_it import MarkdownIt
 from markupsafe import Markup
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import get_lexer_for_filename, get_lexer_for_mimetype
-from pygments.lexers.special import TextLexer
-from pygments.util import ClassNotFound
 
 from pastefile.db.models import File
 from pastefile.storage.base import Storage
@@ -89,11 +83,20 @@ def read_head(storage: Storage, file: File, limit: int | None = None) -> tuple[s
 
 def highlighted(text: str, file: File) -> Markup:
     """Pygments HTML with line numbers; the lexer from the name, then the type."""
+    # Pygments, markdown-it and segno load on first use: together they are
+    # ~25 MB that a worker which only moves bytes never needs.
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+
     formatter = HtmlFormatter(linenos="table", cssclass="code", wrapcode=True)
     return Markup(highlight(text, _lexer(file), formatter))  # noqa: S704 - Pygments escapes
 
 
 def _lexer(file: File) -> Any:
+    from pygments.lexers import get_lexer_for_filename, get_lexer_for_mimetype
+    from pygments.lexers.special import TextLexer
+    from pygments.util import ClassNotFound
+
     try:
         return get_lexer_for_filename(file.filename, stripnl=False)
     except ClassNotFound:
@@ -105,17 +108,23 @@ def _lexer(file: File) -> Any:
 
 
 def pygments_css() -> str:
+    from pygments.formatters import HtmlFormatter
+
     light = HtmlFormatter(style="friendly").get_style_defs(".code")
     dark = HtmlFormatter(style="monokai").get_style_defs(".code")
     return f"{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n"
 
 
-_MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+@functools.cache
+def _markdown() -> Any:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 
 
 def rendered_markdown(text: str) -> Markup:
     """CommonMark without raw HTML, then nh3's allowlist: no scripts, no handlers."""
-    html = _MARKDOWN.render(text)
+    html = _markdown().render(text)
     clean = nh3.clean(html, link_rel="nofollow noopener noreferrer")
     return Markup(clean)  # noqa: S704 - raw HTML off, then nh3's allowlist
 
@@ -152,6 +161,8 @@ def _tar_entries(data: io.BytesIO) -> tuple[list[Entry], bool]:
 
 def qr_svg(url: str) -> Markup:
     """Our own SVG markup of the short link, inlined (never served as a file)."""
+    import segno
+
     code = segno.make(url, error="m")
     svg = code.svg_inline(scale=3, dark="#000", light="#fff", omitsize=False)
     return Markup(svg)  # noqa: S704 - segno's own markup; the URL is only encoded as modules
