@@ -140,6 +140,9 @@ def gunicorn_options(host: str, port: int, workers: int | None) -> dict[str, Any
         "keepalive": 5,
         "post_worker_init": _post_worker_init,
         "post_request": _post_request,
+        # gunicorn 27's control socket is one per user ($HOME/.gunicorn): two
+        # `pastefile serve` on one machine would fight over it.
+        "control_socket_disable": True,
     }
 
 
