@@ -13,6 +13,7 @@ from pastefile.jobs.media import POSTER_KEY
 from pastefile.services import Services
 from pastefile.web.identity import resolve_file
 from pastefile.web.images import send_rendition
+from pastefile.web.responses import apply_cache_policy
 
 bp = Blueprint("posters", __name__)
 
@@ -24,4 +25,4 @@ def poster(ident: str) -> Response:
     rendition = services.images.cache.lookup(found.sha256, POSTER_KEY)
     if rendition is None:
         raise NotFound("this file has no poster frame; the thumbnail job makes one for videos")
-    return send_rendition(rendition)
+    return apply_cache_policy(found, send_rendition(rendition))

@@ -22,7 +22,7 @@ from pastefile.web.identity import (
 from pastefile.web.images import send_rendition
 from pastefile.web.negotiation import wants_html
 from pastefile.web.presenters import card_context, file_json
-from pastefile.web.responses import json_response, send_stored
+from pastefile.web.responses import apply_cache_policy, json_response, send_stored
 
 bp = Blueprint("core", __name__)
 
@@ -72,9 +72,9 @@ def raw(ident: str) -> Response:
     found = resolve_file(_strip_ext(ident))
     if wants_transform(request.args):
         # ?w=&h=&fit=&fmt=&q=: a derived image from the pipeline (docs/images.md).
-        return send_rendition(svc.images.render(found, request.args))
+        return apply_cache_policy(found, send_rendition(svc.images.render(found, request.args)))
     count_download(found)
-    return send_stored(found, svc.storage, as_attachment=False)
+    return apply_cache_policy(found, send_stored(found, svc.storage, as_attachment=False))
 
 
 @bp.get("/d/<ident>")
@@ -82,7 +82,7 @@ def download(ident: str) -> Response:
     svc = services()
     found = resolve_file(_strip_ext(ident))
     count_download(found)
-    return send_stored(found, svc.storage, as_attachment=True)
+    return apply_cache_policy(found, send_stored(found, svc.storage, as_attachment=True))
 
 
 @bp.get("/p/<ident>")
