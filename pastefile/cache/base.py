@@ -101,43 +101,6 @@ class LocalLRU:
             self._entries.clear()
 
 
-class _Call:
-    def __init__(self) -> None:
-        self.done = threading.Event()
-        self.result: bytes = b""
-        self.error: BaseException | None = None
-
-
-class SingleFlight:
-    """Within one process, one call per key runs; concurrent callers wait for it."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._calls: dict[str, _Call] = {}
-
-    def do(self, key: str, fn: Callable[[], bytes]) -> bytes:
-        with self._lock:
-            call = self._calls.get(key)
-            leader = call is None
-            if call is None:
-                call = self._calls[key] = _Call()
-        if not leader:
-            call.done.wait()
-            if call.error is not None:
-                raise call.error
-            return call.result
-        try:
-            call.result = fn()
-        except BaseException as exc:
-            call.error = exc
-            raise
-        finally:
-            with self._lock:
-                del self._calls[key]
-            call.done.set()
-        return call.result
-
-
 class Cache(ABC):
     """Read-through cache of dicts, keyed by strings the caller builds with ``key``."""
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pastefile.cache.base import Cache, Loader, LocalLRU, SingleFlight, decode, encode
+from pastefile.cache.base import Cache, Loader, LocalLRU, decode, encode
+from pastefile.singleflight import SingleFlight
 
 
 class MemoryCache(Cache):
@@ -16,7 +17,7 @@ class MemoryCache(Cache):
         # so entries live at most max_ttl (≤ 1 s): changes still reach every process in time.
         self.max_ttl = min(max_ttl, 1.0)
         self.local = LocalLRU(max_entries)
-        self._flight = SingleFlight()
+        self._flight: SingleFlight[bytes] = SingleFlight()
 
     def get_or_load(
         self, key: str, loader: Loader, ttl: float, negative_ttl: float

@@ -24,7 +24,8 @@ from typing import Any
 import orjson
 import redis
 
-from pastefile.cache.base import Cache, Loader, LocalLRU, SingleFlight, decode, encode
+from pastefile.cache.base import Cache, Loader, LocalLRU, decode, encode
+from pastefile.singleflight import SingleFlight
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ class RedisCache(Cache):
         self.channel = f"{prefix}:{'v1'}:invalidate"
         self._store = self.client.register_script(_STORE_IF_CURRENT)
         self._release = self.client.register_script(_RELEASE)
-        self._flight = SingleFlight()
+        self._flight: SingleFlight[bytes] = SingleFlight()
         self._down_until = 0.0
         self._listener: _Listener | None = None
 

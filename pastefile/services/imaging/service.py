@@ -19,8 +19,8 @@ from pastefile.services.imaging.params import (
     resolve,
 )
 from pastefile.services.imaging.signing import TransformPolicy
-from pastefile.services.imaging.singleflight import SingleFlight
 from pastefile.services.imaging.variants import Rendition, VariantCache
+from pastefile.singleflight import SingleFlight
 from pastefile.storage.base import Storage
 
 # The file card's preview box, and twice that for high-density screens.

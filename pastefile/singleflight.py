@@ -19,7 +19,8 @@ class _Call(Generic[T]):
 class SingleFlight(Generic[T]):
     """In-process: the first caller computes, the others wait for its result.
 
-    Across processes the variants table's unique key plays the same role.
+    Used by the lookup cache and the image pipeline. Across processes each adds
+    its own guard (a Redis lock; the variants table's unique key).
     """
 
     def __init__(self) -> None:
