@@ -7,12 +7,9 @@ the full disk is a 20 MB tmpfs (root only).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import socket
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +23,7 @@ from pastefile.services import build_services
 from pastefile.web import create_app
 from tests.conftest import MARIADB_ADMIN_URL, _server_database, make_settings, upload
 from tests.deploy_support import require, start_gunicorn, stop
-from tests.helpers import free_port, multipart_body, port_open, wait_until
+from tests.helpers import TcpProxy, free_port, multipart_body, port_open, wait_until
 
 REQUEST_BUDGET = 15.0  # no request may take longer than this, outage or not
 
@@ -130,70 +127,15 @@ def test_requests_succeed_after_redis_stops(tmp_path, database, own_redis):
 # --- the database cut off and restored ---------------------------------------------------
 
 
-class TcpProxy:
-    """127.0.0.1:<port> -> target; ``cut`` drops every connection and refuses new ones."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        self.port = free_port()
-        self._conns: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._listener: socket.socket | None = None
-
-    def start(self) -> None:
-        listener = socket.create_server(("127.0.0.1", self.port), reuse_port=False)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
-
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target)
-            with self._lock:
-                self._conns += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=_pipe, args=(a, b), daemon=True).start()
-
-    def cut(self) -> None:
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
-        with self._lock:
-            for conn in self._conns:
-                _close(conn)
-            self._conns.clear()
-
-
-def _close(conn: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        conn.shutdown(socket.SHUT_RDWR)
-    conn.close()
-
-
-def _pipe(src: socket.socket, dst: socket.socket) -> None:
-    try:
-        while data := src.recv(65536):
-            dst.sendall(data)
-    except OSError:
-        pass
-    finally:
-        _close(dst)
-
-
 def test_the_pool_recovers_after_the_database_comes_back(tmp_path, database):
     url = make_url(database)
-    proxy = TcpProxy((url.host or "127.0.0.1", url.port or 3306))
-    proxy.start()
+    proxy = TcpProxy((url.host or "127.0.0.1", url.port or 3306)).start()
     proxied = url.set(port=proxy.port).render_as_string(hide_password=False)
     node, port = _node(tmp_path, _env(tmp_path, proxied, PASTEFILE_WEB_THREADS="4"))
     try:
         status, ident = _post(port)
         assert status == 201
-        proxy.cut()  # every pooled connection is now dead, and new ones are refused
+        proxy.stop()  # every pooled connection is now dead, and new ones are refused
         assert _post(port)[0] >= 500
         assert _timed(port, "GET", f"/p/{ident}", ctype="json") in (200, 500, 503)
         proxy.start()
@@ -204,7 +146,7 @@ def test_the_pool_recovers_after_the_database_comes_back(tmp_path, database):
         assert _timed(port, "GET", f"/p/{ident}", ctype="json") == 200
     finally:
         stop([node])
-        proxy.cut()
+        proxy.stop()
 
 
 # --- a full disk ---------------------------------------------------------------------------

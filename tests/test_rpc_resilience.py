@@ -34,7 +34,8 @@ from pastefile.rpc.client import (
 from pastefile.rpc.schema import idl
 from pastefile.services import Services, build_services
 from tests.conftest import make_settings, temp_files
-from tests.rpc_support import SilentPeer, TcpProxy, free_port, rpc_server, spawn_rpc, stop
+from tests.helpers import TcpProxy
+from tests.rpc_support import SilentPeer, free_port, rpc_server, spawn_rpc, stop
 
 TEXT = b"resilient bytes\n" * 64
 
