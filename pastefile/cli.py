@@ -12,11 +12,11 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from pastefile.cli_accounts import register as register_account_commands
+from pastefile.composition import Services, build_services
 from pastefile.config import Settings, load_settings
 from pastefile.db import migrate
 from pastefile.jobs.cli import beat, worker
 from pastefile.rpc.cli import rpc
-from pastefile.services import Services, build_services
 from pastefile.stats.cli import register as register_stats_commands
 
 

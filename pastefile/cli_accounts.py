@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import click
 
+from pastefile.composition import build_services
 from pastefile.config import load_settings
 from pastefile.errors import PasteFileError
-from pastefile.services import build_services
 from pastefile.services.accounts import ROLE_ADMIN, ROLE_USER
-from pastefile.services.tus import tus_service
 
 
 @click.command("create-user")
@@ -34,7 +33,7 @@ def sweep() -> None:
     services = build_services(load_settings())
     try:
         removed = services.access.sweep()
-        uploads = tus_service(services).expire()
+        uploads = services.tus.expire()
     finally:
         services.close()
     click.echo(f"swept {removed} file(s) and {uploads} abandoned upload(s)")

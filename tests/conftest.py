@@ -24,7 +24,7 @@ from sqlalchemy.exc import OperationalError
 from pastefile.config import Settings
 from pastefile.db import Base, migrate
 from pastefile.db.database import Database
-from pastefile.services import Services, build_services
+from pastefile.composition import Services, build_services
 from pastefile.web import create_app
 
 REQUIRE_SERVICES = os.environ.get("PASTEFILE_REQUIRE_SERVICES") == "1"

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pastefile.db.jobs import Job
-    from pastefile.services import Services
+    from pastefile.composition import Services
 
 ORIGIN_HOST = "127.0.0.2"  # allowed by the tests' fetch policy; 127.0.0.1 never is
 PAYLOAD = bytes(range(256)) * 5120  # 1.25 MiB
@@ -97,7 +97,7 @@ def drain_jobs(services: Services, limit: int = 100) -> list[Job]:
     ran: list[int] = []
     while len(ran) < limit and (queued := services.jobs.next_queued(10)):
         for job_id in queued:
-            execute(services.jobs, job_id, worker_name())
+            execute(services, job_id, worker_name())
             ran.append(job_id)
     services.jobs.sessions.remove()
     return [services.jobs.get(job_id) for job_id in dict.fromkeys(ran)]

@@ -19,7 +19,7 @@ from pathlib import Path
 from pastefile.config import Settings
 from pastefile.rpc.handler import PasteFileHandler
 from pastefile.rpc.server import RpcServer
-from pastefile.services import Services
+from pastefile.composition import Services
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from pastefile.config import DEFAULT_DENIED_TYPES, Settings
 from pastefile.db import migrate
-from pastefile.services import build_services
+from pastefile.composition import build_services
 from pastefile.services.links import build_links
 from pastefile.web import create_app
 from tests.conftest import make_settings

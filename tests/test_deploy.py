@@ -13,7 +13,7 @@ import yaml
 from flask import Flask, request
 
 from pastefile.config import Settings
-from pastefile.services import build_services
+from pastefile.composition import build_services
 from pastefile.web import create_app
 from tests.conftest import make_settings, upload
 from tests.deploy_support import DEPLOY, ROOT, NginxPaths, nginx_binary, nginx_test, require

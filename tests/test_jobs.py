@@ -23,7 +23,7 @@ from pastefile.db.models import Blob, File
 from pastefile.db.types import utcnow
 from pastefile.jobs.service import JobQuery, backoff_seconds
 from pastefile.jobs.threads import ThreadRunner
-from pastefile.services import Services
+from pastefile.composition import Services
 from pastefile.services.accounts import Permission, Principal
 from tests.conftest import image_bytes, stored_blobs, temp_files, upload
 from tests.jobs_support import ORIGIN_HOST, origin_url, serve_origin, wait_for
@@ -41,7 +41,7 @@ def settings_overrides() -> dict[str, object]:
 
 @pytest.fixture
 def runner(services: Services) -> ThreadRunner:
-    started = ThreadRunner(services.jobs, workers=2, poll=0.05, lease=30.0, schedule=False)
+    started = ThreadRunner(services, workers=2, poll=0.05, lease=30.0, schedule=False)
     services.jobs.use_runner(started)
     started.start()
     return started
@@ -170,7 +170,7 @@ def test_jobs_of_a_dead_process_run_again_at_start(services: Services) -> None:
         session.execute(
             update(Job).where(Job.id == probe_id).values(status="running", worker=dead, attempts=1)
         )
-    runner = ThreadRunner(services.jobs, workers=1, poll=0.05, schedule=False)
+    runner = ThreadRunner(services, workers=1, poll=0.05, schedule=False)
     services.jobs.use_runner(runner)
     runner.start()
     done = wait_for(lambda: finished(services, probe_id))

@@ -29,7 +29,7 @@ from pastefile.db import migrate
 from pastefile.db.jobs import Job
 from pastefile.db.models import File
 from pastefile.jobs.celery_app import make_celery, queue_names
-from pastefile.services import Services, build_services
+from pastefile.composition import Services, build_services
 from pastefile.services.accounts import Permission, Principal
 from pastefile.web import create_app
 from tests.conftest import make_settings, service_unavailable

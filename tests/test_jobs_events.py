@@ -16,7 +16,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from pastefile.jobs.events import RedisBus
 from pastefile.jobs.threads import ThreadRunner
-from pastefile.services import Services
+from pastefile.composition import Services
 from pastefile.services.accounts import Permission, Principal
 from pastefile.web import create_app
 from tests.conftest import service_unavailable
@@ -27,7 +27,7 @@ SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 @pytest.fixture
 def server(services: Services) -> Iterator[BaseWSGIServer]:
-    runner = ThreadRunner(services.jobs, workers=1, poll=0.05, schedule=False)
+    runner = ThreadRunner(services, workers=1, poll=0.05, schedule=False)
     services.jobs.use_runner(runner)
     runner.start()
     httpd = make_server("127.0.0.1", 0, create_app(services=services), threaded=True)

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from pastefile.config import Settings
 from pastefile.db.jobs import Job, Lease
-from pastefile.services import Services
+from pastefile.composition import Services
 from tests.jobs_support import wait_for
 
 pytestmark = pytest.mark.slow

@@ -26,7 +26,7 @@ from pastefile.db.jobs import Job
 from pastefile.db.models import File
 from pastefile.db.types import utcnow
 from pastefile.jobs.threads import ThreadRunner
-from pastefile.services import Services
+from pastefile.composition import Services
 from pastefile.services.accounts import Permission, Principal
 from tests.conftest import REQUIRE_SERVICES, image_bytes, upload
 from tests.jobs_support import drain_jobs, wait_for
@@ -264,7 +264,7 @@ def test_an_image_has_no_poster(client: FlaskClient, services: Services) -> None
 
 @pytest.fixture
 def runner(services: Services) -> ThreadRunner:
-    started = ThreadRunner(services.jobs, workers=1, poll=0.05, lease=30.0, schedule=False)
+    started = ThreadRunner(services, workers=1, poll=0.05, lease=30.0, schedule=False)
     services.jobs.use_runner(started)
     started.start()
     return started

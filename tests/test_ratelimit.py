@@ -45,7 +45,7 @@ def test_rate_limit_on_redis_is_shared_between_apps(tmp_path, sqlite_url):
 
         service_unavailable("Redis", exc)
     from pastefile.db import migrate
-    from pastefile.services import build_services
+    from pastefile.composition import build_services
     from pastefile.web import create_app
 
     settings = make_settings(tmp_path, sqlite_url, redis_url=url, api_rate_limit="3/minute")

@@ -23,7 +23,7 @@ from pastefile.db.models import Blob, File
 from pastefile.rpc.client import PasteFileClient
 from pastefile.rpc.schema import idl
 from pastefile.rpc.server import RpcServer
-from pastefile.services import Services, build_services
+from pastefile.composition import Services, build_services
 from pastefile.services.links import build_links
 from tests.conftest import image_bytes, stored_blobs, temp_files
 from tests.rpc_support import rpc_server

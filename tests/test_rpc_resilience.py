@@ -32,7 +32,7 @@ from pastefile.rpc.client import (
     retry,
 )
 from pastefile.rpc.schema import idl
-from pastefile.services import Services, build_services
+from pastefile.composition import Services, build_services
 from tests.conftest import make_settings, temp_files
 from tests.helpers import TcpProxy
 from tests.rpc_support import SilentPeer, free_port, rpc_server, spawn_rpc, stop

@@ -20,7 +20,7 @@ from PIL import Image
 
 from pastefile.rpc.client import PasteFileClient
 from pastefile.rpc.schema import idl
-from pastefile.services import Services
+from pastefile.composition import Services
 from pastefile.web import create_app
 from tests.conftest import image_bytes
 from tests.rpc_support import rpc_server

@@ -11,7 +11,7 @@ import requests
 from flask.testing import FlaskClient
 
 from pastefile.db import migrate
-from pastefile.services import Services, build_services
+from pastefile.composition import Services, build_services
 from pastefile.storage.s3 import S3Storage
 from pastefile.web import create_app
 from tests.conftest import make_settings, upload

@@ -33,9 +33,8 @@ from pastefile.db.accounts import TusUpload
 from pastefile.db.models import File
 from pastefile.db.types import utcnow
 from pastefile.jobs.threads import ThreadRunner
-from pastefile.services import build_services
+from pastefile.composition import build_services
 from pastefile.services.accounts import ROLE_ADMIN
-from pastefile.services.tus import tus_service
 from pastefile.web import create_app
 from tests.conftest import make_settings
 from tests.test_api import make_token, post_file, problem
@@ -393,20 +392,20 @@ def test_expired_uploads_answer_410_and_are_swept_with_their_parts(client, servi
     expire_now(services, doomed)
     problem(patch(client, doomed, b"!", 9), 410, "upload_expired")
     assert client.head(doomed, headers=TUS).status_code == 410
-    assert tus_service(services).expire() == 1
+    assert services.tus.expire() == 1
     assert not part_file(settings, doomed).exists()
     assert part_file(settings, keep).read_bytes() == b"still" and upload_rows(services) == 1
     assert client.head(doomed, headers=TUS).status_code == 404
 
 
 def test_stray_parts_without_a_row_go_once_old(services, settings):
-    store = tus_service(services).parts
+    store = services.tus.parts
     stray, fresh = store.path("a" * 32), store.path("b" * 32)
     stray.write_bytes(b"left by a crash")
     fresh.write_bytes(b"just created")
     old = time.time() - settings.tus_expiry_seconds - 10
     os.utime(stray, (old, old))
-    assert tus_service(services).expire() == 1
+    assert services.tus.expire() == 1
     assert not stray.exists() and fresh.exists()
 
 
@@ -428,7 +427,7 @@ def test_pastefile_sweep_and_the_expire_job_remove_abandoned_uploads(
     again = create(client, 10)
     patch(client, again, b"partial", 0)
     expire_now(services, again)
-    runner = ThreadRunner(services.jobs, workers=1, poll=0.05, lease=30.0, schedule=False)
+    runner = ThreadRunner(services, workers=1, poll=0.05, lease=30.0, schedule=False)
     services.jobs.use_runner(runner)
     runner.start()
     job = services.jobs.submit("expire_sweep")

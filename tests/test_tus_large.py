@@ -32,7 +32,7 @@ from tusclient.client import TusClient
 from tusclient.uploader import Uploader
 
 from pastefile.db import migrate
-from pastefile.services import build_services
+from pastefile.composition import build_services
 from tests.conftest import make_settings
 
 MIB = 1024 * 1024

@@ -20,7 +20,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from pastefile.db import migrate
-from pastefile.services import Services, build_services
+from pastefile.composition import Services, build_services
 from pastefile.services.accounts import ROLE_ADMIN
 from pastefile.web import create_app
 from tests.conftest import REQUIRE_SERVICES, image_bytes, make_settings

@@ -19,7 +19,7 @@ import logging
 import os
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery import Celery, Task
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
@@ -32,6 +32,9 @@ from pastefile.jobs.executor import execute
 from pastefile.jobs.kinds import LONG, QUEUES, SHORT
 from pastefile.jobs.schedule import periodic_jobs, tick_of
 from pastefile.jobs.service import JobService, worker_name
+
+if TYPE_CHECKING:
+    from pastefile.composition import Services
 
 log = logging.getLogger(__name__)
 
@@ -100,19 +103,23 @@ def beat_schedule(settings: Settings) -> dict[str, Any]:
 
 # --- the worker side: one JobService per process (children fork, engines must not) --
 
-_per_process: dict[int, JobService] = {}
+_per_process: dict[int, Services] = {}
+
+
+def worker_services(settings: Settings) -> Services:
+    pid = os.getpid()
+    services = _per_process.get(pid)
+    if services is None:
+        from pastefile.composition import build_services
+
+        _per_process.clear()
+        services = build_services(settings)
+        _per_process[pid] = services
+    return services
 
 
 def worker_jobs(settings: Settings) -> JobService:
-    pid = os.getpid()
-    jobs = _per_process.get(pid)
-    if jobs is None:
-        from pastefile.services import build_services
-
-        _per_process.clear()
-        jobs = build_services(settings).jobs
-        _per_process[pid] = jobs
-    return jobs
+    return worker_services(settings).jobs
 
 
 class JobTask(Task):  # type: ignore[misc]
@@ -143,17 +150,17 @@ def make_celery(settings: Settings) -> Celery:
         ignore_result=True,
     )
     def run_job(self: Task, job_id: int) -> str:
-        jobs = worker_jobs(settings)
+        services = worker_services(settings)
         try:
             outcome = execute(
-                jobs,
+                services,
                 job_id,
                 worker_name(),
                 task_id=self.request.id,
                 permanent=(SoftTimeLimitExceeded,),
             )
         finally:
-            jobs.sessions.remove()
+            services.jobs.sessions.remove()
         if outcome.retry_in is not None:
             raise self.retry(countdown=outcome.retry_in)
         return outcome.status

@@ -48,8 +48,8 @@ def worker(queues: str, concurrency: int | None, loglevel: str, hostname: str | 
 
 
 def _thread_worker(settings: Settings, concurrency: int | None) -> None:
+    from pastefile.composition import build_services
     from pastefile.logging_setup import configure_logging
-    from pastefile.services import build_services
 
     configure_logging(settings.log_level, settings.log_dir)
     if concurrency:

@@ -13,8 +13,8 @@ from pastefile.db.models import File
 from pastefile.errors import NotFound
 
 if TYPE_CHECKING:
+    from pastefile.composition import Services
     from pastefile.jobs.service import JobService
-    from pastefile.services import Services
 
 
 # True while a job handler runs: uploads it makes start no jobs of their own.
@@ -32,12 +32,12 @@ _PROGRESS_INTERVAL = 0.5
 @dataclass
 class JobContext:
     job: Job
-    jobs: JobService
+    services: Services
     _last_write: float = field(default=0.0)
 
     @property
-    def services(self) -> Services:
-        return self.jobs.services
+    def jobs(self) -> JobService:
+        return self.services.jobs
 
     @property
     def params(self) -> dict[str, Any]:

@@ -10,11 +10,15 @@ from __future__ import annotations
 import logging
 import traceback
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pastefile import errors
 from pastefile.jobs.context import JobCancelled, JobContext, inside_job
 from pastefile.jobs.kinds import kind_named
 from pastefile.jobs.service import JobService
+
+if TYPE_CHECKING:
+    from pastefile.composition import Services
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +42,7 @@ class Outcome:
 
 
 def execute(
-    jobs: JobService,
+    services: Services,
     job_id: int,
     worker: str,
     *,
@@ -46,6 +50,7 @@ def execute(
     lease: float | None = None,
     permanent: tuple[type[BaseException], ...] = (),
 ) -> Outcome:
+    jobs = services.jobs
     job = jobs.claim(job_id, worker, task_id=task_id, lease=lease)
     if job is None:
         return Outcome("skipped")
@@ -55,7 +60,7 @@ def execute(
         return Outcome("failed")
     token = inside_job.set(True)
     try:
-        result = kind_named(job.kind).handler(JobContext(job, jobs))
+        result = kind_named(job.kind).handler(JobContext(job, services))
     except JobCancelled:
         return Outcome("cancelled")
     except Exception as exc:

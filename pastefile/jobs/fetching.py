@@ -39,7 +39,7 @@ def fetch_url(ctx: JobContext) -> dict[str, Any]:
     uploads = ctx.services.uploads
     writer = uploads.new_writer()
     try:
-        fetched = ctx.jobs.fetcher.fetch(url, _ProgressSink(writer, ctx))
+        fetched = ctx.services.fetcher.fetch(url, _ProgressSink(writer, ctx))
     except BaseException:
         writer.abort()
         raise

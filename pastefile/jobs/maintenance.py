@@ -22,7 +22,6 @@ from pastefile.db.types import utcnow
 from pastefile.errors import NotFound
 from pastefile.jobs.context import JobContext
 from pastefile.jobs.retention import prune_jobs
-from pastefile.services.tus import tus_service
 
 _BATCH = 500
 
@@ -36,7 +35,7 @@ def expire_sweep(ctx: JobContext) -> dict[str, Any]:
     else:
         deleted = _delete_expired(ctx)
     ctx.progress(80, "removing abandoned resumable uploads")
-    return {"deleted": deleted, "uploads": tus_service(ctx.services).expire(_BATCH)}
+    return {"deleted": deleted, "uploads": ctx.services.tus.expire(_BATCH)}
 
 
 def _delete_expired(ctx: JobContext) -> int:

@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pastefile.jobs.service import JobService, Runner
+    from pastefile.composition import Services
+    from pastefile.jobs.service import Runner
 
 
-def make_runner(jobs: JobService) -> Runner:
-    settings = jobs.settings
+def make_runner(services: Services) -> Runner:
+    settings = services.settings
     if settings.broker_url:
         from pastefile.jobs.celery_app import CeleryRunner
 
-        return CeleryRunner(jobs)
+        return CeleryRunner(services.jobs)
     from pastefile.jobs.threads import ThreadRunner
 
-    return ThreadRunner(jobs, settings.job_workers)
+    return ThreadRunner(services, settings.job_workers)

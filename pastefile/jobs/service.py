@@ -12,26 +12,26 @@ import logging
 import os
 import random
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from pastefile.config import Settings
+from pastefile.db.database import Database
 from pastefile.db.jobs import CANCELLED, FAILED, FINISHED, QUEUED, RUNNING, SUCCEEDED, Job
 from pastefile.db.models import File
 from pastefile.db.types import utcnow
 from pastefile.errors import Conflict, NotFound
 from pastefile.jobs import presenters
-from pastefile.jobs.events import LocalBus, make_bus
+from pastefile.jobs.events import LocalBus
 from pastefile.jobs.kinds import FILE_KINDS, kind_named
 from pastefile.jobs.store import ThreadSessions
-from pastefile.services.fetch import Fetcher, FetchPolicy
-
-if TYPE_CHECKING:
-    from pastefile.services import Services
+from pastefile.services.file_cache import FileLookups
 
 log = logging.getLogger(__name__)
 
@@ -70,37 +70,30 @@ def backoff_seconds(attempt: int, base: float, cap: float) -> float:
 
 
 class JobService:
-    def __init__(self, services: Services, events: LocalBus | None = None) -> None:
-        self.services = services
-        self.settings = services.settings
-        self.sessions = ThreadSessions(services.db)
-        self.events = events or make_bus(self.settings.redis_url)
+    """The lifecycle of every job; the runner that executes them is made on first use."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        lookups: FileLookups,
+        events: LocalBus,
+        runner_factory: Callable[[], Runner],
+    ) -> None:
+        self.settings = settings
+        self.sessions = ThreadSessions(db)
+        self.lookups = lookups
+        self.events = events
+        self._runner_factory = runner_factory
         self._runner: Runner | None = None
-        self._fetcher: Fetcher | None = None
 
     # --- runner -------------------------------------------------------------------
 
     @property
     def runner(self) -> Runner:
         if self._runner is None:
-            from pastefile.jobs.runners import make_runner
-
-            self._runner = make_runner(self)
+            self._runner = self._runner_factory()
         return self._runner
-
-    @property
-    def fetcher(self) -> Fetcher:
-        """One shared HTTP client per process: pooled connections, bounded fetches."""
-        if self._fetcher is None:
-            s = self.settings
-            policy = FetchPolicy(
-                connect_timeout=s.fetch_connect_timeout,
-                read_timeout=s.fetch_read_timeout,
-                max_concurrent=s.fetch_max_concurrent,
-                allowed_networks=tuple(s.fetch_allowed_networks),
-            )
-            self._fetcher = Fetcher(policy)
-        return self._fetcher
 
     def start(self) -> None:
         """Start the runner's own threads, where it has any (the in-process runner)."""
@@ -114,9 +107,6 @@ class JobService:
     def close(self) -> None:
         if self._runner is not None:
             self._runner.close()
-        if self._fetcher is not None:
-            self._fetcher.close()
-        self.events.close()
         self.sessions.remove()
 
     # --- submitting and controlling -------------------------------------------------
@@ -416,7 +406,7 @@ class JobService:
         try:
             self.events.publish(presenters.job_event(job))
             if job.file_id is not None and job.kind in FILE_KINDS:
-                self.services.files.lookups.forget_id(job.file_id)  # status, dimensions
+                self.lookups.forget_id(job.file_id)  # status, dimensions
                 self._announce_file(job.file_id)
         except Exception:
             log.warning("could not announce job %s", job.id, exc_info=True)
@@ -485,13 +475,3 @@ def _reset(job: Job) -> None:
 def _describe(error: BaseException) -> str:
     detail = getattr(error, "detail", None) or str(error) or error.__class__.__name__
     return f"{error.__class__.__name__}: {detail}"[:1000]
-
-
-def attach_jobs(services: Services) -> JobService:
-    """Give a ``Services`` its job service and let uploads start their jobs."""
-    from pastefile.jobs.hooks import start_upload_jobs
-
-    jobs = JobService(services)
-    services.jobs = jobs
-    services.uploads.listeners.append(lambda result: start_upload_jobs(jobs, result))
-    return jobs

@@ -15,12 +15,16 @@ import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from pastefile.db.jobs import Job
 from pastefile.db.types import utcnow
 from pastefile.jobs.executor import execute
 from pastefile.jobs.schedule import Scheduler
-from pastefile.jobs.service import JobService, worker_name
+from pastefile.jobs.service import worker_name
+
+if TYPE_CHECKING:
+    from pastefile.composition import Services
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +44,15 @@ class ThreadRunner:
 
     def __init__(
         self,
-        jobs: JobService,
+        services: Services,
         workers: int,
         *,
         poll: float = 1.0,
         lease: float = 30.0,
         schedule: bool = True,
     ) -> None:
-        self.jobs = jobs
+        self.services = services
+        self.jobs = jobs = services.jobs
         self.workers = workers
         self.poll = poll
         self.lease = lease
@@ -138,7 +143,7 @@ class ThreadRunner:
 
     def _run(self, job_id: int) -> None:
         try:
-            execute(self.jobs, job_id, self.worker_id, lease=self.lease)
+            execute(self.services, job_id, self.worker_id, lease=self.lease)
         except Exception:
             log.exception("job %s crashed its runner thread", job_id)
         finally:

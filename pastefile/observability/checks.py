@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 
 if TYPE_CHECKING:
-    from pastefile.services import Services
+    from pastefile.composition import Services
 
 log = logging.getLogger(__name__)
 CHECK_TIMEOUT = 2.0

@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from thriftpy2.thrift import TApplicationException
 
+from pastefile.composition import Services
 from pastefile.db.models import File
 from pastefile.errors import (
     CorruptImage,
@@ -31,10 +32,8 @@ from pastefile.errors import (
 )
 from pastefile.logging_setup import request_id_var
 from pastefile.rpc.schema import idl
-from pastefile.services import Services
 from pastefile.services.humanize import humanize_bytes
 from pastefile.services.images import parse_dimensions
-from pastefile.services.intake import IntakeService
 from pastefile.services.links import build_links
 from pastefile.services.rowids import get_by_row_id
 
@@ -85,7 +84,7 @@ class PasteFileHandler:
 
     def __init__(self, services: Services, base_url: str | None = None) -> None:
         self.services = services
-        self.intake = IntakeService(services.storage, services.uploads)
+        self.intake = services.intake
         self.base_url = base_url or services.settings.base_url or DEFAULT_BASE_URL
         # Keyed by sha256, so an entry can never go stale: content is immutable.
         self._md5: Callable[[str], str] = functools.lru_cache(maxsize=MD5_CACHE_SIZE)(

@@ -21,12 +21,12 @@ from thriftpy2.transport import (
     TTransportException,
 )
 
+from pastefile.composition import Services, build_services
 from pastefile.config import Settings
 from pastefile.db import migrate
 from pastefile.logging_setup import configure_logging
 from pastefile.rpc.handler import DEFAULT_BASE_URL, PasteFileHandler
 from pastefile.rpc.schema import idl
-from pastefile.services import Services, build_services
 
 log = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from sqlalchemy import delete, select, update
 
@@ -62,10 +62,7 @@ from pastefile.services.names import sanitize_filename
 from pastefile.services.policy import UploadPolicy, UploadRequest
 from pastefile.services.upload_options import UploadOptions
 from pastefile.services.uploads import UploadResult, UploadService
-from pastefile.storage.parts import Part, PartStore, part_store_for, valid_upload_id
-
-if TYPE_CHECKING:
-    from pastefile.services import Services
+from pastefile.storage.parts import Part, PartStore, valid_upload_id
 
 log = logging.getLogger(__name__)
 
@@ -522,14 +519,3 @@ def _copy(part: Part, state: TusState, body: IO[bytes], digest: Any, progress: _
             digest.update(chunk)
         part.write_at(state.offset + progress.written, chunk)
         progress.written += len(chunk)
-
-
-def tus_service(services: Services) -> TusService:
-    """The tus service over an adapter's services (cheap: it holds no state)."""
-    return TusService(
-        services.settings,
-        services.db,
-        part_store_for(services.storage),
-        services.uploads,
-        services.policy,
-    )

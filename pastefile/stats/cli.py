@@ -9,12 +9,12 @@ import click
 from pastefile.stats.counting import today
 
 if TYPE_CHECKING:
-    from pastefile.services import Services
+    from pastefile.composition import Services
 
 
 def _services() -> Services:
     from pastefile.cli import _settings
-    from pastefile.services import build_services
+    from pastefile.composition import build_services
 
     return build_services(_settings())
 
@@ -27,14 +27,12 @@ def _services() -> Services:
 def report(period: str, to: tuple[str, ...]) -> None:
     """Build the PV/UV report (HTML + .xlsx), keep it, and mail it to --to."""
     from pastefile.stats.reports import make_report
-    from pastefile.stats.store import make_store
 
     services = _services()
     settings = services.settings
     try:
-        store = make_store(services.db, settings.redis_url, settings.stats_redis_prefix)
         made = make_report(
-            settings, services.db, services.storage, store, period, list(to), today()
+            settings, services.db, services.storage, services.stats_store, period, list(to), today()
         )
     except OSError as exc:  # smtplib's errors are OSErrors
         raise click.ClickException(f"the report was kept but not mailed: {exc}") from None

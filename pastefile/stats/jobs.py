@@ -8,7 +8,6 @@ from pastefile.errors import InvalidInput
 from pastefile.jobs.context import JobContext
 from pastefile.stats.counting import today
 from pastefile.stats.reports import PERIOD_DAYS, make_report
-from pastefile.stats.store import make_store
 
 
 def recipients(value: object) -> list[str]:
@@ -26,6 +25,7 @@ def report(ctx: JobContext) -> dict[str, Any]:
         raise InvalidInput(f"period must be one of {', '.join(PERIOD_DAYS)}")
     to = recipients(params.get("to") or settings.report_to)
     ctx.progress(10, f"building the {period} report")
-    store = make_store(services.db, settings.redis_url, settings.stats_redis_prefix)
-    made = make_report(settings, services.db, services.storage, store, period, to, today())
+    made = make_report(
+        settings, services.db, services.storage, services.stats_store, period, to, today()
+    )
     return {"report_id": made.id, "sha256": made.sha256, "mailed_to": len(to), **made.summary}

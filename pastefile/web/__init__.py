@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from pastefile.composition import Services, build_services
 from pastefile.config import Settings, load_settings
 from pastefile.logging_setup import configure_logging
-from pastefile.services import Services, build_services
 from pastefile.web.middleware import install_middleware
 from pastefile.web.problems import register_error_handlers
 from pastefile.web.requests import StreamingRequest

@@ -16,9 +16,9 @@ from flask import abort, current_app, g, request, session
 from flask_limiter import Limiter
 from limits import parse
 
+from pastefile.composition import Services
 from pastefile.db.models import File
 from pastefile.errors import InvalidInput, Unauthorized, WrongPassword
-from pastefile.services import Services
 from pastefile.services.access import Caller
 from pastefile.services.accounts import Principal
 from pastefile.services.policy import PreparedUpload, UploadRequest

@@ -15,13 +15,13 @@ from flask import Blueprint, Flask, Response, current_app, render_template, requ
 from flask_sock import Sock
 from sqlalchemy import select
 
+from pastefile.composition import Services
 from pastefile.db.jobs import STATUSES, Job
 from pastefile.db.models import File
 from pastefile.errors import InvalidInput, NotFound, PasteFileError
 from pastefile.jobs.kinds import KINDS
 from pastefile.jobs.presenters import job_json
 from pastefile.jobs.service import JobQuery, JobService
-from pastefile.services import Services
 from pastefile.web import identity
 from pastefile.web.jobs_auth import Viewer, check_csrf, current_viewer
 from pastefile.web.posters import bp as posters_bp

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from flask import current_app, request
 
+from pastefile.composition import Services
 from pastefile.errors import Forbidden, Unauthorized
-from pastefile.services import Services
 from pastefile.services.accounts import Permission, Principal
 from pastefile.web import identity
 

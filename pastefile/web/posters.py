@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app
 
+from pastefile.composition import Services
 from pastefile.errors import NotFound
 from pastefile.jobs.media import POSTER_KEY
-from pastefile.services import Services
 from pastefile.web.identity import resolve_file
 from pastefile.web.images import send_rendition
 from pastefile.web.responses import apply_cache_policy

@@ -12,7 +12,6 @@ from typing import Any
 from flask import Flask, Response, current_app, g, request
 
 from pastefile.stats.counting import StatsRecorder
-from pastefile.stats.store import make_store
 from pastefile.web import stats_pages
 from pastefile.web.api import stats as _api  # noqa: F401  (routes, before the API is registered)
 
@@ -25,19 +24,15 @@ EXTENSION = "pastefile_stats"
 def install_stats(app: Flask) -> None:
     """Register the counting hook (when enabled), the API routes and the pages."""
     services = app.extensions["pastefile"]
-    settings = services.settings
-    store = make_store(services.db, settings.redis_url, settings.stats_redis_prefix)
-    rec = StatsRecorder(services.db, store, settings.stats_flush_seconds)
-    app.extensions[EXTENSION] = rec
-    app.extensions["pastefile_stats_store"] = store
-    if settings.stats_enabled:
+    rec = services.stats_recorder
+    if services.settings.stats_enabled:
         app.after_request(_counter(rec))
     app.register_blueprint(stats_pages.bp)
     app.jinja_env.globals["stats_panel"] = stats_pages.stats_panel
 
 
 def recorder() -> StatsRecorder:
-    return current_app.extensions[EXTENSION]  # type: ignore[no-any-return]
+    return current_app.extensions["pastefile"].stats_recorder  # type: ignore[no-any-return]
 
 
 def _counter(rec: StatsRecorder) -> Callable[[Response], Response]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request, send_file
+from flask import Blueprint, Response, render_template, request, send_file
 from markupsafe import Markup
 
 from pastefile.db.models import File
@@ -23,7 +23,7 @@ PANEL_DAYS = 14
 
 
 def stats_service() -> StatsService:
-    return StatsService(services().db, current_app.extensions["pastefile_stats_store"])
+    return services().stats
 
 
 def stats_panel(file: File) -> Markup:

@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
+from pastefile.composition import Services
 from pastefile.db.models import File
 from pastefile.errors import MissingFile, PasswordRequired
-from pastefile.services import Services
 from pastefile.services.images import parse_dimensions
 from pastefile.services.imaging.params import wants_transform
 from pastefile.services.uploads import UploadResult

@@ -12,7 +12,7 @@ from flask import Flask, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from pastefile.services import Services
+from pastefile.composition import Services
 
 
 def rate_key() -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, request
 from pydantic import BaseModel, Field
 
 from pastefile.errors import Forbidden, Unauthorized
@@ -84,7 +84,7 @@ class SiteStats(BaseModel):
 
 
 def stats_service() -> StatsService:
-    return StatsService(services().db, current_app.extensions["pastefile_stats_store"])
+    return services().stats
 
 
 def requested_range() -> DayRange:

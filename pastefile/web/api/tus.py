@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Response, current_app, request
+from flask import Response, request
 from werkzeug.exceptions import NotFound, UnsupportedMediaType
 from werkzeug.http import http_date
 
@@ -23,7 +23,6 @@ from pastefile.services.tus import (
     TusService,
     TusState,
     parse_checksum,
-    tus_service,
 )
 from pastefile.web.api import bp
 from pastefile.web.api.common import base_url
@@ -37,10 +36,7 @@ _TUS_ENDPOINTS = frozenset(
 
 
 def tus() -> TusService:
-    extensions = current_app.extensions
-    if "pastefile_tus" not in extensions:
-        extensions["pastefile_tus"] = tus_service(services())
-    return extensions["pastefile_tus"]  # type: ignore[no-any-return]
+    return services().tus
 
 
 @bp.after_request

@@ -1,0 +1,111 @@
+"""The composition root: every part of a process, built once, in one place.
+
+``build_services(settings)`` is the only function that constructs storage,
+cache, database, the services and the job system. Every adapter (the Flask
+app, the Thrift server, the CLI, the job workers) gets the one ``Services``
+and reaches parts through its typed attributes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pastefile.cache import Cache, cache_from_settings
+from pastefile.config import Settings
+from pastefile.db.database import Database
+from pastefile.jobs.events import LocalBus, make_bus
+from pastefile.jobs.hooks import start_upload_jobs
+from pastefile.jobs.runners import make_runner
+from pastefile.jobs.service import JobService
+from pastefile.services.access import FileAccess
+from pastefile.services.accounts import AccountService
+from pastefile.services.fetch import Fetcher, FetchPolicy
+from pastefile.services.files import FileService
+from pastefile.services.images import engine as image_engine
+from pastefile.services.imaging.service import ImageService
+from pastefile.services.intake import IntakeService
+from pastefile.services.policy import UploadPolicy
+from pastefile.services.tus import TusService
+from pastefile.services.uploads import UploadService
+from pastefile.stats.counting import StatsRecorder
+from pastefile.stats.service import StatsService
+from pastefile.stats.store import PatternStore, make_store
+from pastefile.storage import Storage, storage_from_settings
+from pastefile.storage.parts import part_store_for
+
+
+@dataclass
+class Services:
+    """Everything an adapter needs, built once per process by ``build_services``."""
+
+    settings: Settings
+    db: Database
+    storage: Storage
+    cache: Cache
+    files: FileService
+    uploads: UploadService
+    tus: TusService
+    intake: IntakeService
+    fetcher: Fetcher
+    images: ImageService
+    accounts: AccountService
+    policy: UploadPolicy
+    access: FileAccess
+    events: LocalBus
+    stats_store: PatternStore
+    stats_recorder: StatsRecorder
+    stats: StatsService
+    jobs: JobService
+
+    def close(self) -> None:
+        self.jobs.close()
+        self.fetcher.close()
+        self.events.close()
+        self.stats_recorder.close()
+        self.cache.close()
+        self.db.dispose()
+
+
+def build_services(settings: Settings) -> Services:
+    """Build every part of a process once; the one place parts are constructed."""
+    db = Database(settings.database_url, slow_query_ms=settings.slow_query_ms)
+    storage = storage_from_settings(settings)
+    cache = cache_from_settings(settings.redis_url, settings.cache_prefix, settings.cache_local_ttl)
+    accounts = AccountService(settings, db)
+    policy = UploadPolicy(settings, db, accounts)
+    files = FileService(db, storage, cache)
+    uploads = UploadService(settings, db, storage)
+    uploads.guards += [policy.check_blocklist, policy.check_quota, policy.apply_retention]
+    stats_store = make_store(db, settings.redis_url, settings.stats_redis_prefix)
+    events = make_bus(settings.redis_url)
+    services = Services(
+        settings=settings,
+        db=db,
+        storage=storage,
+        cache=cache,
+        files=files,
+        uploads=uploads,
+        tus=TusService(settings, db, part_store_for(storage), uploads, policy),
+        intake=IntakeService(storage, uploads),
+        fetcher=Fetcher(_fetch_policy(settings)),
+        images=ImageService(settings, db, storage, image_engine),
+        accounts=accounts,
+        policy=policy,
+        access=FileAccess(db, files, accounts),
+        events=events,
+        stats_store=stats_store,
+        stats_recorder=StatsRecorder(db, stats_store, settings.stats_flush_seconds),
+        stats=StatsService(db, stats_store),
+        jobs=JobService(settings, db, files.lookups, events, lambda: make_runner(services)),
+    )
+    uploads.listeners.append(lambda result: start_upload_jobs(services.jobs, result))
+    return services
+
+
+def _fetch_policy(settings: Settings) -> FetchPolicy:
+    return FetchPolicy(
+        connect_timeout=settings.fetch_connect_timeout,
+        read_timeout=settings.fetch_read_timeout,
+        max_concurrent=settings.fetch_max_concurrent,
+        allowed_networks=tuple(settings.fetch_allowed_networks),
+    )
