@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from pastefile.cli.settings import settings
 from pastefile.rpc import DEFAULT_PORT
 
 
@@ -11,9 +12,7 @@ from pastefile.rpc import DEFAULT_PORT
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=int)
 def rpc(host: str, port: int) -> None:
-    """Run the Thrift RPC service (the book's chapter 10) on the service layer."""
-    # Imported here: pastefile.cli imports this module while it is still loading.
-    from pastefile.cli import _settings
+    """Run the Thrift RPC service (the PasteFile IDL) on the service layer."""
     from pastefile.rpc.server import run
 
-    run(_settings(), host, port)
+    run(settings(), host, port)

@@ -1,47 +1,18 @@
-"""The ``pastefile`` command: a thin adapter over the service layer."""
+"""The ``pastefile`` command group: every command is registered at the end of this module."""
 
 from __future__ import annotations
 
 import code
-import os
 import sys
 from typing import Any
 
 import click
-from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from pastefile.cli_accounts import register as register_account_commands
+from pastefile.cli import accounts, jobs, rpc, stats
+from pastefile.cli.settings import settings as _settings
 from pastefile.composition import Services, build_services
-from pastefile.config import Settings, load_settings
 from pastefile.db import migrate
-from pastefile.jobs.cli import beat, worker
-from pastefile.rpc.cli import rpc
-from pastefile.stats.cli import register as register_stats_commands
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ValidationError as exc:
-        raise click.ClickException(_explain(exc)) from None
-
-
-def _explain(exc: ValidationError) -> str:
-    lines = ["invalid configuration:"]
-    for error in exc.errors():
-        lines.append(f"  {_variable(error['loc'])}: {error['msg']}")
-    return "\n".join(lines)
-
-
-def _variable(loc: tuple[int | str, ...]) -> str:
-    """The environment variable an error is about, as the user spells it."""
-    if not loc:
-        return "settings"
-    field = str(loc[0])
-    # A field with its own alias (APP_ENV) reports the variable's name already.
-    return f"PASTEFILE_{field.upper()}" if field in Settings.model_fields else field
-
 
 _MISSING_SCHEMA = ("no such table", "doesn't exist", "does not exist")
 
@@ -170,13 +141,13 @@ def shell() -> None:
     code.interact(banner=banner, local=namespace)
 
 
-main.add_command(rpc)
-main.add_command(worker)
-main.add_command(beat)
-register_account_commands(main)  # create-user, sweep (pastefile/cli_accounts.py)
-register_stats_commands(main)  # report, logstats (pastefile/stats/cli.py)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    os.environ.setdefault("APP_ENV", "development")
-    main()
+for command in (
+    rpc.rpc,
+    jobs.worker,
+    jobs.beat,
+    accounts.create_user,
+    accounts.sweep,
+    stats.report,
+    stats.logstats,
+):
+    main.add_command(command)

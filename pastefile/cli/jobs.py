@@ -14,14 +14,9 @@ from typing import Any
 
 import click
 
+from pastefile.cli.settings import settings as _settings
 from pastefile.config import Settings, load_settings
 from pastefile.jobs.kinds import QUEUES
-
-
-def _settings() -> Settings:
-    from pastefile.cli import _settings as cli_settings
-
-    return cli_settings()
 
 
 @click.command()

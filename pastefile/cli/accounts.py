@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from pastefile.composition import build_services
-from pastefile.config import load_settings
+from pastefile.cli.settings import services as build
 from pastefile.errors import PasteFileError
 from pastefile.services.accounts import ROLE_ADMIN, ROLE_USER
 
@@ -16,7 +15,7 @@ from pastefile.services.accounts import ROLE_ADMIN, ROLE_USER
 @click.password_option(help="prompted for when not given")
 def create_user(username: str, admin: bool, password: str) -> None:
     """Create an account; `--admin` bootstraps the first administrator."""
-    services = build_services(load_settings())
+    services = build()
     try:
         user = services.accounts.create_user(username, password, ROLE_ADMIN if admin else ROLE_USER)
     except PasteFileError as exc:
@@ -30,15 +29,10 @@ def create_user(username: str, admin: bool, password: str) -> None:
 def sweep() -> None:
     """Delete expired and used-up files (their links already answer 410), and
     expired resumable uploads with their partial bytes."""
-    services = build_services(load_settings())
+    services = build()
     try:
         removed = services.access.sweep()
         uploads = services.tus.expire()
     finally:
         services.close()
     click.echo(f"swept {removed} file(s) and {uploads} abandoned upload(s)")
-
-
-def register(group: click.Group) -> None:
-    group.add_command(create_user)
-    group.add_command(sweep)

@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import click
 
+from pastefile.cli.settings import services as _services
 from pastefile.stats.counting import today
-
-if TYPE_CHECKING:
-    from pastefile.composition import Services
-
-
-def _services() -> Services:
-    from pastefile.cli import _settings
-    from pastefile.composition import build_services
-
-    return build_services(_settings())
 
 
 @click.command()
@@ -72,8 +61,3 @@ def logstats(
         f"{result.lines} lines ({result.malformed} malformed, skipped; {result.outside} "
         f"outside {since}..{until}) in {seconds:.2f} s: {result.lines / seconds:,.0f} lines/s"
     )
-
-
-def register(main: click.Group) -> None:
-    main.add_command(report)
-    main.add_command(logstats)
