@@ -15,7 +15,7 @@ from pastefile.config import Settings
 from pastefile.db.database import Database
 from pastefile.jobs.events import LocalBus, make_bus
 from pastefile.jobs.hooks import start_upload_jobs
-from pastefile.jobs.runners import make_runner
+from pastefile.jobs.runners import runner_from_settings
 from pastefile.jobs.service import JobService
 from pastefile.services.access import FileAccess
 from pastefile.services.accounts import AccountService
@@ -96,7 +96,9 @@ def build_services(settings: Settings) -> Services:
         stats_store=stats_store,
         stats_recorder=StatsRecorder(db, stats_store, settings.stats_flush_seconds),
         stats=StatsService(db, stats_store),
-        jobs=JobService(settings, db, files.lookups, events, lambda: make_runner(services)),
+        jobs=JobService(
+            settings, db, files.lookups, events, lambda: runner_from_settings(services)
+        ),
     )
     uploads.listeners.append(lambda result: start_upload_jobs(services.jobs, result))
     return services

@@ -21,10 +21,10 @@ from PIL import Image
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from pastefile.composition import Services, build_services
 from pastefile.config import Settings
 from pastefile.db import Base, migrate
 from pastefile.db.database import Database
-from pastefile.composition import Services, build_services
 from pastefile.web import create_app
 
 REQUIRE_SERVICES = os.environ.get("PASTEFILE_REQUIRE_SERVICES") == "1"

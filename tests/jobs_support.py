@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pastefile.db.jobs import Job
     from pastefile.composition import Services
+    from pastefile.db.jobs import Job
 
 ORIGIN_HOST = "127.0.0.2"  # allowed by the tests' fetch policy; 127.0.0.1 never is
 PAYLOAD = bytes(range(256)) * 5120  # 1.25 MiB

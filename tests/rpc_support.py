@@ -16,10 +16,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from pastefile.composition import Services
 from pastefile.config import Settings
 from pastefile.rpc.handler import PasteFileHandler
 from pastefile.rpc.server import RpcServer
-from pastefile.composition import Services
 
 ROOT = Path(__file__).resolve().parent.parent
 

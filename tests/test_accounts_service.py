@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from pastefile.db.accounts import ApiToken
 from pastefile.db.models import File
 from pastefile.db.types import utcnow
+from pastefile.db.users import ApiToken
 from pastefile.errors import (
     Blocked,
     Conflict,

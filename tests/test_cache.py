@@ -17,9 +17,9 @@ import pytest
 
 from pastefile.cache import MemoryCache
 from pastefile.cache.redis import RedisCache
+from pastefile.composition import Services, build_services
 from pastefile.db import migrate
 from pastefile.errors import NotFound
-from pastefile.composition import Services, build_services
 from pastefile.services.access import Caller, FileChanges
 from pastefile.services.file_cache import MISS_TTL
 from pastefile.web import create_app

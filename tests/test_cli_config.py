@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from pastefile.composition import build_services
 from pastefile.config import DEFAULT_DENIED_TYPES, Settings
 from pastefile.db import migrate
-from pastefile.composition import build_services
 from pastefile.services.links import build_links
 from pastefile.web import create_app
 from tests.conftest import make_settings

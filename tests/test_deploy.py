@@ -12,8 +12,8 @@ import pytest
 import yaml
 from flask import Flask, request
 
-from pastefile.config import Settings
 from pastefile.composition import build_services
+from pastefile.config import Settings
 from pastefile.web import create_app
 from tests.conftest import make_settings, upload
 from tests.deploy_support import DEPLOY, ROOT, NginxPaths, nginx_binary, nginx_test, require

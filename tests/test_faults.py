@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from pastefile.db.models import File
 from pastefile.composition import build_services
+from pastefile.db.models import File
 from pastefile.web import create_app
 from tests.conftest import MARIADB_ADMIN_URL, _server_database, make_settings, upload
 from tests.deploy_support import require, start_gunicorn, stop

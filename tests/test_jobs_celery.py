@@ -24,12 +24,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from pastefile.composition import Services, build_services
 from pastefile.config import Settings
 from pastefile.db import migrate
 from pastefile.db.jobs import Job
 from pastefile.db.models import File
-from pastefile.jobs.celery_app import make_celery, queue_names
-from pastefile.composition import Services, build_services
+from pastefile.jobs.runners.celery_app import make_celery, queue_names
 from pastefile.services.accounts import Permission, Principal
 from pastefile.web import create_app
 from tests.conftest import make_settings, service_unavailable

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from pastefile.composition import Services
 from pastefile.config import Settings
 from pastefile.db.jobs import Job, Lease
-from pastefile.composition import Services
 from tests.jobs_support import wait_for
 
 pytestmark = pytest.mark.slow

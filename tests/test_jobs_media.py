@@ -22,11 +22,11 @@ from PIL import Image, ImageStat
 from pypdf import PdfWriter
 from sqlalchemy import insert, select, update
 
+from pastefile.composition import Services
 from pastefile.db.jobs import Job
 from pastefile.db.models import File
 from pastefile.db.types import utcnow
-from pastefile.jobs.threads import ThreadRunner
-from pastefile.composition import Services
+from pastefile.jobs.runners.threads import ThreadRunner
 from pastefile.services.accounts import Permission, Principal
 from tests.conftest import REQUIRE_SERVICES, image_bytes, upload
 from tests.jobs_support import drain_jobs, wait_for

@@ -44,8 +44,8 @@ def test_rate_limit_on_redis_is_shared_between_apps(tmp_path, sqlite_url):
         from tests.conftest import service_unavailable
 
         service_unavailable("Redis", exc)
-    from pastefile.db import migrate
     from pastefile.composition import build_services
+    from pastefile.db import migrate
     from pastefile.web import create_app
 
     settings = make_settings(tmp_path, sqlite_url, redis_url=url, api_rate_limit="3/minute")

@@ -10,8 +10,8 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
-from pastefile.db import migrate
 from pastefile.composition import Services, build_services
+from pastefile.db import migrate
 from pastefile.storage.s3 import S3Storage
 from pastefile.web import create_app
 from tests.conftest import make_settings, upload

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import select
 
 from pastefile.db.models import File
+from pastefile.db.stats import FileDailyStats, FileDailyVisitor, StatsSalt, UserDailyActivity
 from pastefile.services.accounts import Permission
 from pastefile.stats.counting import today
-from pastefile.stats.models import FileDailyStats, FileDailyVisitor, StatsSalt, UserDailyActivity
 from tests.conftest import upload
 
 BROWSER_A = {"User-Agent": "Mozilla/5.0 (A)"}
@@ -167,8 +167,8 @@ def redis_prefix() -> Iterator[str]:
 
 
 def test_redis_mode_uses_hyperloglog_list_sorted_set_and_bitmaps(tmp_path, redis_prefix):
-    from pastefile.db import migrate
     from pastefile.composition import build_services
+    from pastefile.db import migrate
     from pastefile.web import create_app
     from tests.conftest import make_settings
 

@@ -21,10 +21,10 @@ from sqlalchemy import func, select
 
 from pastefile.cli import main as cli_main
 from pastefile.db.models import File
+from pastefile.db.stats import FileDailyStats, FileDailyVisitor, StatsReport
 from pastefile.jobs.schedule import periodic_jobs
 from pastefile.services.accounts import ROLE_ADMIN
 from pastefile.stats.counting import today
-from pastefile.stats.models import FileDailyStats, FileDailyVisitor, StatsReport
 from pastefile.stats.reports import make_report
 from pastefile.web.identity import SESSION_USER
 from tests.helpers import cli_env, free_port

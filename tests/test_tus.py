@@ -28,12 +28,12 @@ from tusclient.uploader import Uploader
 from werkzeug.serving import make_server
 
 from pastefile.cli import main
-from pastefile.db import migrate
-from pastefile.db.accounts import TusUpload
-from pastefile.db.models import File
-from pastefile.db.types import utcnow
-from pastefile.jobs.threads import ThreadRunner
 from pastefile.composition import build_services
+from pastefile.db import migrate
+from pastefile.db.models import File
+from pastefile.db.tus import TusUpload
+from pastefile.db.types import utcnow
+from pastefile.jobs.runners.threads import ThreadRunner
 from pastefile.services.accounts import ROLE_ADMIN
 from pastefile.web import create_app
 from tests.conftest import make_settings

@@ -31,8 +31,8 @@ import requests
 from tusclient.client import TusClient
 from tusclient.uploader import Uploader
 
-from pastefile.db import migrate
 from pastefile.composition import build_services
+from pastefile.db import migrate
 from tests.conftest import make_settings
 
 MIB = 1024 * 1024

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from pastefile.db import migrate
 from pastefile.composition import Services, build_services
+from pastefile.db import migrate
 from pastefile.services.accounts import ROLE_ADMIN
 from pastefile.web import create_app
 from tests.conftest import REQUIRE_SERVICES, image_bytes, make_settings

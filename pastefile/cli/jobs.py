@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from pastefile.cli.settings import settings as _settings
+from pastefile.composition import build_services
 from pastefile.config import Settings, load_settings
 from pastefile.jobs.kinds import QUEUES
 
@@ -30,7 +31,7 @@ def worker(queues: str, concurrency: int | None, loglevel: str, hostname: str | 
     if not settings.broker_url:
         _thread_worker(settings, concurrency)
         return
-    from pastefile.jobs.celery_app import make_celery
+    from pastefile.jobs.runners.celery_app import make_celery
     from pastefile.logging_setup import configure_logging
 
     configure_logging(loglevel, settings.log_dir)
@@ -39,11 +40,10 @@ def worker(queues: str, concurrency: int | None, loglevel: str, hostname: str | 
     argv.append(f"--hostname={hostname or 'pastefile@%h'}")
     if concurrency:
         argv.append(f"--concurrency={concurrency}")
-    make_celery(settings).worker_main(argv)
+    make_celery(settings, build_services).worker_main(argv)
 
 
 def _thread_worker(settings: Settings, concurrency: int | None) -> None:
-    from pastefile.composition import build_services
     from pastefile.logging_setup import configure_logging
 
     configure_logging(settings.log_level, settings.log_dir)
@@ -73,7 +73,7 @@ def beat(loglevel: str) -> None:
             "beat needs PASTEFILE_BROKER_URL; without a broker every process schedules "
             "periodic jobs itself, and one leader among them runs each tick"
         )
-    from pastefile.jobs.celery_app import make_celery
+    from pastefile.jobs.runners.celery_app import make_celery
 
     schedule = settings.data_dir / "celerybeat-schedule"
     settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pastefile.errors import InvalidInput
-from pastefile.jobs import fetching, maintenance, media
+from pastefile.jobs import fetching, maintenance, media, reports
 from pastefile.jobs.context import Handler
-from pastefile.stats import jobs as stats_jobs
 
 SHORT = "short"
 LONG = "long"
@@ -31,7 +30,7 @@ KINDS: dict[str, Kind] = {
         Kind("fetch_url", LONG, fetching.fetch_url),
         Kind("expire_sweep", LONG, maintenance.expire_sweep),
         Kind("gc", LONG, maintenance.gc),
-        Kind("report", LONG, stats_jobs.report),
+        Kind("report", LONG, reports.report),
     )
 }
 FILE_KINDS = tuple(name for name, kind in KINDS.items() if kind.file_work)

@@ -15,7 +15,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -30,23 +30,11 @@ from pastefile.errors import Conflict, NotFound
 from pastefile.jobs import presenters
 from pastefile.jobs.events import LocalBus
 from pastefile.jobs.kinds import FILE_KINDS, kind_named
+from pastefile.jobs.runners.base import Runner
 from pastefile.jobs.store import ThreadSessions
 from pastefile.services.file_cache import FileLookups
 
 log = logging.getLogger(__name__)
-
-
-class Runner(Protocol):
-    """Executes queued jobs: in-process threads or Celery workers."""
-
-    name: str
-
-    def dispatch(self, job: Job) -> None:
-        """Hand a queued job over to be run."""
-
-    def cancel(self, job: Job) -> None: ...
-
-    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)

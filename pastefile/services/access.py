@@ -16,9 +16,9 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from pastefile.db.accounts import BlockedHash, FileTombstone
 from pastefile.db.database import Database
 from pastefile.db.models import File
+from pastefile.db.moderation import BlockedHash, FileTombstone
 from pastefile.db.types import utcnow
 from pastefile.errors import (
     Blocked,

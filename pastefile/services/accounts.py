@@ -21,9 +21,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from pastefile.config import Settings
-from pastefile.db.accounts import ApiToken, User
 from pastefile.db.database import Database
 from pastefile.db.types import utcnow
+from pastefile.db.users import ApiToken, User
 from pastefile.errors import (
     Conflict,
     Forbidden,

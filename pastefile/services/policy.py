@@ -17,10 +17,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from pastefile.config import Settings
-from pastefile.db.accounts import BlockedHash, User
 from pastefile.db.database import Database
 from pastefile.db.models import File
+from pastefile.db.moderation import BlockedHash
 from pastefile.db.types import utcnow
+from pastefile.db.users import User
 from pastefile.errors import (
     AnonymousUploadsDisabled,
     Blocked,

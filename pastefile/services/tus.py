@@ -36,8 +36,8 @@ from typing import IO, Any
 from sqlalchemy import delete, select, update
 
 from pastefile.config import Settings
-from pastefile.db.accounts import TusUpload
 from pastefile.db.database import Database
+from pastefile.db.tus import TusUpload
 from pastefile.db.types import utcnow
 from pastefile.errors import (
     AnonymousUploadsDisabled,

@@ -17,8 +17,8 @@ from sqlalchemy import desc, select
 from pastefile.config import Settings
 from pastefile.db.database import Database
 from pastefile.db.models import Blob, File
+from pastefile.db.stats import FileDailyStats, StatsReport
 from pastefile.db.types import utcnow
-from pastefile.stats.models import FileDailyStats, StatsReport
 from pastefile.stats.service import DayRange, StatsService
 from pastefile.stats.store import PatternStore, as_date, insert_ignore
 from pastefile.storage import Storage

@@ -12,8 +12,8 @@ from sqlalchemy import desc, func, select
 from pastefile.db.database import Database
 from pastefile.db.jobs import Job
 from pastefile.db.models import File
+from pastefile.db.stats import FileDailyStats
 from pastefile.errors import InvalidInput
-from pastefile.stats.models import FileDailyStats
 from pastefile.stats.store import COUNTERS, PatternStore, as_date, days_between
 
 DEFAULT_DAYS = 30

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from pastefile.db.database import Database
 from pastefile.db.models import File
-from pastefile.stats.models import FileDailyStats, FileDailyVisitor, StatsSalt, UserDailyActivity
+from pastefile.db.stats import FileDailyStats, FileDailyVisitor, StatsSalt, UserDailyActivity
 
 log = logging.getLogger(__name__)
 COUNTERS = ("views", "hits", "downloads")

@@ -13,8 +13,8 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from sqlalchemy import func, or_, select
 from werkzeug.wrappers import Response as BaseResponse
 
-from pastefile.db.accounts import User
 from pastefile.db.models import Blob, File
+from pastefile.db.users import User
 from pastefile.errors import Forbidden, PasswordRequired, Unauthorized
 from pastefile.services.access import Caller, FileChanges, FileQuery, list_files
 from pastefile.services.accounts import ROLE_ADMIN, ROLE_USER, Principal

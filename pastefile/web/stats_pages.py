@@ -9,11 +9,11 @@ from flask import Blueprint, Response, render_template, request, send_file
 from markupsafe import Markup
 
 from pastefile.db.models import File
+from pastefile.db.stats import StatsReport
 from pastefile.errors import Forbidden, NotFound, Unauthorized
 from pastefile.services.access import is_owner
 from pastefile.stats import charts
 from pastefile.stats.counting import today
-from pastefile.stats.models import StatsReport
 from pastefile.stats.reports import XLSX_TYPE, list_reports
 from pastefile.stats.service import DayRange, StatsService, parse_range, totals
 from pastefile.web.identity import current_principal, services

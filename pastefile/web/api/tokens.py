@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Response
 from sqlalchemy import func, select
 
-from pastefile.db.accounts import ApiToken, User
 from pastefile.db.models import File
+from pastefile.db.users import ApiToken, User
 from pastefile.web.api import bp
 from pastefile.web.api.common import base_url, json_body, no_content, require, respond, row_id
 from pastefile.web.api.schemas import Me, TokenCreate, TokenCreated, TokenOut, Usage

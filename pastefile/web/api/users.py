@@ -6,7 +6,7 @@ import re
 
 from flask import Response, request
 
-from pastefile.db.accounts import User
+from pastefile.db.users import User
 from pastefile.errors import Forbidden, PreconditionFailed, PreconditionRequired
 from pastefile.services.accounts import Principal, user_version
 from pastefile.web.api import bp

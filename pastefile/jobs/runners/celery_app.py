@@ -1,4 +1,4 @@
-"""The Celery runner (the book's chapter 9 practice) over RabbitMQ or Redis.
+"""The Celery runner over RabbitMQ or Redis.
 
 * json only, never pickle;
 * ``acks_late`` with ``reject_on_worker_lost``: a message is acknowledged
@@ -19,6 +19,7 @@ import logging
 import os
 import time
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from celery import Celery, Task
@@ -103,42 +104,47 @@ def beat_schedule(settings: Settings) -> dict[str, Any]:
 
 # --- the worker side: one JobService per process (children fork, engines must not) --
 
+BuildServices = Callable[[Settings], "Services"]
 _per_process: dict[int, Services] = {}
 
 
-def worker_services(settings: Settings) -> Services:
+def worker_services(settings: Settings, build: BuildServices | None) -> Services:
+    """This worker process's parts, built once per process by the worker's adapter."""
+    if build is None:
+        raise RuntimeError("this Celery app only sends tasks; `pastefile worker` runs them")
     pid = os.getpid()
     services = _per_process.get(pid)
     if services is None:
-        from pastefile.composition import build_services
-
         _per_process.clear()
-        services = build_services(settings)
+        services = build(settings)
         _per_process[pid] = services
     return services
 
 
-def worker_jobs(settings: Settings) -> JobService:
-    return worker_services(settings).jobs
+def worker_jobs(settings: Settings, build: BuildServices | None) -> JobService:
+    return worker_services(settings, build).jobs
 
 
 class JobTask(Task):  # type: ignore[misc]
     """Marks the job failed when the hard time limit killed its process."""
 
     settings: Settings
+    build: BuildServices | None
 
     def on_failure(self, exc: Any, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
         if isinstance(exc, TimeLimitExceeded) and args:
-            jobs = worker_jobs(self.settings)
+            jobs = worker_jobs(self.settings, self.build)
             jobs.fail(int(args[0]), f"TimeLimitExceeded: hard time limit ({exc}s) exceeded")
             jobs.sessions.remove()
 
 
-def make_celery(settings: Settings) -> Celery:
+def make_celery(settings: Settings, build: BuildServices | None = None) -> Celery:
+    """The Celery app; ``build`` makes a worker's parts (only workers run tasks)."""
     app = Celery("pastefile", set_as_current=False)
     app.conf.update(celery_config(settings))
     app.pastefile_settings = settings  # type: ignore[attr-defined]
-    base = type("PasteFileJobTask", (JobTask,), {"settings": settings})
+    app.pastefile_build = build  # type: ignore[attr-defined]
+    base = type("PasteFileJobTask", (JobTask,), {"settings": settings, "build": build})
 
     @app.task(  # type: ignore[untyped-decorator]
         bind=True,
@@ -150,7 +156,7 @@ def make_celery(settings: Settings) -> Celery:
         ignore_result=True,
     )
     def run_job(self: Task, job_id: int) -> str:
-        services = worker_services(settings)
+        services = worker_services(settings, build)
         try:
             outcome = execute(
                 services,
@@ -167,7 +173,7 @@ def make_celery(settings: Settings) -> Celery:
 
     @app.task(name=SUBMIT_PERIODIC, ignore_result=True)  # type: ignore[untyped-decorator]
     def submit_periodic(kind: str) -> None:
-        jobs = worker_jobs(settings)
+        jobs = worker_jobs(settings, build)
         try:
             periodic = next(p for p in periodic_jobs(settings) if p.kind == kind)
             tick = tick_of(periodic, time.time())
@@ -211,7 +217,10 @@ def _redispatch_stranded(sender: Any = None, **_: Any) -> None:
     settings = getattr(sender.app, "pastefile_settings", None) if sender else None
     if settings is None:
         return
-    jobs = worker_jobs(settings)
+    build = getattr(sender.app, "pastefile_build", None)
+    if build is None:
+        return
+    jobs = worker_jobs(settings, build)
     for job in jobs.undispatched():
         jobs.redispatch(job)
     jobs.sessions.remove()

@@ -1,0 +1,24 @@
+"""The job runner interface: what executes queued jobs.
+
+Implementations: ``ThreadRunner`` (threads in this process, the embedded
+default) and ``CeleryRunner`` (Celery workers on RabbitMQ or Redis).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from pastefile.db.jobs import Job
+
+
+class Runner(Protocol):
+    """Executes queued jobs: in-process threads or Celery workers."""
+
+    name: str
+
+    def dispatch(self, job: Job) -> None:
+        """Hand a queued job over to be run."""
+
+    def cancel(self, job: Job) -> None: ...
+
+    def close(self) -> None: ...
