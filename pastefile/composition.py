@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pastefile.cache import Cache, cache_from_settings
 from pastefile.config import Settings
 from pastefile.db.database import Database
-from pastefile.jobs.events import LocalBus, make_bus
+from pastefile.events import EventBus, event_bus_from_settings
 from pastefile.jobs.hooks import start_upload_jobs
 from pastefile.jobs.runners import runner_from_settings
 from pastefile.jobs.service import JobService
@@ -51,7 +51,7 @@ class Services:
     accounts: AccountService
     policy: UploadPolicy
     access: FileAccess
-    events: LocalBus
+    events: EventBus
     stats_store: PatternStore
     stats_recorder: StatsRecorder
     stats: StatsService
@@ -77,7 +77,7 @@ def build_services(settings: Settings) -> Services:
     uploads = UploadService(settings, db, storage)
     uploads.guards += [policy.check_blocklist, policy.check_quota, policy.apply_retention]
     stats_store = make_store(db, settings.redis_url, settings.stats_redis_prefix)
-    events = make_bus(settings.redis_url)
+    events = event_bus_from_settings(settings)
     services = Services(
         settings=settings,
         db=db,

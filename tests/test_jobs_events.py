@@ -15,7 +15,7 @@ from simple_websocket import Client, ConnectionClosed
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from pastefile.composition import Services
-from pastefile.jobs.events import RedisBus
+from pastefile.events.redis import RedisBus
 from pastefile.jobs.runners.threads import ThreadRunner
 from pastefile.services.accounts import Permission, Principal
 from pastefile.web import create_app

@@ -27,8 +27,8 @@ from pastefile.db.jobs import CANCELLED, FAILED, FINISHED, QUEUED, RUNNING, SUCC
 from pastefile.db.models import File
 from pastefile.db.types import utcnow
 from pastefile.errors import Conflict, NotFound
+from pastefile.events import EventBus
 from pastefile.jobs import presenters
-from pastefile.jobs.events import LocalBus
 from pastefile.jobs.kinds import FILE_KINDS, kind_named
 from pastefile.jobs.runners.base import Runner
 from pastefile.jobs.store import ThreadSessions
@@ -65,7 +65,7 @@ class JobService:
         settings: Settings,
         db: Database,
         lookups: FileLookups,
-        events: LocalBus,
+        events: EventBus,
         runner_factory: Callable[[], Runner],
     ) -> None:
         self.settings = settings
