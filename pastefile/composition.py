@@ -29,7 +29,7 @@ from pastefile.services.tus import TusService
 from pastefile.services.uploads import UploadService
 from pastefile.stats.counting import StatsRecorder
 from pastefile.stats.service import StatsService
-from pastefile.stats.store import PatternStore, make_store
+from pastefile.stats.stores import StatsStore, stats_store_from_settings
 from pastefile.storage import Storage, storage_from_settings
 from pastefile.storage.parts import part_store_for
 
@@ -52,7 +52,7 @@ class Services:
     policy: UploadPolicy
     access: FileAccess
     events: EventBus
-    stats_store: PatternStore
+    stats_store: StatsStore
     stats_recorder: StatsRecorder
     stats: StatsService
     jobs: JobService
@@ -76,7 +76,7 @@ def build_services(settings: Settings) -> Services:
     files = FileService(db, storage, cache)
     uploads = UploadService(settings, db, storage)
     uploads.guards += [policy.check_blocklist, policy.check_quota, policy.apply_retention]
-    stats_store = make_store(db, settings.redis_url, settings.stats_redis_prefix)
+    stats_store = stats_store_from_settings(settings, db)
     events = event_bus_from_settings(settings)
     services = Services(
         settings=settings,

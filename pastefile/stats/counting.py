@@ -23,7 +23,8 @@ from sqlalchemy import select
 
 from pastefile.db.database import Database
 from pastefile.db.models import File
-from pastefile.stats.store import PatternStore, add_counts, chunked
+from pastefile.stats.sql import add_counts, chunked
+from pastefile.stats.stores import StatsStore
 
 log = logging.getLogger(__name__)
 KINDS = ("views", "hits", "downloads")
@@ -56,7 +57,7 @@ class Batch:
 class StatsRecorder:
     """Buffers counts in memory; ``flush`` writes them, a thread calls it."""
 
-    def __init__(self, db: Database, store: PatternStore, interval: float = 2.0) -> None:
+    def __init__(self, db: Database, store: StatsStore, interval: float = 2.0) -> None:
         self.db = db
         self.store = store
         self.interval = interval

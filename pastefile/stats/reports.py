@@ -20,7 +20,8 @@ from pastefile.db.models import Blob, File
 from pastefile.db.stats import FileDailyStats, StatsReport
 from pastefile.db.types import utcnow
 from pastefile.stats.service import DayRange, StatsService
-from pastefile.stats.store import PatternStore, as_date, insert_ignore
+from pastefile.stats.sql import as_date, insert_ignore
+from pastefile.stats.stores import StatsStore
 from pastefile.storage import Storage
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -55,7 +56,7 @@ class ReportData:
         return [d.isoformat() for d in self.span.days]
 
 
-def collect(db: Database, store: PatternStore, period: str, span: DayRange) -> ReportData:
+def collect(db: Database, store: StatsStore, period: str, span: DayRange) -> ReportData:
     stats = StatsService(db, store)
     return ReportData(
         period=period,
@@ -66,7 +67,7 @@ def collect(db: Database, store: PatternStore, period: str, span: DayRange) -> R
     )
 
 
-def _file_rows(db: Database, store: PatternStore, span: DayRange) -> list[FileRow]:
+def _file_rows(db: Database, store: StatsStore, span: DayRange) -> list[FileRow]:
     t = FileDailyStats
     pv = t.views + t.hits + t.downloads
     stmt = (
@@ -217,7 +218,7 @@ def make_report(
     settings: Settings,
     db: Database,
     storage: Storage,
-    store: PatternStore,
+    store: StatsStore,
     period: str,
     to: list[str],
     today: date,

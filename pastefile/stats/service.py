@@ -14,7 +14,8 @@ from pastefile.db.jobs import Job
 from pastefile.db.models import File
 from pastefile.db.stats import FileDailyStats
 from pastefile.errors import InvalidInput
-from pastefile.stats.store import COUNTERS, PatternStore, as_date, days_between
+from pastefile.stats.sql import COUNTERS, as_date, days_between
+from pastefile.stats.stores import StatsStore
 
 DEFAULT_DAYS = 30
 
@@ -55,7 +56,7 @@ def _day(value: str, name: str) -> date:
 
 
 class StatsService:
-    def __init__(self, db: Database, store: PatternStore) -> None:
+    def __init__(self, db: Database, store: StatsStore) -> None:
         self.db = db
         self.store = store
 
