@@ -21,7 +21,7 @@ from pastefile.services.access import FileAccess
 from pastefile.services.accounts import AccountService
 from pastefile.services.fetch import Fetcher, FetchPolicy
 from pastefile.services.files import FileService
-from pastefile.services.images import engine as image_engine
+from pastefile.services.imaging.engines import image_engine_from_settings
 from pastefile.services.imaging.service import ImageService
 from pastefile.services.intake import IntakeService
 from pastefile.services.policy import UploadPolicy
@@ -74,7 +74,8 @@ def build_services(settings: Settings) -> Services:
     accounts = AccountService(settings, db)
     policy = UploadPolicy(settings, db, accounts)
     files = FileService(db, storage, cache)
-    uploads = UploadService(settings, db, storage)
+    engine = image_engine_from_settings(settings)
+    uploads = UploadService(settings, db, storage, engine)
     uploads.guards += [policy.check_blocklist, policy.check_quota, policy.apply_retention]
     stats_store = stats_store_from_settings(settings, db)
     events = event_bus_from_settings(settings)
@@ -88,7 +89,7 @@ def build_services(settings: Settings) -> Services:
         tus=TusService(settings, db, part_store_for(storage), uploads, policy),
         intake=IntakeService(storage, uploads),
         fetcher=Fetcher(_fetch_policy(settings)),
-        images=ImageService(settings, db, storage, image_engine),
+        images=ImageService(settings, db, storage, engine),
         accounts=accounts,
         policy=policy,
         access=FileAccess(db, files, accounts),

@@ -14,7 +14,7 @@ import pyvips
 from PIL import Image
 from PIL.TiffImagePlugin import IFDRational
 
-from pastefile.services.imaging.vips import VipsEngine
+from pastefile.services.imaging.engines.vips import VipsEngine
 
 VipsEngine()  # the same loader restrictions as the service
 

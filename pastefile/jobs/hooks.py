@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from pastefile.jobs.context import inside_job
-from pastefile.services.images import RESIZABLE_TYPES
+from pastefile.services.imaging.engines.base import RESIZABLE_TYPES
 from pastefile.services.uploads import UploadResult
 
 if TYPE_CHECKING:

@@ -25,18 +25,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from PIL import ExifTags, Image, UnidentifiedImageError
 from sqlalchemy import update
 
 from pastefile.db.models import File
-from pastefile.errors import InvalidInput, NotAnImage
+from pastefile.errors import CorruptImage, InvalidInput, NotAnImage
 from pastefile.jobs.context import JobContext
-from pastefile.services import images
+from pastefile.services.imaging import exif
+from pastefile.services.imaging.engines.base import RESIZABLE_TYPES, Encoded, check_pixels
 
 # v2: a JPEG bounded by POSTER_BOX (v1 was a full-size PNG).
 POSTER_KEY = "poster-v2"
 POSTER_BOX = 960
-_EXIF_FIELDS = ("Make", "Model", "DateTime", "Orientation", "Software", "LensModel")
 _FFPROBE_TIMEOUT = 60
 _FFMPEG_TIMEOUT = 120
 _DEMUXERS = "mov,matroska,mp3,ogg,wav,flac,aac,avi,mpegts,mpeg,flv,asf,aiff,amr,au,caf,w64,ivf"
@@ -60,8 +59,8 @@ def probe(ctx: JobContext) -> dict[str, Any]:
     ctx.progress(10, "probing")
     with _local_copy(ctx, file) as path:
         info: dict[str, Any] = {"mimetype": file.mimetype, "size": file.size}
-        if file.mimetype in images.RESIZABLE_TYPES:
-            info.update(_probe_image(path))
+        if file.mimetype in RESIZABLE_TYPES:
+            info.update(_probe_image(ctx, path))
         elif file.mimetype.startswith(("audio/", "video/")):
             info.update(_probe_media(path))
         elif file.mimetype == "application/pdf":
@@ -71,20 +70,17 @@ def probe(ctx: JobContext) -> dict[str, Any]:
     return info
 
 
-def _probe_image(path: Path) -> dict[str, Any]:
+def _probe_image(ctx: JobContext, path: Path) -> dict[str, Any]:
+    """The header through the process's image engine, within the same pixel budget
+    as every transform: a decompression bomb fails at once, for good."""
+    images = ctx.services.images
     try:
-        with Image.open(path) as im:
-            exif = im.getexif()
-            summary = {
-                name: str(exif[tag])[:100]
-                for tag, name in ExifTags.TAGS.items()
-                if name in _EXIF_FIELDS and tag in exif
-            }
-            if exif.get_ifd(ExifTags.IFD.GPSInfo):
-                summary["GPS"] = "present"
-            return {"width": im.width, "height": im.height, "format": im.format, "exif": summary}
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        return {"error": f"not a readable image: {exc.__class__.__name__}"}
+        info = images.engine.probe(path)
+    except CorruptImage as exc:
+        return {"error": f"not a readable image: {exc.detail}"}
+    check_pixels(info.width, info.height, info.pages, images.limits)
+    summary = exif.summarize(info.exif, info.orientation)
+    return {"width": info.width, "height": info.height, "pages": info.pages, "exif": summary}
 
 
 def _probe_media(path: Path) -> dict[str, Any]:
@@ -188,7 +184,7 @@ def thumbnail(ctx: JobContext) -> dict[str, Any]:
     """Warm the image pipeline's cached card thumbnails, or store a video poster frame."""
     source = ctx.file()
     ctx.progress(10, "rendering")
-    if source.mimetype in images.RESIZABLE_TYPES:
+    if source.mimetype in RESIZABLE_TYPES:
         made = _card_variants(ctx, source)
     elif source.mimetype.startswith("video/"):
         made = [_video_poster(ctx, source)]
@@ -221,8 +217,6 @@ def _variant_json(query: dict[str, str], sha: str, width: int, height: int) -> d
 def _video_poster(ctx: JobContext, source: File) -> dict[str, Any]:
     """A JPEG frame one second in (the first frame of shorter videos), served at
     ``/i/<id>/poster``; as shown (rotation applied), within ``POSTER_BOX``."""
-    from pastefile.services.imaging.engine import Encoded
-
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
         raise NotAnImage("video posters need ffmpeg, which is not installed")
@@ -231,10 +225,10 @@ def _video_poster(ctx: JobContext, source: File) -> dict[str, Any]:
     if not data:
         raise UnreadableMedia("the video has no frame to show")
     try:
-        with Image.open(io.BytesIO(data)) as im:
-            encoded = Encoded(data, "image/jpeg", im.width, im.height)
-    except (UnidentifiedImageError, OSError) as exc:
-        raise UnreadableMedia(f"ffmpeg made no readable frame: {exc}") from None
+        frame = ctx.services.images.engine.probe(io.BytesIO(data))
+    except CorruptImage as exc:
+        raise UnreadableMedia(f"ffmpeg made no readable frame: {exc.detail}") from None
+    encoded = Encoded(data, "image/jpeg", frame.width, frame.height)
     stored = ctx.services.images.cache.store(source.sha256, POSTER_KEY, encoded)
     return _variant_json({}, stored.sha256, stored.width, stored.height)
 

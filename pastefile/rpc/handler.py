@@ -33,7 +33,7 @@ from pastefile.errors import (
 from pastefile.logging_setup import request_id_var
 from pastefile.rpc.schema import idl
 from pastefile.services.humanize import humanize_bytes
-from pastefile.services.images import parse_dimensions
+from pastefile.services.imaging.params import parse_dimensions
 from pastefile.services.links import build_links
 from pastefile.services.rowids import get_by_row_id
 

@@ -17,8 +17,10 @@ from pastefile.config import Settings
 from pastefile.db.database import Database
 from pastefile.db.models import Blob, File
 from pastefile.errors import EmptyFile, ServiceBusy
-from pastefile.services import filetypes, images
+from pastefile.services import filetypes
 from pastefile.services.ids import new_public_id, new_short_code
+from pastefile.services.imaging import originals
+from pastefile.services.imaging.engines import ImageEngine
 from pastefile.services.names import sanitize_filename
 from pastefile.services.upload_options import ANONYMOUS, UploadGuard, UploadOptions
 from pastefile.storage.base import BlobWriter, Storage
@@ -46,10 +48,13 @@ class _Incoming:
 
 
 class UploadService:
-    def __init__(self, settings: Settings, db: Database, storage: Storage) -> None:
+    def __init__(
+        self, settings: Settings, db: Database, storage: Storage, engine: ImageEngine
+    ) -> None:
         self.settings = settings
         self.db = db
         self.storage = storage
+        self.engine = engine
         # Checks on the finished bytes before anything is recorded (blocklist, quotas).
         self.guards: list[UploadGuard] = []
         # Told about every recorded upload; they may start jobs and add their ids.
@@ -119,8 +124,8 @@ class UploadService:
         ``options`` are the copy's owner and rules (``FileAccess.derived_options``).
         """
         with self.storage.open(source.sha256) as stream:
-            resized = images.crop_resize(
-                stream, source.mimetype, size, self.settings.max_image_pixels
+            resized = originals.crop_resize(
+                self.engine, stream, source.mimetype, size, self.settings.max_image_pixels
             )
         writer = self.storage.writer()
         try:
@@ -134,8 +139,8 @@ class UploadService:
 
     def _resized(self, incoming: _Incoming, size: tuple[int, int]) -> _Incoming:
         with incoming.writer.reader() as stream:
-            resized = images.crop_resize(
-                stream, incoming.mimetype, size, self.settings.max_image_pixels
+            resized = originals.crop_resize(
+                self.engine, stream, incoming.mimetype, size, self.settings.max_image_pixels
             )
         incoming.writer.abort()
         writer = self.storage.writer()
@@ -144,8 +149,12 @@ class UploadService:
 
     def _without_gps(self, incoming: _Incoming) -> _Incoming:
         """``PASTEFILE_STRIP_GPS``: the stored bytes, and so the sha256, are the stripped ones."""
-        stripped = images.strip_gps(
-            incoming.writer, incoming.mimetype, self.storage, self.settings.max_image_pixels
+        stripped = originals.strip_gps(
+            self.engine,
+            incoming.writer,
+            incoming.mimetype,
+            self.storage,
+            self.settings.max_image_pixels,
         )
         if stripped is None:
             return incoming
@@ -185,8 +194,8 @@ class UploadService:
             # Bytes are published while the blob row is locked; see FileService.delete.
             self.storage.commit(writer)
             with self.storage.open(sha) as stream:
-                dims = images.probe_size(stream, incoming.mimetype)
-                exif = images.exif_summary(stream, incoming.mimetype)
+                dims = originals.probe_size(self.engine, stream, incoming.mimetype)
+                exif = originals.exif_summary(self.engine, stream, incoming.mimetype)
             record = File(
                 public_id=new_public_id(),
                 short_code=new_short_code(),

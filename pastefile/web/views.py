@@ -9,8 +9,7 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from pastefile.composition import Services
 from pastefile.db.models import File
 from pastefile.errors import MissingFile, PasswordRequired
-from pastefile.services.images import parse_dimensions
-from pastefile.services.imaging.params import wants_transform
+from pastefile.services.imaging.params import parse_dimensions, wants_transform
 from pastefile.services.uploads import UploadResult
 from pastefile.web.accounts import password_form
 from pastefile.web.identity import (

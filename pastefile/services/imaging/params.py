@@ -165,3 +165,31 @@ def _quality(query: Mapping[str, str]) -> int | None:
     if not _INTEGER.fullmatch(raw) or not 1 <= int(raw) <= 100:
         raise InvalidTransform("q must be a whole number between 1 and 100")
     return int(raw)
+
+
+_DIGITS = re.compile(r"[0-9]{1,9}")
+
+
+def parse_dimensions(
+    width: object, height: object, limit: int, max_pixels: int | None = None
+) -> tuple[int, int] | None:
+    """Validate the book's ``w``/``h`` pair; both absent means no resize.
+
+    Only plain ASCII digits count: ``int()`` alone would also take ``+5``,
+    ``1_0``, padded spaces and non-ASCII digits.
+    """
+    if width in (None, "") and height in (None, ""):
+        return None
+    w, h = _whole_number(width), _whole_number(height)
+    if w is None or h is None:
+        raise InvalidDimensions("w and h must both be whole numbers")
+    if not (0 < w <= limit and 0 < h <= limit):
+        raise InvalidDimensions(f"w and h must be between 1 and {limit}")
+    if max_pixels is not None:
+        check_output_area(w, h, max_pixels)
+    return w, h
+
+
+def _whole_number(value: object) -> int | None:
+    text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    return int(text) if _DIGITS.fullmatch(text) else None

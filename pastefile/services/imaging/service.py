@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from pastefile.config import Settings
 from pastefile.db.database import Database
 from pastefile.db.models import File
 from pastefile.errors import NotAnImage
-from pastefile.services.imaging.engine import RESIZABLE_TYPES, Encoded, ImageEngine, Limits
+from pastefile.services.imaging.engines.base import RESIZABLE_TYPES, Encoded, ImageEngine, Limits
 from pastefile.services.imaging.params import (
     SIGNATURE_ARG,
     RenderSpec,
@@ -39,28 +39,15 @@ class ImageService:
         settings: Settings,
         db: Database,
         storage: Storage,
-        engine: ImageEngine | Callable[[], ImageEngine],
+        engine: ImageEngine,
     ) -> None:
         self.settings = settings
         self.storage = storage
-        # A factory defers loading libvips until the first image is rendered.
-        self._engine: ImageEngine | None = engine if isinstance(engine, ImageEngine) else None
-        self._engine_factory = engine if self._engine is None else None
+        self.engine = engine
         self.policy = TransformPolicy.from_settings(settings)
         self.cache = VariantCache(db, storage, settings.max_variants_per_file)
         self.flights: SingleFlight[Rendition] = SingleFlight()
         self.limits = Limits(settings.max_image_pixels)
-
-    @property
-    def engine(self) -> ImageEngine:
-        if self._engine is None:
-            assert callable(self._engine_factory)
-            self._engine = self._engine_factory()
-        return self._engine
-
-    @engine.setter
-    def engine(self, engine: ImageEngine) -> None:
-        self._engine = engine
 
     def render(self, file: File, query: Mapping[str, str]) -> Rendition:
         """The derived image ``query`` asks for: from the cache, or made once."""

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from pastefile.db.database import Database
 from pastefile.db.models import Blob, File, Variant
 from pastefile.db.types import utcnow
-from pastefile.services.imaging.engine import Encoded
+from pastefile.services.imaging.engines.base import Encoded
 from pastefile.storage.base import Storage
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from typing import Any
 import pyvips
 
 from pastefile.errors import CorruptImage
-from pastefile.services.imaging.engine import (
+from pastefile.services.imaging.engines.base import (
     Encoded,
     ImageEngine,
     ImageInfo,
