@@ -17,6 +17,7 @@ from pastefile.events import EventBus, event_bus_from_settings
 from pastefile.jobs.hooks import start_upload_jobs
 from pastefile.jobs.runners import runner_from_settings
 from pastefile.jobs.service import JobService
+from pastefile.ratelimit import RateLimiter, rate_limiter_from_settings
 from pastefile.services.access import FileAccess
 from pastefile.services.accounts import AccountService
 from pastefile.services.fetch import Fetcher, FetchPolicy
@@ -52,6 +53,7 @@ class Services:
     policy: UploadPolicy
     access: FileAccess
     events: EventBus
+    limiter: RateLimiter
     stats_store: StatsStore
     stats_recorder: StatsRecorder
     stats: StatsService
@@ -70,7 +72,7 @@ def build_services(settings: Settings) -> Services:
     """Build every part of a process once; the one place parts are constructed."""
     db = Database(settings.database_url, slow_query_ms=settings.slow_query_ms)
     storage = storage_from_settings(settings)
-    cache = cache_from_settings(settings.redis_url, settings.cache_prefix, settings.cache_local_ttl)
+    cache = cache_from_settings(settings)
     accounts = AccountService(settings, db)
     policy = UploadPolicy(settings, db, accounts)
     files = FileService(db, storage, cache)
@@ -94,6 +96,7 @@ def build_services(settings: Settings) -> Services:
         policy=policy,
         access=FileAccess(db, files, accounts),
         events=events,
+        limiter=rate_limiter_from_settings(settings),
         stats_store=stats_store,
         stats_recorder=StatsRecorder(db, stats_store, settings.stats_flush_seconds),
         stats=StatsService(db, stats_store),

@@ -1,0 +1,18 @@
+"""Rate limits: counted in this process (embedded) or on Redis (scaled out)."""
+
+from __future__ import annotations
+
+from pastefile.config import Settings
+from pastefile.ratelimit.base import RateLimiter, Verdict
+from pastefile.ratelimit.window import WindowLimiter
+
+__all__ = ["RateLimiter", "Verdict", "WindowLimiter", "rate_limiter_from_settings", "storage_uri"]
+
+
+def storage_uri(settings: Settings) -> str:
+    """Where counts live: Redis when ``PASTEFILE_REDIS_URL`` is set, else this process."""
+    return settings.redis_url or "memory://"
+
+
+def rate_limiter_from_settings(settings: Settings) -> RateLimiter:
+    return WindowLimiter.from_uri(storage_uri(settings))

@@ -1,0 +1,31 @@
+"""The rate limiter interface: budgets such as "5/minute" per key, shared by
+every adapter (the web app, the Thrift server) that runs in a process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The state of one budget after a hit or a peek."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_at: float  # epoch seconds when the window starts over
+
+
+class RateLimiter(Protocol):
+    def hit(self, rate: str, *keys: str) -> Verdict:
+        """Spend one unit of ``rate`` (e.g. ``"5/minute"``) for ``keys``, in one atomic step.
+
+        ``allowed`` is False when this hit went over the budget.
+        """
+
+    def peek(self, rate: str, *keys: str) -> Verdict:
+        """The budget's state without spending any of it."""
+
+    def clear(self, rate: str, *keys: str) -> None:
+        """Start the budget over (after a successful login, say)."""
