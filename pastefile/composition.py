@@ -22,6 +22,7 @@ from pastefile.services.access import FileAccess
 from pastefile.services.accounts import AccountService
 from pastefile.services.fetch import Fetcher, FetchPolicy
 from pastefile.services.files import FileService
+from pastefile.services.health import Readiness
 from pastefile.services.imaging.engines import image_engine_from_settings
 from pastefile.services.imaging.service import ImageService
 from pastefile.services.intake import IntakeService
@@ -58,6 +59,7 @@ class Services:
     stats_recorder: StatsRecorder
     stats: StatsService
     jobs: JobService
+    health: Readiness
 
     def close(self) -> None:
         self.jobs.close()
@@ -100,6 +102,7 @@ def build_services(settings: Settings) -> Services:
         stats_store=stats_store,
         stats_recorder=StatsRecorder(db, stats_store, settings.stats_flush_seconds),
         stats=StatsService(db, stats_store),
+        health=Readiness(db, storage, cache, settings.broker_url),
         jobs=JobService(
             settings, db, files.lookups, events, lambda: runner_from_settings(services)
         ),

@@ -92,7 +92,7 @@ def drain_jobs(services: Services, limit: int = 100) -> list[Job]:
     call this instead of starting threads. Jobs waiting out a retry backoff stay queued.
     """
     from pastefile.jobs.executor import execute
-    from pastefile.jobs.service import worker_name
+    from pastefile.jobs.runners.base import worker_name
 
     ran: list[int] = []
     while len(ran) < limit and (queued := services.jobs.next_queued(10)):

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 from pastefile import errors
 from pastefile.jobs.context import JobCancelled, JobContext, inside_job
 from pastefile.jobs.kinds import kind_named
-from pastefile.jobs.service import JobService
 
 if TYPE_CHECKING:
     from pastefile.composition import Services
+    from pastefile.jobs.service import JobService
 
 log = logging.getLogger(__name__)
 

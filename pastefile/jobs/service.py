@@ -9,9 +9,7 @@ No web framework here: the Flask API, the CLI and Celery workers share it.
 from __future__ import annotations
 
 import logging
-import os
 import random
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -45,10 +43,6 @@ class JobQuery:
     owner_id: int | None = None  # None: every owner (operators)
     page: int = 1
     per_page: int = 50
-
-
-def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def backoff_seconds(attempt: int, base: float, cap: float) -> float:

@@ -11,7 +11,6 @@ from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
 from pastefile.observability import metrics
-from pastefile.observability.checks import run_checks
 from pastefile.observability.sentry import init_sentry
 
 _OWN_ROUTES = ("/metrics",)
@@ -33,7 +32,7 @@ def healthz() -> Response:
 
 
 def readyz() -> Response:
-    checks = run_checks(current_app.extensions["pastefile"])
+    checks = current_app.extensions["pastefile"].health.check()
     down = [name for name, state in checks.items() if state != "ok"]
     if not down:
         return Response(

@@ -6,6 +6,8 @@ default) and ``CeleryRunner`` (Celery workers on RabbitMQ or Redis).
 
 from __future__ import annotations
 
+import os
+import socket
 from typing import Protocol
 
 from pastefile.db.jobs import Job
@@ -22,3 +24,8 @@ class Runner(Protocol):
     def cancel(self, job: Job) -> None: ...
 
     def close(self) -> None: ...
+
+
+def worker_name() -> str:
+    """This process as a runner names itself in a job row: host and pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"

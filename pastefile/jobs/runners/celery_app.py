@@ -31,11 +31,12 @@ from pastefile.config import Settings
 from pastefile.db.jobs import Job
 from pastefile.jobs.executor import execute
 from pastefile.jobs.kinds import LONG, QUEUES, SHORT
+from pastefile.jobs.runners.base import worker_name
 from pastefile.jobs.schedule import periodic_jobs, tick_of
-from pastefile.jobs.service import JobService, worker_name
 
 if TYPE_CHECKING:
     from pastefile.composition import Services
+    from pastefile.jobs.service import JobService
 
 log = logging.getLogger(__name__)
 
