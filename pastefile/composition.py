@@ -20,6 +20,7 @@ from pastefile.jobs.service import JobService
 from pastefile.ratelimit import RateLimiter, rate_limiter_from_settings
 from pastefile.services.access import FileAccess
 from pastefile.services.accounts import AccountService
+from pastefile.services.blobs import BlobStore
 from pastefile.services.fetch import Fetcher, FetchPolicy
 from pastefile.services.files import FileService
 from pastefile.services.health import Readiness
@@ -43,6 +44,7 @@ class Services:
     settings: Settings
     db: Database
     storage: Storage
+    blobs: BlobStore
     cache: Cache
     files: FileService
     uploads: UploadService
@@ -77,9 +79,10 @@ def build_services(settings: Settings) -> Services:
     cache = cache_from_settings(settings)
     accounts = AccountService(settings, db)
     policy = UploadPolicy(settings, db, accounts)
-    files = FileService(db, storage, cache)
+    blobs = BlobStore(storage)
+    files = FileService(db, blobs, cache)
     engine = image_engine_from_settings(settings)
-    uploads = UploadService(settings, db, storage, engine)
+    uploads = UploadService(settings, db, blobs, engine)
     uploads.guards += [policy.check_blocklist, policy.check_quota, policy.apply_retention]
     stats_store = stats_store_from_settings(settings, db)
     events = event_bus_from_settings(settings)
@@ -87,13 +90,14 @@ def build_services(settings: Settings) -> Services:
         settings=settings,
         db=db,
         storage=storage,
+        blobs=blobs,
         cache=cache,
         files=files,
         uploads=uploads,
         tus=TusService(settings, db, part_store_for(storage), uploads, policy),
         intake=IntakeService(storage, uploads),
         fetcher=Fetcher(_fetch_policy(settings)),
-        images=ImageService(settings, db, storage, engine),
+        images=ImageService(settings, db, blobs, engine),
         accounts=accounts,
         policy=policy,
         access=FileAccess(db, files, accounts),

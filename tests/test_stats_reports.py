@@ -133,7 +133,7 @@ def test_the_mailed_workbook_matches_the_database(app, client, services, setting
     store = app.extensions["pastefile"].stats_store
     tomorrow = today() + timedelta(days=1)  # so "yesterday" is today's traffic
     made = make_report(
-        mailing, services.db, services.storage, store, "daily", ["ops@files.test"], tomorrow
+        mailing, services.db, services.blobs, store, "daily", ["ops@files.test"], tomorrow
     )
     assert inbox.arrived.wait(10) and inbox.logins == [USER.encode()]
     message = inbox.messages[0]
@@ -170,7 +170,7 @@ def test_the_mailed_workbook_matches_the_database(app, client, services, setting
 
 def test_admins_list_and_download_past_reports(app, client, services, settings):
     made = make_report(
-        settings, services.db, services.storage,
+        settings, services.db, services.blobs,
         app.extensions["pastefile"].stats_store, "weekly", [], today(),
     )  # fmt: skip
     root, _ = user_headers(services, "root", ROLE_ADMIN, ("read", "admin"))

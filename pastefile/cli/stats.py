@@ -21,7 +21,7 @@ def report(period: str, to: tuple[str, ...]) -> None:
     settings = services.settings
     try:
         made = make_report(
-            settings, services.db, services.storage, services.stats_store, period, list(to), today()
+            settings, services.db, services.blobs, services.stats_store, period, list(to), today()
         )
     except OSError as exc:  # smtplib's errors are OSErrors
         raise click.ClickException(f"the report was kept but not mailed: {exc}") from None

@@ -26,6 +26,6 @@ def report(ctx: JobContext) -> dict[str, Any]:
     to = recipients(params.get("to") or settings.report_to)
     ctx.progress(10, f"building the {period} report")
     made = make_report(
-        settings, services.db, services.storage, services.stats_store, period, to, today()
+        settings, services.db, services.blobs, services.stats_store, period, to, today()
     )
     return {"report_id": made.id, "sha256": made.sha256, "mailed_to": len(to), **made.summary}

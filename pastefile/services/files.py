@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
 
 from pastefile.cache import Cache, MemoryCache
 from pastefile.db.database import Database
-from pastefile.db.models import Blob, File
+from pastefile.db.models import File
 from pastefile.errors import NotFound
+from pastefile.services.blobs import BlobStore
 from pastefile.services.file_cache import FileLookups
 from pastefile.services.ids import looks_like_id
-from pastefile.services.imaging.variants import purge_variants, variant_bytes_in_use
-from pastefile.storage.base import Storage
+from pastefile.services.imaging.variants import purge_variants
 
 
 class FileService:
-    def __init__(self, db: Database, storage: Storage, cache: Cache | None = None) -> None:
+    def __init__(self, db: Database, blobs: BlobStore, cache: Cache | None = None) -> None:
         self.db = db
-        self.storage = storage
+        self.blobs = blobs
         # Hot lookups go through the cache (pastefile/cache); they return transient Files.
         self.lookups = FileLookups(db, cache or MemoryCache())
 
@@ -57,13 +58,11 @@ class FileService:
             self.lookups.cache.invalidate(keys)
             session.delete(found)
             session.flush()
-            blob = session.get(Blob, sha, with_for_update=True)
-            remaining = session.scalar(select(func.count()).where(File.sha256 == sha))
-            if blob is not None and not remaining:
-                # Variants go with their source; bytes that are also a variant stay.
-                purge_variants(session, self.storage, sha)
-                if not variant_bytes_in_use(session, sha):
-                    session.delete(blob)
-                    session.flush()
-                    self.storage.delete(sha)
+            if self.blobs.lock(session, sha) and not self._has_files(session, sha):
+                purge_variants(session, self.blobs, sha)  # variants go with their source
+                self.blobs.release(session, sha)
         self.lookups.cache.invalidate(keys)  # again after the commit: no stale refill
+
+    @staticmethod
+    def _has_files(session: Session, sha256: str) -> bool:
+        return bool(session.scalar(select(exists().where(File.sha256 == sha256))))

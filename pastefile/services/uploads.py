@@ -11,19 +11,19 @@ from typing import IO
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session
 
 from pastefile.config import Settings
 from pastefile.db.database import Database
-from pastefile.db.models import Blob, File
+from pastefile.db.models import File
 from pastefile.errors import EmptyFile, ServiceBusy
 from pastefile.services import filetypes
+from pastefile.services.blobs import BlobStore
 from pastefile.services.ids import new_public_id, new_short_code
 from pastefile.services.imaging import originals
 from pastefile.services.imaging.engines import ImageEngine
 from pastefile.services.names import sanitize_filename
 from pastefile.services.upload_options import ANONYMOUS, UploadGuard, UploadOptions
-from pastefile.storage.base import BlobWriter, Storage
+from pastefile.storage.base import BlobWriter
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +49,12 @@ class _Incoming:
 
 class UploadService:
     def __init__(
-        self, settings: Settings, db: Database, storage: Storage, engine: ImageEngine
+        self, settings: Settings, db: Database, blobs: BlobStore, engine: ImageEngine
     ) -> None:
         self.settings = settings
         self.db = db
-        self.storage = storage
+        self.blobs = blobs
+        self.storage = blobs.storage
         self.engine = engine
         # Checks on the finished bytes before anything is recorded (blocklist, quotas).
         self.guards: list[UploadGuard] = []
@@ -190,9 +191,8 @@ class UploadService:
         writer = incoming.writer
         sha = writer.sha256
         with self.db.write() as session:
-            _lock_or_create_blob(session, sha, writer.size, incoming.mimetype)
-            # Bytes are published while the blob row is locked; see FileService.delete.
-            self.storage.commit(writer)
+            # Bytes are published while the blob row is locked; see services/blobs.py.
+            self.blobs.publish(session, writer, incoming.mimetype)
             with self.storage.open(sha) as stream:
                 dims = originals.probe_size(self.engine, stream, incoming.mimetype)
                 exif = originals.exif_summary(self.engine, stream, incoming.mimetype)
@@ -213,13 +213,6 @@ class UploadService:
             session.add(record)
             session.flush()
         return record
-
-
-def _lock_or_create_blob(session: Session, sha: str, size: int, mimetype: str) -> None:
-    blob = session.get(Blob, sha, with_for_update=True)
-    if blob is None:
-        session.add(Blob(sha256=sha, size=size, mimetype=mimetype))
-        session.flush()
 
 
 def _chunks(stream: IO[bytes]) -> Iterator[bytes]:

@@ -16,13 +16,13 @@ from sqlalchemy import desc, select
 
 from pastefile.config import Settings
 from pastefile.db.database import Database
-from pastefile.db.models import Blob, File
+from pastefile.db.models import File
 from pastefile.db.stats import FileDailyStats, StatsReport
-from pastefile.db.types import utcnow
+from pastefile.services.blobs import BlobStore
 from pastefile.stats.service import DayRange, StatsService
-from pastefile.stats.sql import as_date, insert_ignore
+from pastefile.stats.sql import as_date
 from pastefile.stats.stores import StatsStore
-from pastefile.storage import Storage
+from pastefile.storage.base import BlobWriter
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PERIOD_DAYS = {"daily": 1, "weekly": 7}
@@ -217,7 +217,7 @@ def _name(subject: str) -> str:
 def make_report(
     settings: Settings,
     db: Database,
-    storage: Storage,
+    blobs: BlobStore,
     store: StatsStore,
     period: str,
     to: list[str],
@@ -227,22 +227,39 @@ def make_report(
     span = period_range(period, today)
     data = collect(db, store, period, span)
     xlsx = build_xlsx(data)
-    sha = storage.put_bytes(xlsx)
+    writer = blobs.storage.writer()
     summary = {"pv": sum(d["views"] + d["hits"] + d["downloads"] for d in data.days)}
     summary.update(uv=sum(d["uv"] for d in data.days), files=len(data.files))
+    try:
+        writer.write(xlsx)
+        report = _keep(db, blobs, writer, period, span, to, summary)
+    finally:
+        writer.abort()
+    if to:
+        subject = f"pastefile {period} report {span.start} to {span.end}"
+        send_mail(settings, to, subject, build_html(data), xlsx)
+    return report
+
+
+def _keep(
+    db: Database,
+    blobs: BlobStore,
+    writer: BlobWriter,
+    period: str,
+    span: DayRange,
+    to: list[str],
+    summary: dict[str, Any],
+) -> StatsReport:
+    """The report's row, with its bytes published under the blob's lock."""
     with db.write() as session:
-        blob = {"sha256": sha, "size": len(xlsx), "mimetype": XLSX_TYPE, "created_at": utcnow()}
-        insert_ignore(session, Blob.__table__, [blob])  # type: ignore[arg-type]
+        blobs.publish(session, writer, XLSX_TYPE)
         report = StatsReport(
-            period=period, start_day=span.start, end_day=span.end, sha256=sha,
-            size=len(xlsx), recipients=", ".join(to)[:1000], summary=summary,
+            period=period, start_day=span.start, end_day=span.end, sha256=writer.sha256,
+            size=writer.size, recipients=", ".join(to)[:1000], summary=summary,
         )  # fmt: skip
         session.add(report)
         session.flush()
         session.expunge(report)
-    if to:
-        subject = f"pastefile {period} report {span.start} to {span.end}"
-        send_mail(settings, to, subject, build_html(data), xlsx)
     return report
 
 

@@ -10,6 +10,7 @@ from pastefile.config import Settings
 from pastefile.db.database import Database
 from pastefile.db.models import File
 from pastefile.errors import NotAnImage
+from pastefile.services.blobs import BlobStore
 from pastefile.services.imaging.engines.base import RESIZABLE_TYPES, Encoded, ImageEngine, Limits
 from pastefile.services.imaging.params import (
     SIGNATURE_ARG,
@@ -21,7 +22,6 @@ from pastefile.services.imaging.params import (
 from pastefile.services.imaging.signing import TransformPolicy
 from pastefile.services.imaging.variants import Rendition, VariantCache
 from pastefile.singleflight import SingleFlight
-from pastefile.storage.base import Storage
 
 # The file card's preview box, and twice that for high-density screens.
 CARD_BOX = 480
@@ -38,14 +38,14 @@ class ImageService:
         self,
         settings: Settings,
         db: Database,
-        storage: Storage,
+        blobs: BlobStore,
         engine: ImageEngine,
     ) -> None:
         self.settings = settings
-        self.storage = storage
+        self.storage = blobs.storage
         self.engine = engine
         self.policy = TransformPolicy.from_settings(settings)
-        self.cache = VariantCache(db, storage, settings.max_variants_per_file)
+        self.cache = VariantCache(db, blobs, settings.max_variants_per_file)
         self.flights: SingleFlight[Rendition] = SingleFlight()
         self.limits = Limits(settings.max_image_pixels)
 

@@ -12,15 +12,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import BinaryIO
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from pastefile.db.database import Database
-from pastefile.db.models import Blob, File, Variant
+from pastefile.db.models import Variant
 from pastefile.db.types import utcnow
+from pastefile.services.blobs import BlobStore
 from pastefile.services.imaging.engines.base import Encoded
-from pastefile.storage.base import Storage
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +42,10 @@ class Rendition:
 
 
 class VariantCache:
-    def __init__(self, db: Database, storage: Storage, max_per_source: int) -> None:
+    def __init__(self, db: Database, blobs: BlobStore, max_per_source: int) -> None:
         self.db = db
-        self.storage = storage
+        self.blobs = blobs
+        self.storage = blobs.storage
         self.max_per_source = max_per_source
 
     def lookup(self, source_sha256: str, key: str) -> Rendition | None:
@@ -69,7 +70,7 @@ class VariantCache:
         try:
             writer.write(encoded.data)
             with self.db.write() as session:
-                _lock_or_create_blob(session, writer.sha256, writer.size, encoded.mimetype)
+                self.blobs.lock_or_create(session, writer.sha256, writer.size, encoded.mimetype)
                 session.add(_row(source_sha256, key, writer.sha256, encoded))
                 # The row goes in before the bytes are published: a duplicate
                 # fails here with nothing written.
@@ -94,7 +95,7 @@ class VariantCache:
             .offset(self.max_per_source)
         ).all()
         for row in stale:
-            drop_variant(session, self.storage, row)
+            drop_variant(session, self.blobs, row)
 
     def _touch(self, variant_id: int) -> None:
         try:
@@ -108,44 +109,21 @@ class VariantCache:
         with self.db.write() as session:
             row = session.get(Variant, variant_id)
             if row is not None:
-                drop_variant(session, self.storage, row)
+                drop_variant(session, self.blobs, row)
 
 
-def purge_variants(session: Session, storage: Storage, source_sha256: str) -> None:
+def purge_variants(session: Session, blobs: BlobStore, source_sha256: str) -> None:
     """Delete every variant of a source whose last file is being deleted."""
     rows = session.scalars(select(Variant).where(Variant.source_sha256 == source_sha256)).all()
     for row in rows:
-        drop_variant(session, storage, row)
+        drop_variant(session, blobs, row)
 
 
-def variant_bytes_in_use(session: Session, sha256: str) -> bool:
-    """True when a variant's bytes are this blob (an upload identical to a variant)."""
-    count = session.scalar(select(func.count()).where(Variant.sha256 == sha256))
-    return bool(count)
-
-
-def drop_variant(session: Session, storage: Storage, row: Variant) -> None:
+def drop_variant(session: Session, blobs: BlobStore, row: Variant) -> None:
     sha = row.sha256
     session.delete(row)
     session.flush()
-    _release_blob(session, storage, sha)
-
-
-def _release_blob(session: Session, storage: Storage, sha256: str) -> None:
-    """Unlink a variant's blob under its row lock once nothing refers to it."""
-    blob = session.get(Blob, sha256, with_for_update=True)
-    if blob is None:
-        return
-    referenced = (
-        session.scalar(select(func.count()).where(File.sha256 == sha256))
-        or session.scalar(select(func.count()).where(Variant.sha256 == sha256))
-        or session.scalar(select(func.count()).where(Variant.source_sha256 == sha256))
-    )
-    if referenced:
-        return
-    session.delete(blob)
-    session.flush()
-    storage.delete(sha256)
+    blobs.release(session, sha)
 
 
 def _by_key(source_sha256: str, key: str) -> Select[Variant]:
@@ -165,10 +143,3 @@ def _row(source_sha256: str, key: str, sha256: str, encoded: Encoded) -> Variant
         created_at=now,
         last_used_at=now,
     )
-
-
-def _lock_or_create_blob(session: Session, sha: str, size: int, mimetype: str) -> None:
-    blob = session.get(Blob, sha, with_for_update=True)
-    if blob is None:
-        session.add(Blob(sha256=sha, size=size, mimetype=mimetype))
-        session.flush()

@@ -1,0 +1,79 @@
+"""The one owner of stored bytes: publishing them, and deciding when they can go.
+
+A blob is a ``blobs`` row plus the bytes in storage. Every writer (uploads,
+image variants, reports) publishes bytes while holding the row's lock, and
+every remover (file deletes, variant evictions, garbage collection) unlinks
+them under the same lock after asking ``is_referenced``. So a delete and a
+concurrent identical upload can never leave a row that points at nothing.
+
+What refers to a blob is read from the tables' foreign keys, so a table a
+feature adds later (image variants, kept reports, …) keeps its blobs alive
+without anyone remembering to say so.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy.orm import Session
+
+from pastefile.db.models import Base, Blob
+from pastefile.storage.base import BlobWriter, Storage
+
+
+def _referring_columns() -> list[ColumnElement[str]]:
+    """Every column with a foreign key to ``blobs.sha256``, from the model metadata."""
+    found: list[ColumnElement[str]] = []
+    for table in Base.metadata.sorted_tables:
+        for fk in table.foreign_keys:
+            if fk.column.table.name == Blob.__tablename__ and table.name != Blob.__tablename__:
+                found.append(fk.parent)
+    return found
+
+
+class BlobStore:
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self.references = _referring_columns()
+
+    def lock_or_create(self, session: Session, sha256: str, size: int, mimetype: str) -> None:
+        """Hold the blob's row lock for the rest of the transaction, creating the row."""
+        blob = session.get(Blob, sha256, with_for_update=True)
+        if blob is None:
+            session.add(Blob(sha256=sha256, size=size, mimetype=mimetype))
+            session.flush()
+
+    def lock(self, session: Session, sha256: str) -> bool:
+        """Hold the blob's row lock for the rest of the transaction; False when it has no row."""
+        return session.get(Blob, sha256, with_for_update=True) is not None
+
+    def publish(self, session: Session, writer: BlobWriter, mimetype: str) -> None:
+        """Lock (or create) the row, then move the written bytes into place."""
+        self.lock_or_create(session, writer.sha256, writer.size, mimetype)
+        self.storage.commit(writer)
+
+    def is_referenced(self, session: Session, sha256: str) -> bool:
+        """Does any row (a file, a variant or its source, a report…) still use these bytes?"""
+        return any(
+            session.scalar(select(exists().where(column == sha256))) for column in self.references
+        )
+
+    def release(self, session: Session, sha256: str) -> bool:
+        """Remove the row and the bytes if nothing refers to them; True when removed.
+
+        Call it in the transaction that removed the last reference.
+        """
+        blob = session.get(Blob, sha256, with_for_update=True)
+        if blob is None or self.is_referenced(session, sha256):
+            return False
+        session.delete(blob)
+        session.flush()
+        self.storage.delete(sha256)
+        return True
+
+    def unreferenced(self, session: Session, older_than: datetime, limit: int) -> list[str]:
+        """Unreferenced blobs created before ``older_than``: uploads in flight are newer."""
+        unused = [~exists().where(column == Blob.sha256) for column in self.references]
+        query = select(Blob.sha256).where(Blob.created_at < older_than, *unused).limit(limit)
+        return list(session.scalars(query))
