@@ -82,10 +82,17 @@ def build_services(settings: Settings) -> Services:
     blobs = BlobStore(storage)
     files = FileService(db, blobs, cache)
     engine = image_engine_from_settings(settings)
-    uploads = UploadService(settings, db, blobs, engine)
-    uploads.guards += [policy.check_blocklist, policy.check_quota, policy.apply_retention]
-    stats_store = stats_store_from_settings(settings, db)
     events = event_bus_from_settings(settings)
+    jobs = JobService(settings, db, files.lookups, events, lambda: runner_from_settings(services))
+    uploads = UploadService(
+        settings,
+        db,
+        blobs,
+        engine,
+        guards=[policy.check_blocklist, policy.check_quota, policy.apply_retention],
+        listeners=[lambda result: start_upload_jobs(jobs, result)],
+    )
+    stats_store = stats_store_from_settings(settings, db)
     services = Services(
         settings=settings,
         db=db,
@@ -107,11 +114,8 @@ def build_services(settings: Settings) -> Services:
         stats_recorder=StatsRecorder(db, stats_store, settings.stats_flush_seconds),
         stats=StatsService(db, stats_store),
         health=Readiness(db, storage, cache, settings.broker_url),
-        jobs=JobService(
-            settings, db, files.lookups, events, lambda: runner_from_settings(services)
-        ),
+        jobs=jobs,
     )
-    uploads.listeners.append(lambda result: start_upload_jobs(services.jobs, result))
     return services
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from pastefile.config import Settings
 from pastefile.db.database import Database
 from pastefile.db.models import File
-from pastefile.errors import EmptyFile, ServiceBusy
+from pastefile.errors import EmptyFile, ServiceBusy, TooLarge
 from pastefile.services import filetypes
 from pastefile.services.blobs import BlobStore
 from pastefile.services.ids import new_public_id, new_short_code
@@ -48,18 +48,33 @@ class _Incoming:
 
 
 class UploadService:
+    """The one upload pipeline: every write (multipart, PUT, tus, URL fetch, ``/r/``
+    copies, resize-on-upload, RPC) ends in ``finish``.
+
+    Its steps, in order: refuse empty uploads; detect the type from the bytes
+    and apply the allow/deny lists; strip GPS and crop-resize when asked;
+    then, on the bytes that will actually be stored, the size limit and every
+    guard (blocklist, quota, retention); last, dedup and record.
+    """
+
     def __init__(
-        self, settings: Settings, db: Database, blobs: BlobStore, engine: ImageEngine
+        self,
+        settings: Settings,
+        db: Database,
+        blobs: BlobStore,
+        engine: ImageEngine,
+        guards: Sequence[UploadGuard] = (),
+        listeners: Sequence[Callable[[UploadResult], None]] = (),
     ) -> None:
         self.settings = settings
         self.db = db
         self.blobs = blobs
         self.storage = blobs.storage
         self.engine = engine
-        # Checks on the finished bytes before anything is recorded (blocklist, quotas).
-        self.guards: list[UploadGuard] = []
+        # Checks on the bytes to be stored, before anything is recorded.
+        self.guards = tuple(guards)
         # Told about every recorded upload; they may start jobs and add their ids.
-        self.listeners: list[Callable[[UploadResult], None]] = []
+        self.listeners = tuple(listeners)
 
     def new_writer(self) -> BlobWriter:
         """A sink that enforces the upload size limit while bytes arrive."""
@@ -92,22 +107,12 @@ class UploadService:
         """Check, optionally crop-resize, deduplicate and record a written upload."""
         incoming: _Incoming | None = None
         try:
-            if writer.size == 0:
-                raise EmptyFile("the uploaded file has no content")
-            mimetype = filetypes.detect(writer.head)
-            filetypes.check_allowed(
-                mimetype, self.settings.allowed_types, self.settings.denied_types
-            )
-            name = sanitize_filename(filename, filetypes.extension_for(mimetype))
-            incoming = _Incoming(writer, name, mimetype)
+            incoming = self._inspected(writer, filename)
             if self.settings.strip_gps:
                 incoming = self._without_gps(incoming)
             if resize is not None:
                 incoming = self._resized(incoming, resize)
-            opts = options or ANONYMOUS
-            for guard in self.guards:
-                opts = guard(writer.sha256, writer.size, opts) or opts
-            result = self._register(incoming, opts)
+            result = self._register(incoming, self._admitted(incoming, options or ANONYMOUS))
         except BaseException:
             writer.abort()
             if incoming is not None:  # a resized or stripped copy has its own temp file
@@ -116,6 +121,30 @@ class UploadService:
         for listener in self.listeners:
             listener(result)
         return result
+
+    def _inspected(self, writer: BlobWriter, filename: str | None) -> _Incoming:
+        """The upload's type, from its bytes alone, and its cleaned name."""
+        if writer.size == 0:
+            raise EmptyFile("the uploaded file has no content")
+        mimetype = filetypes.detect(writer.head)
+        self._check_type(mimetype)
+        name = sanitize_filename(filename, filetypes.extension_for(mimetype))
+        return _Incoming(writer, name, mimetype)
+
+    def _check_type(self, mimetype: str) -> None:
+        filetypes.check_allowed(mimetype, self.settings.allowed_types, self.settings.denied_types)
+
+    def _admitted(self, incoming: _Incoming, options: UploadOptions) -> UploadOptions:
+        """Every rule on the bytes that will be stored (a resized or stripped copy,
+        not what was sent): the type, the size limit, then the guards."""
+        stored = incoming.writer
+        self._check_type(incoming.mimetype)
+        limit = int(self.settings.max_upload_size)
+        if stored.size > limit:
+            raise TooLarge(f"the stored file would be {stored.size} bytes; the limit is {limit}")
+        for guard in self.guards:
+            options = guard(stored.sha256, stored.size, options) or options
+        return options
 
     def resize_existing(
         self, source: File, size: tuple[int, int], options: UploadOptions | None = None
