@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     database_url: str = ""
     storage_url: str = ""
     redis_url: str = ""
-    # Scale-out (issue 6): cache key prefix, S3 storage, observability; docs/operations.md.
+    # Scale-out: cache key prefix, S3 storage, observability; docs/operations.md.
     cache_prefix: str = Field("pf", pattern=r"^[A-Za-z0-9_.-]+$")
     cache_local_ttl: float = Field(0.5, gt=0, le=1.0)
     s3_endpoint_url: str = ""
@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     log_dir: Path | None = None
     log_level: str = "INFO"
     temp_max_age_seconds: int = Field(3600, gt=0)
-    # Accounts, limits and the REST API (issue 4); 0 means "no limit".
+    # Accounts, limits and the REST API; 0 means "no limit".
     allow_anonymous_uploads: bool = True
     open_registration: bool = True
     max_expiry_seconds: int = Field(365 * 86400, ge=0)
@@ -85,7 +85,7 @@ class Settings(BaseSettings):
     password_rate_limit: str = "5/minute"  # noqa: S105 - a rate, not a secret
     tus_expiry_seconds: int = Field(86400, gt=0)
 
-    # Background jobs (issue 5): in-process threads, or Celery when a broker is set.
+    # Background jobs: in-process threads, or Celery when a broker is set.
     # Time limits apply to Celery workers; a soft limit of 0 means none.
     job_workers: int = Field(2, gt=0)
     job_max_attempts: int = Field(3, gt=0)
@@ -117,7 +117,7 @@ class Settings(BaseSettings):
     trusted_proxies: int = Field(0, ge=0, le=5)
     accel_redirect_prefix: str = Field("", pattern=r"^(/[A-Za-z0-9_.-]+)*$")
 
-    # Statistics and reports (issue 8, docs/stats.md).
+    # Statistics and reports (docs/stats.md).
     stats_enabled: bool = True
     stats_flush_seconds: float = Field(2.0, gt=0, le=60)
     stats_redis_prefix: str = Field("pastefile:stats:", pattern=r"^[A-Za-z0-9_.:-]*$")

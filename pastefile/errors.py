@@ -111,7 +111,7 @@ class FetchFailed(PasteFileError):
     title = "The URL could not be fetched"
 
 
-# --- accounts, tokens and the REST API (issue 4) ---------------------------------
+# --- accounts, tokens and the REST API ---------------------------------
 
 
 class Unauthorized(PasteFileError):

@@ -94,7 +94,7 @@ def db_downgrade(revision: str) -> None:
 @main.command("get-file")
 @click.argument("sha256")
 def get_file(sha256: str) -> None:
-    """The book's lookup: print the file's URL for a content hash, or 'Not exists'."""
+    """Print the file's URL for a content hash, or 'Not exists'."""
     settings = _settings()
     found = build_services(settings).files.find_by_sha256(sha256)
     if found is None:

@@ -29,7 +29,7 @@ from pastefile.events import EventBus
 from pastefile.jobs import presenters
 from pastefile.jobs.kinds import FILE_KINDS, kind_named
 from pastefile.jobs.runners.base import Runner
-from pastefile.jobs.store import ThreadSessions
+from pastefile.jobs.sessions import ThreadSessions
 from pastefile.services.file_cache import FileLookups
 
 log = logging.getLogger(__name__)

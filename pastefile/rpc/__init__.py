@@ -1,4 +1,4 @@
-"""The Thrift RPC adapter (the book's chapter 10) over the service layer.
+"""The Thrift RPC adapter (the PasteFile IDL) over the service layer.
 
 The IDL is loaded in ``pastefile.rpc.schema``, not here, so that the
 ``pastefile`` command does not pay for thriftpy2 unless it serves RPC.

@@ -1,11 +1,11 @@
 """A pooled, retrying client for the PasteFile RPC service.
 
-The book reached the service through a ``LocalProxy`` around one client per
-request. Here one ``PasteFileClient`` is shared by all threads: connections
+One ``PasteFileClient`` is shared by all threads of a process, instead of a
+client per request: connections
 are opened lazily, kept in a small pool, checked before reuse, and dropped
 whenever a call leaves them in an unknown state.
 
-Retries follow the task-platform write-up's decorator (a fixed number of
+Retries follow a decorator (a fixed number of
 tries with an interval) but only on connection errors, never on an answer
 such as ``NotFound``. ``create`` is retried only when the request never left
 this process, because a lost reply may mean it already ran.
@@ -201,7 +201,7 @@ class PasteFileClient:
         width: int | None = None,
         height: int | None = None,
     ) -> Any:
-        """The book's web flow: get_file_info, place the bytes, create."""
+        """The web flow: get_file_info, place the bytes, create."""
         token, path = self.get_file_info(filename, mimetype)
         with open(path, "xb") as placed:
             if isinstance(data, bytes):
@@ -238,7 +238,7 @@ _shared_lock = threading.Lock()
 
 
 def get_client(host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> PasteFileClient:
-    """One shared client per server, created on first use (the book's LocalProxy)."""
+    """One shared client per server, created on first use (behind a LocalProxy)."""
     with _shared_lock:
         client = _shared.get((host, port))
         if client is None:

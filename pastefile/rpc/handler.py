@@ -97,7 +97,7 @@ class PasteFileHandler:
 
     @thrift_method
     def get_file_info(self, filename: str, mimetype: str) -> list[str]:
-        # Both are advisory, as in the book: create() carries the name to keep,
+        # Both are advisory: create() carries the name to keep,
         # and the type is detected from the bytes. Neither touches the path.
         reservation = self.intake.reserve()
         return [reservation.token, str(reservation.path)]
@@ -138,7 +138,7 @@ class PasteFileHandler:
         )
 
     def _compute_md5(self, sha256: str) -> str:
-        # The book's filemd5. Nothing stores it, so it is read back from the
+        # filemd5 is part of the IDL. Nothing stores it, so it is read back from the
         # blob once per content and process; see docs/rpc.md for the cost.
         digest = hashlib.md5(usedforsecurity=False)
         with self.services.storage.open(sha256) as stream:

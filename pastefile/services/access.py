@@ -188,9 +188,9 @@ class FileAccess:
         raise Forbidden("only the file's owner can do this")
 
     def derived_options(self, source: File, caller: Caller) -> UploadOptions | None:
-        """The options of a copy made from ``source`` (the book's ``/r/`` resize).
+        """The options of a copy made from ``source`` (a ``/r/`` resize).
 
-        A plain public, permanent file gives the book's anonymous public copy
+        A plain public, permanent file gives an anonymous public copy
         (None). Any other file's copy keeps its owner and every rule of the
         source (visibility, password, expiry, download limit, management token),
         and only someone who may manage the source makes one: 403 for others.

@@ -35,7 +35,7 @@ from pastefile.errors import (
 
 
 class Permission:
-    """The book's bit-flag permissions; a role is the OR of its flags."""
+    """Bit-flag permissions (LOGIN 0x01 … ADMINISTER 0xff); a role is the OR of its flags."""
 
     LOGIN = 0x01
     EDITOR = 0x02

@@ -39,7 +39,7 @@ class FileService:
         return found
 
     def find_by_sha256(self, sha256: str) -> File | None:
-        """The book's ``get-file`` lookup: the oldest file with this content."""
+        """``pastefile get-file``: the oldest file with this content."""
         return self.lookups.by_sha256(sha256)
 
     def delete(self, public_id: str) -> None:

@@ -1,4 +1,4 @@
-"""Human-readable sizes, in the book's format ('33.69 kB')."""
+"""Human-readable sizes, as the public API spells them ('33.69 kB')."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The incoming area: bytes a caller on this host places for a later upload.
 
-The book's RPC flow never sends file bodies over the wire: ``reserve`` hands
+The RPC flow never sends file bodies over the wire: ``reserve`` hands
 out a fresh random token and the path that belongs to it, the caller writes
 the file there, and ``register`` runs it through the normal upload path
 (type detection, allow/deny lists, crop-resize, dedup). The path comes from

@@ -1,4 +1,4 @@
-"""The public URLs of a file. The route shapes are the book's contract."""
+"""The public URLs of a file. The route shapes are the public contract."""
 
 from __future__ import annotations
 
@@ -26,6 +26,6 @@ def build_links(file: File, base_url: str) -> Links:
         url_d=f"{base}/d/{file.public_id}",
         url_p=f"{base}/p/{file.public_id}",
         url_s=f"{base}/s/{file.short_code}",
-        # The book's quoteurl: the raw URL percent-encoded, ready for a query string.
+        # quoteurl: the raw URL percent-encoded, ready for a query string.
         quoteurl=quote(raw, safe=""),
     )

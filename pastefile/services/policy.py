@@ -6,7 +6,7 @@ Retention follows 0x0.st::
 
 At size 0 the cube is -1, so retention is ``max_age``; at ``max_size`` it is
 ``min_age``; the cubic keeps small files near ``max_age`` for most of the range.
-That is 0x0's own code, and the formula in the issue is the same one.
+That is the formula 0x0.st uses.
 """
 
 from __future__ import annotations

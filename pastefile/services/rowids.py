@@ -1,4 +1,4 @@
-"""Looking a file up by its integer row id: the book's RPC ``get(pid)``.
+"""Looking a file up by its integer row id: the RPC ``get(pid)``.
 
 Row ids can be walked, which is why the public routes use random ids
 instead; only the internal RPC service addresses files this way.

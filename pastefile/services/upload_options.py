@@ -1,6 +1,6 @@
 """Who owns an upload and what limits it carries, decided before it is stored.
 
-``UploadService`` takes one of these; the default is the book's anonymous,
+``UploadService`` takes one of these; the default is an anonymous,
 public, permanent upload whose links identical uploads share.
 """
 

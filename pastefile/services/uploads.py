@@ -149,7 +149,7 @@ class UploadService:
     def resize_existing(
         self, source: File, size: tuple[int, int], options: UploadOptions | None = None
     ) -> UploadResult:
-        """The book's ``/r/``: a crop-resized copy of a stored image, as a new file.
+        """``/r/``: a crop-resized copy of a stored image, as a new file.
 
         ``options`` are the copy's owner and rules (``FileAccess.derived_options``).
         """

@@ -1,1 +1,1 @@
-"""Statistics: PV/UV counting, chapter 6 Redis patterns, charts, reports, log analysis."""
+"""Statistics: PV/UV counting, Redis patterns, charts, reports and access-log analysis."""

@@ -1,4 +1,4 @@
-"""The book's chapter 11 report: an HTML summary (inline CSS) and an .xlsx with
+"""The periodic PV/UV report: an HTML summary (inline CSS) and an .xlsx with
 sheets ``pv``, ``uv`` and ``analysis``, mailed over SMTP and kept as a blob."""
 
 from __future__ import annotations

@@ -64,7 +64,7 @@ def exif_summary(engine: ImageEngine, source: BinaryIO, mimetype: str) -> str | 
 def crop_resize(
     engine: ImageEngine, source: BinaryIO, mimetype: str, size: tuple[int, int], max_pixels: int
 ) -> Resized:
-    """Scale and centre-crop to exactly ``size``, as the book's crop_resize did."""
+    """Scale and centre-crop to exactly ``size``."""
     if mimetype not in RESIZABLE_TYPES:
         raise NotAnImage(f"cannot resize a file of type {mimetype}")
     out = engine.render(source, book_spec(size, mimetype), Limits(max_pixels))

@@ -130,7 +130,7 @@ def resolve(request: TransformRequest, source_mimetype: str, max_frames: int) ->
 
 
 def book_spec(size: tuple[int, int], source_mimetype: str) -> RenderSpec:
-    """The book's crop-resize: exact size, centre crop, the source's format when it can."""
+    """The ``w``/``h`` crop-resize: exact size, centre crop, the source's format when it can."""
     fmt = _BOOK_FORMAT.get(source_mimetype, "png")
     quality = {"jpeg": 88, "webp": 85}.get(fmt)
     return RenderSpec(size[0], size[1], "cover", fmt, quality, 1)
@@ -173,7 +173,7 @@ _DIGITS = re.compile(r"[0-9]{1,9}")
 def parse_dimensions(
     width: object, height: object, limit: int, max_pixels: int | None = None
 ) -> tuple[int, int] | None:
-    """Validate the book's ``w``/``h`` pair; both absent means no resize.
+    """Validate a ``w``/``h`` pair; both absent means no resize.
 
     Only plain ASCII digits count: ``int()`` alone would also take ``+5``,
     ``1_0``, padded spaces and non-ASCII digits.
