@@ -1,6 +1,6 @@
 """Sessions for job bookkeeping: one per thread, removed after use.
 
-The SQLAlchemy write-up's rule for background threads: a ``scoped_session``
+The rule for background threads: a ``scoped_session``
 registry hands each thread its own session, and whoever owns the thread
 (a runner's worker, a Celery task, a web request) calls ``remove()`` when its
 unit of work is over. Every transaction closes the session at its end, so

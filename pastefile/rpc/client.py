@@ -1,12 +1,12 @@
 """A pooled, retrying client for the PasteFile RPC service.
 
 One ``PasteFileClient`` is shared by all threads of a process, instead of a
-client per request: connections
-are opened lazily, kept in a small pool, checked before reuse, and dropped
-whenever a call leaves them in an unknown state.
+client per request: connections are opened lazily, kept in a small pool,
+checked before reuse, and dropped whenever a call leaves them in an unknown
+state.
 
-Retries follow a decorator (a fixed number of
-tries with an interval) but only on connection errors, never on an answer
+Calls are retried a fixed number of times with an interval, but only on
+connection errors, never on an answer
 such as ``NotFound``. ``create`` is retried only when the request never left
 this process, because a lost reply may mean it already ran.
 """

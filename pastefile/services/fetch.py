@@ -1,6 +1,6 @@
 """Fetching a file from a URL without becoming a proxy into our own network.
 
-The lessons of the Tornado write-up and 0x0.st's mistakes apply:
+What a fetch of a user's URL must never do, learnt from other hosts' mistakes:
 
 * one shared client (connection pools are reused), a bounded number of
   concurrent fetches, connect and read timeouts, retries on connect errors;
