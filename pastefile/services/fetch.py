@@ -1,6 +1,6 @@
 """Fetching a file from a URL without becoming a proxy into our own network.
 
-What a fetch of a user's URL must never do, learnt from other hosts' mistakes:
+How a fetch of a user's URL stays safe:
 
 * one shared client (connection pools are reused), a bounded number of
   concurrent fetches, connect and read timeouts, retries on connect errors;
