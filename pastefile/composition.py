@@ -83,6 +83,7 @@ def build_services(settings: Settings) -> Services:
     files = FileService(db, blobs, cache)
     engine = image_engine_from_settings(settings)
     events = event_bus_from_settings(settings)
+    limiter = rate_limiter_from_settings(settings)
     jobs = JobService(settings, db, files.lookups, events, lambda: runner_from_settings(services))
     uploads = UploadService(
         settings,
@@ -107,9 +108,9 @@ def build_services(settings: Settings) -> Services:
         images=ImageService(settings, db, blobs, engine),
         accounts=accounts,
         policy=policy,
-        access=FileAccess(db, files, accounts),
+        access=FileAccess(db, files, accounts, limiter, settings.password_rate_limit),
         events=events,
-        limiter=rate_limiter_from_settings(settings),
+        limiter=limiter,
         stats_store=stats_store,
         stats_recorder=StatsRecorder(db, stats_store, settings.stats_flush_seconds),
         stats=StatsService(db, stats_store),

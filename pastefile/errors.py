@@ -219,6 +219,13 @@ class UnsupportedChecksum(InvalidInput):
     title = "This checksum algorithm is not supported"
 
 
+class TooManyAttempts(PasteFileError):
+    """A budget (wrong passwords, logins, uploads) is spent for now."""
+
+    code = "too_many_requests"
+    title = "Too Many Requests"
+
+
 class ServiceBusy(PasteFileError):
     """Contention that outlasted our retries; the client should simply try again."""
 

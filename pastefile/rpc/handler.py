@@ -23,7 +23,10 @@ from thriftpy2.thrift import TApplicationException
 from pastefile.composition import Services
 from pastefile.db.models import File
 from pastefile.errors import (
+    Blocked,
     CorruptImage,
+    Forbidden,
+    Gone,
     InvalidInput,
     NotFound,
     PasteFileError,
@@ -32,10 +35,10 @@ from pastefile.errors import (
 )
 from pastefile.logging_setup import request_id_var
 from pastefile.rpc.schema import idl
+from pastefile.services.access import Caller
 from pastefile.services.humanize import humanize_bytes
 from pastefile.services.imaging.params import parse_dimensions
 from pastefile.services.links import build_links
-from pastefile.services.rowids import get_by_row_id
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("pastefile.access")
@@ -93,7 +96,7 @@ class PasteFileHandler:
 
     @thrift_method
     def get(self, pid: int) -> Any:
-        return self.to_struct(get_by_row_id(self.services.files, pid))
+        return self.to_struct(self.services.access.resolve_row(pid, Caller()))
 
     @thrift_method
     def get_file_info(self, filename: str, mimetype: str) -> list[str]:
@@ -163,10 +166,20 @@ def _translate(name: str, exc: Exception, declared: tuple[type[BaseException], .
     return TApplicationException(TApplicationException.INTERNAL_ERROR, str(exc))
 
 
+_NOT_READABLE: tuple[tuple[type[PasteFileError], int], ...] = (
+    (NotFound, 404),
+    (Gone, 410),
+    (Blocked, 451),
+    (Forbidden, 403),
+)
+
+
 def _from_service_error(exc: PasteFileError) -> Any:
     message = f"{exc.code}: {exc.detail}"
-    if isinstance(exc, NotFound):
-        return idl.NotFound(code=404)
+    for error, code in _NOT_READABLE:
+        if isinstance(exc, error):
+            # The IDL's one answer for a file this caller cannot read; the code says why.
+            return idl.NotFound(code=code)
     if isinstance(exc, UnsupportedType):
         return idl.ImageNotSupported(message=message)
     if isinstance(exc, InvalidInput | CorruptImage | TooLarge):

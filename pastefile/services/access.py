@@ -29,11 +29,15 @@ from pastefile.errors import (
     NotFound,
     PasswordRequired,
     PreconditionFailed,
+    TooManyAttempts,
     WrongPassword,
 )
+from pastefile.ratelimit import RateLimiter
 from pastefile.services.accounts import AccountService, Principal, tokens_match
+from pastefile.services.file_rules import Rules, is_plain_public
 from pastefile.services.files import FileService
 from pastefile.services.ids import looks_like_id
+from pastefile.services.rowids import get_by_row_id
 from pastefile.services.upload_options import UploadOptions
 
 log = logging.getLogger(__name__)
@@ -48,6 +52,8 @@ class Caller:
     password: str | None = None
     # Files this caller already proved the password for (a browser session).
     unlocked: frozenset[str] = frozenset()
+    # Where the request came from (an IP address): wrong passwords are limited per client.
+    client: str = "-"
 
 
 @dataclass(frozen=True)
@@ -86,10 +92,26 @@ def sees_private(file: File, principal: Principal | None) -> bool:
 
 
 class FileAccess:
-    def __init__(self, db: Database, files: FileService, accounts: AccountService) -> None:
+    """The read gate and the rules for changing files.
+
+    Every read of a file (``/i/``, ``/d/``, ``/p/``, variants, posters, the
+    API, RPC ``get``) resolves it here: visibility, expiry, the download
+    limit and the password, with wrong passwords limited per client and file.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        files: FileService,
+        accounts: AccountService,
+        limiter: RateLimiter,
+        password_rate: str,
+    ) -> None:
         self.db = db
         self.files = files
         self.accounts = accounts
+        self.limiter = limiter
+        self.password_rate = password_rate
 
     # --- reading ----------------------------------------------------------------
 
@@ -103,8 +125,13 @@ class FileAccess:
         self._check_alive(found)
         unlocked = ident in caller.unlocked or found.public_id in caller.unlocked
         if found.password_hash and not unlocked and not sees_private(found, caller.principal):
-            self._check_password(found, caller.password)
+            self._check_password(found, caller)
         return found
+
+    def resolve_row(self, row_id: int, caller: Caller) -> File:
+        """The RPC ``get(pid)``: by integer row id, through the same rules."""
+        found = get_by_row_id(self.files, row_id)
+        return self.resolve(found.public_id, caller)
 
     def visible(self, ident: str, caller: Caller) -> File:
         """The file for management: no password asked, still no peeking at private files."""
@@ -165,10 +192,14 @@ class FileAccess:
         if file.max_downloads is not None and file.downloads >= file.max_downloads:
             raise Gone("this file reached its download limit")
 
-    def _check_password(self, file: File, password: str | None) -> None:
-        if not password:
+    def _check_password(self, file: File, caller: Caller) -> None:
+        if not caller.password:
             raise PasswordRequired("send the file's password")
-        if not self.accounts.verify_password(file.password_hash, password):
+        budget = (self.password_rate, "password", caller.client, file.public_id)
+        if not self.limiter.peek(*budget).allowed:
+            raise TooManyAttempts("too many wrong passwords for this file; wait and try again")
+        if not self.accounts.verify_password(file.password_hash, caller.password):
+            self.limiter.hit(*budget)
             raise WrongPassword("the password is wrong")
 
     # --- changing -----------------------------------------------------------------
@@ -195,13 +226,7 @@ class FileAccess:
         source (visibility, password, expiry, download limit, management token),
         and only someone who may manage the source makes one: 403 for others.
         """
-        restricted = (
-            source.visibility != "public"
-            or source.password_hash is not None
-            or source.expires_at is not None
-            or source.max_downloads is not None
-        )
-        if not restricted:
+        if is_plain_public(source):
             return None
         self.check_manage(source, caller, "upload")
         return UploadOptions(
@@ -226,9 +251,14 @@ class FileAccess:
             values["visibility"] = changes.visibility
         if changes.expires_at is not None or changes.clear_expiry:
             values["expires_at"] = changes.expires_at
-        if changes.visibility not in (None, "public") or changes.expires_at is not None:
-            # No longer a plain public file: later uploads must not get its links.
-            values["dedup_key"] = None
+        after = Rules(
+            changes.visibility or file.visibility,
+            changes.expires_at if "expires_at" in values else file.expires_at,
+            file.max_downloads,
+            file.password_hash,
+        )
+        if not is_plain_public(after):
+            values["dedup_key"] = None  # later uploads must not get a restricted file's links
         with self.db.write() as session:
             result = session.execute(
                 update(File)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pastefile.services.file_rules import is_plain_public
+
 VISIBILITIES = ("public", "unlisted", "private")
 
 
@@ -31,12 +33,7 @@ class UploadOptions:
         expiring or download-limited file handed to someone else's upload
         would leak it or change its rules under them.
         """
-        return (
-            self.visibility == "public"
-            and self.expires_at is None
-            and self.max_downloads is None
-            and self.password_hash is None
-        )
+        return is_plain_public(self)
 
     def dedup_key(self, sha256: str) -> str | None:
         """``anon:<sha>`` or ``<owner id>:<sha>``; never shared across owners."""
