@@ -1,34 +1,11 @@
-"""Resumable uploads by the tus 1.0 protocol, with no web framework.
-
-An upload is a ``TusUpload`` row (owner, declared length, bytes received so
-far, the options asked for at creation, expiry) and a part file in the
-storage's own area (``storage.parts``), named after the random id generated
-here. ``append`` writes one PATCH body into the part, a MiB at a time, under
-the part's lock; the row's ``received`` is the truth, and bytes past it (a
-crash between writing and recording) are cut off before the next write.
-
-When the last byte is in, the part goes through ``UploadService.save_stream``
-like any other upload (type detection, allow/deny lists, blocklist, quotas,
-retention, dedup, upload jobs), and the row remembers the file's public id.
-A part whose bytes can never become a file (wrong type, blocked, too large for
-the quota) is dropped at once; after a transient refusal (quota used up, disk
-full) it stays, and an empty PATCH at the final offset tries again.
-
-Uploads expire ``PASTEFILE_TUS_EXPIRY_SECONDS`` after their last PATCH;
-``expire`` removes expired rows with their parts, and parts left without a row.
-"""
+"""The tus service: creating, appending to, finishing and expiring uploads."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import json
 import logging
-import re
 import secrets
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import IO, Any
@@ -52,7 +29,6 @@ from pastefile.errors import (
     OffsetMismatch,
     PasteFileError,
     TooLarge,
-    UnsupportedChecksum,
     UnsupportedType,
     UploadBusy,
     UploadExpired,
@@ -60,127 +36,23 @@ from pastefile.errors import (
 from pastefile.services.accounts import Principal, hash_token, new_token
 from pastefile.services.names import sanitize_filename
 from pastefile.services.policy import UploadPolicy, UploadRequest
+from pastefile.services.tus.headers import (
+    CHECKSUMS,
+    Checksum,
+    metadata_echo,
+    optional_int,
+    parse_metadata,
+)
+from pastefile.services.tus.state import AppendResult, TusState, state_of
 from pastefile.services.upload_options import UploadOptions
-from pastefile.services.uploads import UploadResult, UploadService
+from pastefile.services.uploads import UploadService
 from pastefile.storage.parts import Part, PartStore, valid_upload_id
 
 log = logging.getLogger(__name__)
 
-TUS_VERSION = "1.0.0"
-EXTENSIONS = ("creation", "termination", "expiration", "checksum")
-CHECKSUMS: dict[str, Callable[[], Any]] = {"sha1": hashlib.sha1, "sha256": hashlib.sha256}
 CHUNK = 1024 * 1024
-MAX_METADATA = 4096
-_META_KEY = re.compile(r"[!-+\--~]{1,64}")  # printable ASCII without space and comma
 # Refusals of the bytes themselves: the part can never become a file, so it goes.
 _SPENT = (InvalidInput, UnsupportedType, CorruptImage, TooLarge, Blocked)
-
-
-@dataclass(frozen=True)
-class Checksum:
-    algorithm: str
-    digest: bytes
-
-
-@dataclass(frozen=True)
-class TusState:
-    """One upload as the protocol reports it."""
-
-    id: str
-    owner_id: int | None
-    length: int
-    offset: int
-    filename: str
-    expires_at: datetime
-    # Upload-Metadata as sent at creation, without the password.
-    metadata: str
-    file_public_id: str | None
-    options: dict[str, Any]
-
-    @property
-    def complete(self) -> bool:
-        return self.file_public_id is not None
-
-
-@dataclass(frozen=True)
-class AppendResult:
-    state: TusState
-    # Set when this request turned the upload into a file.
-    upload: UploadResult | None = None
-    # An anonymous upload's management token, shown once, for a new file only.
-    manage_token: str | None = None
-
-
-# --- headers ------------------------------------------------------------------------
-
-
-def parse_metadata(header: str | None) -> dict[str, str]:
-    """``Upload-Metadata``: comma-separated ``key base64value`` pairs."""
-    if not header or not header.strip():
-        return {}
-    if len(header) > MAX_METADATA:
-        raise InvalidInput(f"Upload-Metadata is at most {MAX_METADATA} characters")
-    found: dict[str, str] = {}
-    for pair in header.split(","):
-        key, _, value = pair.strip().partition(" ")
-        if not _META_KEY.fullmatch(key) or key in found:
-            raise InvalidInput("Upload-Metadata keys are unique, non-empty, without spaces")
-        found[key] = _base64_text(value.strip(), key)
-    return found
-
-
-def _base64_text(value: str, key: str) -> str:
-    try:
-        return base64.b64decode(value, validate=True).decode("utf-8")
-    except (binascii.Error, ValueError):
-        raise InvalidInput(f"Upload-Metadata {key!r} is not base64 of UTF-8 text") from None
-
-
-def _metadata_echo(header: str | None) -> str:
-    """What HEAD reports back: the client's own pairs, minus the password."""
-    pairs = [p.strip() for p in (header or "").split(",") if p.strip()]
-    return ",".join(p for p in pairs if p.partition(" ")[0] != "password")
-
-
-def parse_checksum(header: str | None) -> Checksum | None:
-    """``Upload-Checksum: <algorithm> <base64 digest>``."""
-    if header is None:
-        return None
-    algorithm, _, encoded = header.strip().partition(" ")
-    factory = CHECKSUMS.get(algorithm.lower())
-    if factory is None:
-        raise UnsupportedChecksum(f"Upload-Checksum algorithms here: {', '.join(CHECKSUMS)}")
-    try:
-        digest = base64.b64decode(encoded.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        digest = b""
-    if len(digest) != factory().digest_size:
-        raise InvalidInput(f"Upload-Checksum is '{algorithm} <base64 of the digest>'")
-    return Checksum(algorithm.lower(), digest)
-
-
-def _optional_int(values: dict[str, str], name: str) -> int | None:
-    raw = values.get(name)
-    if raw in (None, ""):
-        return None
-    if not re.fullmatch(r"[0-9]{1,12}", raw):
-        raise InvalidInput(f"Upload-Metadata {name!r} must be a whole number")
-    return int(raw)
-
-
-def _state(row: TusUpload) -> TusState:
-    options = json.loads(row.options or "{}")
-    return TusState(
-        id=row.id,
-        owner_id=row.owner_id,
-        length=row.length,
-        offset=row.received,
-        filename=row.filename,
-        expires_at=row.expires_at,
-        metadata=str(options.get("metadata", "")),
-        file_public_id=row.file_public_id,
-        options=options,
-    )
 
 
 @dataclass
@@ -234,8 +106,8 @@ class TusService:
             raise TooLarge(f"the upload exceeds the limit of {self.max_size} bytes")
         values = parse_metadata(metadata)
         asked = UploadRequest(
-            expires_in=_optional_int(values, "expires_in"),
-            max_downloads=_optional_int(values, "max_downloads"),
+            expires_in=optional_int(values, "expires_in"),
+            max_downloads=optional_int(values, "max_downloads"),
             password=values.get("password") or None,
             visibility=values.get("visibility") or None,
         )
@@ -246,7 +118,7 @@ class TusService:
             "expires_in": asked.expires_in,
             "max_downloads": prepared.options.max_downloads,
             "password_hash": prepared.options.password_hash,
-            "metadata": _metadata_echo(metadata),
+            "metadata": metadata_echo(metadata),
         }
         row = TusUpload(
             id=secrets.token_hex(16),
@@ -259,7 +131,7 @@ class TusService:
         )
         with self.db.write() as session:
             session.add(row)
-        return _state(row)
+        return state_of(row)
 
     # --- reading ----------------------------------------------------------------------
 
@@ -280,7 +152,7 @@ class TusService:
             row = session.get(TusUpload, upload_id)
         if row is None:
             return None
-        state = _state(row)
+        state = state_of(row)
         if state.owner_id is not None and (who is None or who.user_id != state.owner_id):
             return None  # somebody else's: nobody can tell it exists
         return state
