@@ -29,7 +29,7 @@ from pastefile.errors import (
 from pastefile.services.access import Caller, FileChanges, FileQuery, list_files
 from pastefile.services.accounts import ROLE_ADMIN, Permission, Principal
 from pastefile.services.policy import UploadRequest, retention_seconds
-from tests.conftest import stored_blobs
+from tests.support.files import stored_blobs
 
 
 def _user(services, name: str = "alice", roles: int = Permission.LOGIN) -> Principal:

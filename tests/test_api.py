@@ -10,27 +10,8 @@ from sqlalchemy import update
 
 from pastefile.db.models import File
 from pastefile.db.types import utcnow
-from pastefile.services.accounts import ROLE_ADMIN, Permission
-
-
-def make_token(services, name="alice", scopes=("read", "upload", "delete"), roles=Permission.LOGIN):
-    user = services.accounts.create_user(name, "correct horse battery", roles)
-    principal = services.accounts.session_principal(user)
-    _, value = services.accounts.create_token(principal, f"{name}-token", list(scopes))
-    return {"Authorization": f"Bearer {value}"}
-
-
-def post_file(client, headers, data=b"api bytes", name="a.txt", **fields):
-    form = {"file": (io.BytesIO(data), name), **{k: str(v) for k, v in fields.items()}}
-    return client.post("/api/v1/files", data=form, headers=headers)
-
-
-def problem(response, status, code):
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/problem+json"
-    body = response.get_json()
-    assert body["status"] == status and body["code"] == code
-    return body
+from pastefile.services.accounts import ROLE_ADMIN
+from tests.support.api import make_token, post_file, problem
 
 
 def test_create_returns_201_location_and_the_nested_file(client, services):

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 from pastefile.db.models import File
 from pastefile.services.accounts import ROLE_ADMIN
-from tests.conftest import image_bytes
-from tests.test_api import make_token, post_file, problem
+from tests.support.api import make_token, post_file, problem
+from tests.support.images import image_bytes
 
 JSON = {"Accept": "application/json"}
 

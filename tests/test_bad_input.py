@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import func, select
 
 from pastefile.db.models import File
-from tests.conftest import image_bytes, stored_blobs, temp_files, upload
-from tests.helpers import multipart_body
+from tests.support.files import stored_blobs, temp_files
+from tests.support.images import image_bytes
+from tests.support.uploads import multipart_body, upload
 
 LIMIT = 32 * 1024
 JSON = {"Accept": "application/json"}

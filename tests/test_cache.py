@@ -17,21 +17,15 @@ import pytest
 
 from pastefile.cache import MemoryCache
 from pastefile.cache.redis import RedisCache
+from pastefile.composition import Services, build_services
 from pastefile.db import migrate
 from pastefile.errors import NotFound
-from pastefile.composition import Services, build_services
 from pastefile.services.access import Caller, FileChanges
 from pastefile.services.file_cache import MISS_TTL
 from pastefile.web import create_app
-from tests.cache_support import (
-    QueryCounter,
-    need_redis,
-    private_redis,
-    run_together,
-    unique_prefix,
-)
-from tests.conftest import make_settings
-from tests.helpers import free_port
+from tests.support.cache import QueryCounter, need_redis, private_redis, run_together, unique_prefix
+from tests.support.servers import free_port
+from tests.support.settings import make_settings
 
 
 def _build(tmp_path: Path, sqlite_url: str, **overrides: object) -> Services:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.conftest import image_bytes
-from tests.test_api import make_token, post_file
+from tests.support.api import make_token, post_file
+from tests.support.images import image_bytes
 
 
 def _cache_control(response) -> set[str]:

@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from pastefile.composition import build_services
 from pastefile.config import DEFAULT_DENIED_TYPES, Settings
 from pastefile.db import migrate
-from pastefile.composition import build_services
 from pastefile.services.links import build_links
 from pastefile.web import create_app
-from tests.conftest import make_settings
-from tests.helpers import cli_env, free_port, run_cli
+from tests.support.cli import cli_env, run_cli
+from tests.support.servers import free_port
+from tests.support.settings import make_settings
 
 GOOD_KEY = "a-production-secret-of-enough-length"
 

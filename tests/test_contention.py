@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.conftest import temp_files, upload
+from tests.support.files import temp_files
+from tests.support.uploads import upload
 
 
 def test_persistent_id_collisions_answer_503_with_retry_after(client, settings, monkeypatch):

@@ -12,12 +12,13 @@ import pytest
 import yaml
 from flask import Flask, request
 
-from pastefile.config import Settings
 from pastefile.composition import build_services
+from pastefile.config import Settings
 from pastefile.web import create_app
-from tests.conftest import make_settings, upload
-from tests.deploy_support import DEPLOY, ROOT, NginxPaths, nginx_binary, nginx_test, require
-from tests.helpers import free_port
+from tests.support.deploy import DEPLOY, ROOT, NginxPaths, nginx_binary, nginx_test, require
+from tests.support.servers import free_port
+from tests.support.settings import make_settings
+from tests.support.uploads import upload
 
 DATA = bytes(range(256)) * 40
 

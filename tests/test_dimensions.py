@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import image_bytes, upload
+from tests.support.images import image_bytes
+from tests.support.uploads import upload
 
 
 @pytest.fixture

@@ -18,19 +18,20 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from pastefile.db.models import File
 from pastefile.composition import build_services
+from pastefile.db.models import File
 from pastefile.web import create_app
-from tests.conftest import MARIADB_ADMIN_URL, _server_database, make_settings, upload
-from tests.deploy_support import require, start_gunicorn, stop
-from tests.helpers import TcpProxy, free_port, multipart_body, port_open, wait_until
+from tests.support.deploy import require, start_gunicorn, stop
+from tests.support.servers import TcpProxy, free_port, port_open, wait_until
+from tests.support.settings import MARIADB_ADMIN_URL, make_settings, server_database
+from tests.support.uploads import multipart_body, upload
 
 REQUEST_BUDGET = 15.0  # no request may take longer than this, outage or not
 
 
 @pytest.fixture(scope="module")
 def database() -> Iterator[str]:
-    yield from _server_database(MARIADB_ADMIN_URL, "MariaDB")
+    yield from server_database(MARIADB_ADMIN_URL, "MariaDB")
 
 
 def _env(root: Path, database_url: str, **extra: str) -> dict[str, str]:

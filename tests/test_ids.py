@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import upload
+from tests.support.uploads import upload
 
 
 def _swap_case(value: str) -> str:

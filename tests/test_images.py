@@ -11,17 +11,19 @@ from sqlalchemy import func, select
 
 from pastefile.db.models import Variant
 from pastefile.services.imaging.vips import VipsEngine
-from tests.conftest import image_bytes, stored_blobs, temp_files, upload
-from tests.test_images_samples import (
+from tests.support.files import stored_blobs, temp_files
+from tests.support.images import (
     animation,
     display_p3_green,
     frames_of,
     half_transparent,
     header,
+    image_bytes,
     jpeg_with_exif,
     photo,
     pixel,
 )
+from tests.support.uploads import upload
 
 
 class CountingEngine(VipsEngine):

@@ -8,8 +8,9 @@ import pytest
 
 from pastefile.services.imaging.exif import summarize
 from pastefile.services.imaging.params import TransformRequest
-from tests.conftest import stored_blobs, temp_files, upload
-from tests.test_images_samples import animation, exif_block, header, jpeg_with_exif, photo
+from tests.support.files import stored_blobs, temp_files
+from tests.support.images import animation, exif_block, header, jpeg_with_exif, photo
+from tests.support.uploads import upload
 
 
 def uploaded(client, data: bytes, name: str = "photo.jpg") -> dict:  # type: ignore[no-untyped-def]

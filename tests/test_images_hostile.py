@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import temp_files, upload
-from tests.test_images_samples import (
+from tests.support.files import temp_files
+from tests.support.images import (
     gif_js_polyglot,
     header,
     huge_ifd_tiff,
@@ -18,6 +18,7 @@ from tests.test_images_samples import (
     png_bomb,
     png_html_polyglot,
 )
+from tests.support.uploads import upload
 
 MIB = 1024 * 1024
 

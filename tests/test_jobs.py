@@ -18,15 +18,17 @@ from flask.testing import FlaskClient
 from pypdf import PdfWriter
 from sqlalchemy import select, update
 
+from pastefile.composition import Services
 from pastefile.db.jobs import Job
 from pastefile.db.models import Blob, File
 from pastefile.db.types import utcnow
 from pastefile.jobs.service import JobQuery, backoff_seconds
 from pastefile.jobs.threads import ThreadRunner
-from pastefile.composition import Services
 from pastefile.services.accounts import Permission, Principal
-from tests.conftest import image_bytes, stored_blobs, temp_files, upload
-from tests.jobs_support import ORIGIN_HOST, origin_url, serve_origin, wait_for
+from tests.support.files import stored_blobs, temp_files
+from tests.support.images import image_bytes
+from tests.support.jobs import ORIGIN_HOST, origin_url, serve_origin, wait_for
+from tests.support.uploads import upload
 
 
 @pytest.fixture

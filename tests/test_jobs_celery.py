@@ -24,16 +24,16 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from pastefile.composition import Services, build_services
 from pastefile.config import Settings
 from pastefile.db import migrate
 from pastefile.db.jobs import Job
 from pastefile.db.models import File
 from pastefile.jobs.celery_app import make_celery, queue_names
-from pastefile.composition import Services, build_services
 from pastefile.services.accounts import Permission, Principal
 from pastefile.web import create_app
-from tests.conftest import make_settings, service_unavailable
-from tests.jobs_support import ORIGIN_HOST, origin_url, serve_origin, wait_for
+from tests.support.jobs import ORIGIN_HOST, origin_url, serve_origin, wait_for
+from tests.support.settings import make_settings, service_unavailable
 
 pytestmark = pytest.mark.slow
 

@@ -14,12 +14,12 @@ import redis
 from simple_websocket import Client, ConnectionClosed
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from pastefile.composition import Services
 from pastefile.jobs.events import RedisBus
 from pastefile.jobs.threads import ThreadRunner
-from pastefile.composition import Services
 from pastefile.services.accounts import Permission, Principal
 from pastefile.web import create_app
-from tests.conftest import service_unavailable
+from tests.support.settings import service_unavailable
 
 REDIS_URL = os.environ.get("PASTEFILE_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from pastefile.composition import Services
 from pastefile.config import Settings
 from pastefile.db.jobs import Job, Lease
-from pastefile.composition import Services
-from tests.jobs_support import wait_for
+from tests.support.jobs import wait_for
 
 pytestmark = pytest.mark.slow
 PASTEFILE = str(Path(sys.executable).with_name("pastefile"))

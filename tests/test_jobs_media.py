@@ -22,14 +22,16 @@ from PIL import Image, ImageStat
 from pypdf import PdfWriter
 from sqlalchemy import insert, select, update
 
+from pastefile.composition import Services
 from pastefile.db.jobs import Job
 from pastefile.db.models import File
 from pastefile.db.types import utcnow
 from pastefile.jobs.threads import ThreadRunner
-from pastefile.composition import Services
 from pastefile.services.accounts import Permission, Principal
-from tests.conftest import REQUIRE_SERVICES, image_bytes, upload
-from tests.jobs_support import drain_jobs, wait_for
+from tests.support.images import image_bytes
+from tests.support.jobs import drain_jobs, wait_for
+from tests.support.settings import REQUIRE_SERVICES
+from tests.support.uploads import upload
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

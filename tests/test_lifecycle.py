@@ -22,18 +22,11 @@ from werkzeug.serving import make_server
 
 from pastefile.db.models import Blob, File
 from pastefile.services.ids import new_public_id, new_short_code
-from tests.conftest import image_bytes, stored_blobs, temp_files, upload
-from tests.helpers import (
-    PASTEFILE,
-    cli_env,
-    free_port,
-    http_get,
-    http_upload,
-    multipart_body,
-    port_open,
-    run_cli,
-    wait_until,
-)
+from tests.support.cli import PASTEFILE, cli_env, run_cli
+from tests.support.files import stored_blobs, temp_files
+from tests.support.images import image_bytes
+from tests.support.servers import free_port, http_get, http_upload, port_open, wait_until
+from tests.support.uploads import multipart_body, upload
 
 
 @pytest.fixture

@@ -20,11 +20,12 @@ from flask.testing import FlaskClient
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
-from pastefile.db import migrate
 from pastefile.composition import build_services
+from pastefile.db import migrate
 from pastefile.web import create_app
-from tests.conftest import make_settings, upload
-from tests.helpers import free_port, http_get, port_open, wait_until
+from tests.support.servers import free_port, http_get, port_open, wait_until
+from tests.support.settings import make_settings
+from tests.support.uploads import upload
 
 
 def _sample(text: str, name: str, **labels: str) -> float:

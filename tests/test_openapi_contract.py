@@ -18,11 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
 from werkzeug.serving import make_server
 
-from pastefile.db import migrate
 from pastefile.composition import build_services
+from pastefile.db import migrate
 from pastefile.services.accounts import ROLE_ADMIN, SCOPES
 from pastefile.web.api.openapi import openapi_document
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 
 MAX_EXAMPLES = 25
 # tus PATCH bodies (/api/v1/uploads) are raw bytes, sent like application/octet-stream.

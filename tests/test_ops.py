@@ -16,8 +16,9 @@ from sqlalchemy import text
 
 from pastefile.db import database
 from pastefile.logging_setup import FORMAT, RequestIdFilter
-from tests.conftest import upload
-from tests.helpers import PASTEFILE, cli_env, free_port, http_get, port_open, wait_until
+from tests.support.cli import PASTEFILE, cli_env
+from tests.support.servers import free_port, http_get, port_open, wait_until
+from tests.support.uploads import upload
 
 GENERATED = re.compile(r"[0-9a-f]{32}")
 

@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from tests.conftest import make_settings
-from tests.test_api import make_token, problem
+from tests.support.api import make_token, problem
+from tests.support.settings import make_settings
 
 
 @pytest.fixture
@@ -41,11 +41,11 @@ def test_rate_limit_on_redis_is_shared_between_apps(tmp_path, sqlite_url):
     try:
         redis.Redis.from_url(url).ping()
     except redis.exceptions.ConnectionError as exc:
-        from tests.conftest import service_unavailable
+        from tests.support.settings import service_unavailable
 
         service_unavailable("Redis", exc)
-    from pastefile.db import migrate
     from pastefile.composition import build_services
+    from pastefile.db import migrate
     from pastefile.web import create_app
 
     settings = make_settings(tmp_path, sqlite_url, redis_url=url, api_rate_limit="3/minute")

@@ -19,14 +19,15 @@ from sqlalchemy import func, select
 from thriftpy2.rpc import make_client
 from thriftpy2.thrift import TApplicationException
 
+from pastefile.composition import Services, build_services
 from pastefile.db.models import Blob, File
 from pastefile.rpc.client import PasteFileClient
 from pastefile.rpc.schema import idl
 from pastefile.rpc.server import RpcServer
-from pastefile.composition import Services, build_services
 from pastefile.services.links import build_links
-from tests.conftest import image_bytes, stored_blobs, temp_files
-from tests.rpc_support import rpc_server
+from tests.support.files import stored_blobs, temp_files
+from tests.support.images import image_bytes
+from tests.support.rpc import rpc_server
 
 TEXT = b"hello from the rpc service\n" * 100
 

@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from pastefile.composition import Services, build_services
 from pastefile.db import migrate
 from pastefile.db.database import Database
 from pastefile.db.models import Blob, File
@@ -32,10 +33,10 @@ from pastefile.rpc.client import (
     retry,
 )
 from pastefile.rpc.schema import idl
-from pastefile.composition import Services, build_services
-from tests.conftest import make_settings, temp_files
-from tests.helpers import TcpProxy
-from tests.rpc_support import SilentPeer, free_port, rpc_server, spawn_rpc, stop
+from tests.support.files import temp_files
+from tests.support.rpc import SilentPeer, rpc_server, spawn_rpc, stop
+from tests.support.servers import TcpProxy, free_port
+from tests.support.settings import make_settings
 
 TEXT = b"resilient bytes\n" * 64
 

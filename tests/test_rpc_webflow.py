@@ -18,12 +18,12 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 from flask.testing import FlaskClient
 from PIL import Image
 
+from pastefile.composition import Services
 from pastefile.rpc.client import PasteFileClient
 from pastefile.rpc.schema import idl
-from pastefile.composition import Services
 from pastefile.web import create_app
-from tests.conftest import image_bytes
-from tests.rpc_support import rpc_server
+from tests.support.images import image_bytes
+from tests.support.rpc import rpc_server
 
 book = Blueprint("book_rpc", __name__)
 

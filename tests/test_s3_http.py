@@ -10,14 +10,13 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
-from pastefile.db import migrate
 from pastefile.composition import Services, build_services
+from pastefile.db import migrate
 from pastefile.storage.s3 import S3Storage
 from pastefile.web import create_app
-from tests.conftest import make_settings, upload
-from tests.s3_support import moto_endpoint, s3_settings
-
-__all__ = ["moto_endpoint"]
+from tests.support.s3 import s3_settings
+from tests.support.settings import make_settings
+from tests.support.uploads import upload
 
 
 def _services(tmp_path: Path, sqlite_url: str, endpoint: str, **extra: object) -> Services:

@@ -17,11 +17,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import MARIADB_ADMIN_URL, _server_database, image_bytes
-from tests.deploy_support import nginx_binary, require
-from tests.helpers import multipart_body
-from tests.s3_support import moto_endpoint, s3_settings  # noqa: F401 - a fixture
-from tests.scaleout_support import (
+from tests.support.deploy import nginx_binary, require
+from tests.support.images import image_bytes
+from tests.support.s3 import s3_settings
+from tests.support.scaleout import (
     BROKER_URL,
     REDIS_URL,
     Cluster,
@@ -34,13 +33,15 @@ from tests.scaleout_support import (
     stream_put,
     until,
 )
+from tests.support.settings import MARIADB_ADMIN_URL, server_database
+from tests.support.uploads import multipart_body
 
 RSS_LIMIT_KIB = 120 * 1024
 
 
 @pytest.fixture(scope="module")
 def database() -> Iterator[str]:
-    yield from _server_database(MARIADB_ADMIN_URL, "MariaDB")
+    yield from server_database(MARIADB_ADMIN_URL, "MariaDB")
 
 
 @pytest.fixture(scope="module")
@@ -185,7 +186,7 @@ def test_a_200_mb_upload_through_nginx_keeps_nginx_and_the_nodes_under_120_mb(cl
 def s3_cluster(
     tmp_path_factory: pytest.TempPathFactory,
     database: str,
-    moto_endpoint: str,  # noqa: F811
+    moto_endpoint: str,
 ) -> Iterator[Cluster]:
     require(nginx_binary() is not None, "nginx is not installed (apt-get install nginx)")
     require(reachable("127.0.0.1", 6379), f"Redis is not reachable at {REDIS_URL}")

@@ -6,8 +6,8 @@ import io
 from urllib.parse import urlsplit
 
 from pastefile.services.accounts import ROLE_ADMIN
-from tests.conftest import stored_blobs
-from tests.test_api import make_token, post_file, problem
+from tests.support.api import make_token, post_file, problem
+from tests.support.files import stored_blobs
 
 
 def _path(url: str) -> str:

@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from pastefile.db.models import File
 from pastefile.services.ids import BASE62
-from tests.conftest import image_bytes, upload
-from tests.helpers import curl_upload
+from tests.support.images import image_bytes
+from tests.support.uploads import curl_upload, upload
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 DATA = bytes(range(256)) * 40  # 10240 bytes, every byte value

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 import time
 import uuid
@@ -13,32 +12,13 @@ import pytest
 from sqlalchemy import select
 
 from pastefile.db.models import File
-from pastefile.services.accounts import Permission
 from pastefile.stats.counting import today
 from pastefile.stats.models import FileDailyStats, FileDailyVisitor, StatsSalt, UserDailyActivity
-from tests.conftest import upload
+from tests.support.stats import post_file, recorder, user_headers
+from tests.support.uploads import upload
 
 BROWSER_A = {"User-Agent": "Mozilla/5.0 (A)"}
 BROWSER_B = {"User-Agent": "Mozilla/5.0 (B)"}
-
-
-def recorder(app):  # type: ignore[no-untyped-def]
-    return app.extensions["pastefile"].stats_recorder
-
-
-def user_headers(services, name, roles=Permission.LOGIN, scopes=("read", "upload")):  # type: ignore[no-untyped-def]
-    user = services.accounts.create_user(name, "correct horse battery", roles)
-    principal = services.accounts.session_principal(user)
-    _, value = services.accounts.create_token(principal, f"{name}-token", list(scopes))
-    return user, {"Authorization": f"Bearer {value}"}
-
-
-def post_file(client, headers, data=b"stats bytes", name="s.txt"):  # type: ignore[no-untyped-def]
-    response = client.post(
-        "/api/v1/files", data={"file": (io.BytesIO(data), name)}, headers=headers
-    )
-    assert response.status_code == 201, response.get_data(as_text=True)
-    return response.json["id"]
 
 
 def daily(services, public_id):  # type: ignore[no-untyped-def]
@@ -156,7 +136,7 @@ def redis_prefix() -> Iterator[str]:
     try:
         client.ping()
     except redis.RedisError as exc:
-        from tests.conftest import service_unavailable
+        from tests.support.settings import service_unavailable
 
         service_unavailable("Redis", exc)
     yield prefix
@@ -167,10 +147,10 @@ def redis_prefix() -> Iterator[str]:
 
 
 def test_redis_mode_uses_hyperloglog_list_sorted_set_and_bitmaps(tmp_path, redis_prefix):
-    from pastefile.db import migrate
     from pastefile.composition import build_services
+    from pastefile.db import migrate
     from pastefile.web import create_app
-    from tests.conftest import make_settings
+    from tests.support.settings import make_settings
 
     settings = make_settings(
         tmp_path,

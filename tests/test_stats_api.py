@@ -8,7 +8,7 @@ from pastefile.services.accounts import ROLE_ADMIN
 from pastefile.stats import charts
 from pastefile.stats.counting import today
 from pastefile.web.identity import SESSION_USER
-from tests.test_stats import post_file, recorder, user_headers
+from tests.support.stats import post_file, recorder, user_headers
 
 
 def problem(response, status, code):  # type: ignore[no-untyped-def]

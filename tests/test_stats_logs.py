@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from pastefile.cli import main as cli_main
 from pastefile.logging_setup import FORMAT, RequestIdFilter
 from pastefile.stats.logstats import analyse, plan, read_range, table
-from tests.conftest import upload
+from tests.support.uploads import upload
 
 NGINX_LINES = [
     b'10.0.0.1 - - [20/Nov/2026:10:00:00 +0000] "GET /i/abcDEF123456.png HTTP/1.1" 200 5 "-" "u1"',

@@ -27,9 +27,10 @@ from pastefile.stats.counting import today
 from pastefile.stats.models import FileDailyStats, FileDailyVisitor, StatsReport
 from pastefile.stats.reports import make_report
 from pastefile.web.identity import SESSION_USER
-from tests.helpers import cli_env, free_port
-from tests.jobs_support import drain_jobs
-from tests.test_stats import post_file, recorder, user_headers
+from tests.support.cli import cli_env
+from tests.support.jobs import drain_jobs
+from tests.support.servers import free_port
+from tests.support.stats import post_file, recorder, user_headers
 
 USER, PASSWORD = "mailer", "s3cret-mail"
 

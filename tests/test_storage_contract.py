@@ -11,9 +11,7 @@ import pytest
 
 from pastefile.errors import TooLarge
 from pastefile.storage import LocalStorage, Storage
-from tests.s3_support import S3_KEYS, moto_endpoint, new_bucket
-
-__all__ = ["moto_endpoint"]
+from tests.support.s3 import S3_KEYS, new_bucket
 
 BIG = 8 * 1024 * 1024 + 300_000  # more than one S3 part: the multipart path
 

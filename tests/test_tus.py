@@ -28,16 +28,16 @@ from tusclient.uploader import Uploader
 from werkzeug.serving import make_server
 
 from pastefile.cli import main
+from pastefile.composition import build_services
 from pastefile.db import migrate
 from pastefile.db.accounts import TusUpload
 from pastefile.db.models import File
 from pastefile.db.types import utcnow
 from pastefile.jobs.threads import ThreadRunner
-from pastefile.composition import build_services
 from pastefile.services.accounts import ROLE_ADMIN
 from pastefile.web import create_app
-from tests.conftest import make_settings
-from tests.test_api import make_token, post_file, problem
+from tests.support.api import make_token, post_file, problem
+from tests.support.settings import make_settings
 
 TUS = {"Tus-Resumable": "1.0.0"}
 OCTETS = "application/offset+octet-stream"

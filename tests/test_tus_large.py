@@ -31,9 +31,9 @@ import requests
 from tusclient.client import TusClient
 from tusclient.uploader import Uploader
 
-from pastefile.db import migrate
 from pastefile.composition import build_services
-from tests.conftest import make_settings
+from pastefile.db import migrate
+from tests.support.settings import make_settings
 
 MIB = 1024 * 1024
 SIZE = 200 * MIB

@@ -19,12 +19,13 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from pastefile.db import migrate
 from pastefile.composition import Services, build_services
+from pastefile.db import migrate
 from pastefile.services.accounts import ROLE_ADMIN
 from pastefile.web import create_app
-from tests.conftest import REQUIRE_SERVICES, image_bytes, make_settings
-from tests.helpers import free_port
+from tests.support.images import image_bytes
+from tests.support.servers import free_port
+from tests.support.settings import REQUIRE_SERVICES, make_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -412,7 +413,7 @@ def test_deleting_from_my_files(page: Page) -> None:
 
 
 def test_my_files_status_follows_the_job_events(page: Page, live: dict[str, Any]) -> None:
-    from tests.jobs_support import drain_jobs
+    from tests.support.jobs import drain_jobs
 
     frames: list[str] = []
     page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(str(f))))

@@ -15,7 +15,8 @@ import pytest
 from pastefile.services.accounts import ROLE_ADMIN
 from pastefile.web import cards
 from pastefile.web.i18n import safe_next
-from tests.conftest import image_bytes, upload
+from tests.support.images import image_bytes
+from tests.support.uploads import upload
 
 BROWSER = {"Accept": "text/html"}
 

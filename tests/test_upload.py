@@ -6,7 +6,9 @@ import hashlib
 import io
 import re
 
-from tests.conftest import image_bytes, stored_blobs, temp_files, upload
+from tests.support.files import stored_blobs, temp_files
+from tests.support.images import image_bytes
+from tests.support.uploads import upload
 
 BOOK_FIELDS = {"url_d", "url_i", "url_s", "url_p", "filename", "size", "time", "type", "quoteurl"}
 OUR_FIELDS = {"id", "sha256", "bytes", "mimetype"}

@@ -1,5 +1,5 @@
 """Helpers for the job tests: a local HTTP origin with slow and failing routes, waiting,
-and running queued jobs synchronously."""
+a thread runner, and running queued jobs synchronously."""
 
 from __future__ import annotations
 
@@ -9,12 +9,21 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
+from pastefile.jobs.threads import ThreadRunner
+
 if TYPE_CHECKING:
-    from pastefile.db.jobs import Job
     from pastefile.composition import Services
+    from pastefile.db.jobs import Job
 
 ORIGIN_HOST = "127.0.0.2"  # allowed by the tests' fetch policy; 127.0.0.1 never is
 PAYLOAD = bytes(range(256)) * 5120  # 1.25 MiB
+# Quick retries, and fetches allowed to reach the origin below.
+JOB_SETTINGS: dict[str, object] = {
+    "job_retry_base_seconds": 0.05,
+    "job_retry_max_seconds": 0.2,
+    "fetch_allowed_networks": [f"{ORIGIN_HOST}/32"],
+    "fetch_read_timeout": 5.0,
+}
 
 
 class Origin(BaseHTTPRequestHandler):
@@ -101,3 +110,16 @@ def drain_jobs(services: Services, limit: int = 100) -> list[Job]:
             ran.append(job_id)
     services.jobs.sessions.remove()
     return [services.jobs.get(job_id) for job_id in dict.fromkeys(ran)]
+
+
+def start_thread_runner(services: Services, workers: int) -> ThreadRunner:
+    """A started thread runner that the app's job service hands its jobs to."""
+    started = ThreadRunner(services, workers=workers, poll=0.05, lease=30.0, schedule=False)
+    services.jobs.use_runner(started)
+    started.start()
+    return started
+
+
+def finished(services: Services, job_id: int) -> Job | None:
+    job = services.jobs.get(job_id)
+    return job if job.status in ("succeeded", "failed", "cancelled") else None

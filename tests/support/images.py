@@ -1,6 +1,6 @@
 """Sample images for the image-pipeline tests: real files, built here, some hostile.
 
-No tests live here; the test_images_*.py modules import these builders.
+The image tests import these builders; image_bytes is the plain sample most tests upload.
 """
 
 from __future__ import annotations
@@ -17,6 +17,19 @@ from PIL.TiffImagePlugin import IFDRational
 from pastefile.services.imaging.vips import VipsEngine
 
 VipsEngine()  # the same loader restrictions as the service
+
+
+def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (64, 48), mode: str = "RGB") -> bytes:
+    """A small real image with gradients and noise, so resizes are not trivial."""
+    gradient = Image.linear_gradient("L").resize(size)
+    noise = Image.effect_noise(size, 40)
+    mirrored = gradient.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    im = Image.merge("RGB", (gradient, noise, mirrored))
+    if mode != "RGB":
+        im = im.convert(mode)
+    buffer = io.BytesIO()
+    im.save(buffer, format=fmt)
+    return buffer.getvalue()
 
 
 def header(data: bytes) -> pyvips.Image:

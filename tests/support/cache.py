@@ -17,8 +17,8 @@ import redis
 from sqlalchemy import event
 
 from pastefile.db.database import Database
-from tests.conftest import service_unavailable
-from tests.helpers import free_port, port_open, wait_until
+from tests.support.servers import free_port, port_open, wait_until
+from tests.support.settings import service_unavailable
 
 REDIS_URL = os.environ.get("PASTEFILE_TEST_REDIS_URL", "redis://127.0.0.1:6379/12")
 

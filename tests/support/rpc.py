@@ -15,19 +15,24 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from pastefile.config import Settings
-from pastefile.rpc.handler import PasteFileHandler
-from pastefile.rpc.server import RpcServer
 from pastefile.composition import Services
+from pastefile.config import Settings
+from pastefile.rpc.client import PasteFileClient
+from pastefile.rpc.handler import PasteFileHandler
+from pastefile.rpc.schema import idl
+from pastefile.rpc.server import RpcServer
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
+TEXT = b"resilient bytes\n" * 64
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def placed_request(client: PasteFileClient, data: bytes, name: str = "a.txt") -> Any:
+    """Place ``data`` where the service asks for it; the create request that names it."""
+    token, path = client.get_file_info(name, "text/plain")
+    Path(path).write_bytes(data)
+    return idl.CreatePasteFileRequest(filehash=token, filename=name, mimetype="text/plain")
 
 
 @contextlib.contextmanager

@@ -1,57 +1,21 @@
-"""Request builders the Flask test client lacks."""
+"""Real sockets and servers: free ports, waiting for them, plain HTTP, a TCP proxy that cuts."""
 
 from __future__ import annotations
 
 import contextlib
 import http.client
 import json
-import os
-import secrets
 import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Iterator
 
-from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
+from flask import Flask
+from werkzeug.serving import make_server
 
-from pastefile.config import Settings
-
-
-def multipart_body(data: bytes, filename: str, field: str = "file") -> tuple[bytes, str]:
-    """A multipart body encoded the way real clients do it.
-
-    Quotes and backslashes are escaped as curl does, line breaks
-    percent-encoded as browsers do.
-
-    The test client writes a name with a ``"`` unescaped, which no real
-    client does, so hostile names need this to reach the server intact.
-    """
-    boundary = f"------------------------{secrets.token_hex(8)}"
-    quoted = filename.replace("\\", "\\\\").replace('"', '\\"')
-    quoted = quoted.replace("\r", "%0D").replace("\n", "%0A")  # as browsers do
-    head = (
-        f"--{boundary}\r\n"
-        f'Content-Disposition: form-data; name="{field}"; filename="{quoted}"\r\n'
-        "Content-Type: application/octet-stream\r\n\r\n"
-    ).encode()
-    body = head + data + f"\r\n--{boundary}--\r\n".encode()
-    return body, f"multipart/form-data; boundary={boundary}"
-
-
-def curl_upload(client: FlaskClient, data: bytes, filename: str) -> TestResponse:
-    body, content_type = multipart_body(data, filename)
-    return client.post("/", data=body, content_type=content_type, headers={"Accept": "*/*"})
-
-
-# --- real processes and servers -------------------------------------------------------
-
-PASTEFILE = str(Path(sys.executable).with_name("pastefile"))
+from tests.support.uploads import multipart_body
 
 
 def free_port() -> int:
@@ -66,32 +30,6 @@ def wait_until(condition: Callable[[], object], timeout: float = 15.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {condition}")
         time.sleep(0.02)
-
-
-def cli_env(settings: Settings | None = None, **values: str) -> dict[str, str]:
-    """The environment of a fresh shell: no inherited PASTEFILE_* or APP_ENV."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PASTEFILE_") and k != "APP_ENV"}
-    if settings is not None:
-        env["PASTEFILE_DATA_DIR"] = str(settings.data_dir)
-        env["PASTEFILE_DATABASE_URL"] = settings.database_url
-        env["PASTEFILE_STORAGE_URL"] = settings.storage_url
-        env["PASTEFILE_BASE_URL"] = settings.base_url
-    env.update(values)
-    return env
-
-
-def run_cli(
-    *args: str, env: dict[str, str], cwd: Path, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [PASTEFILE, *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def port_open(port: int) -> bool:
@@ -187,3 +125,29 @@ def _pipe(src: socket.socket, dst: socket.socket) -> None:
         for sock in (src, dst):
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
+
+
+@contextlib.contextmanager
+def serve_app(app: Flask) -> Iterator[str]:
+    """The app behind a real threaded HTTP server on a free port; its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+def send_half(port: int, method: str, path: str, body: bytes, content_type: str) -> socket.socket:
+    """Send the head and half the body of a request, and leave the socket open."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    head = (
+        f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
+        "Accept: application/json\r\n\r\n"
+    ).encode()
+    sock.sendall(head + body[: len(body) // 2])
+    return sock

@@ -1,6 +1,6 @@
 """A scaled-out pastefile on this machine: nginx, app nodes, a Celery worker, shared servers.
 
-Used by tests/test_scaleout.py, tests/test_faults.py and bench/serve.py.
+Used by the system tests under tests/system/deploy/ and by bench/serve.py.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.deploy_support import (
+from tests.support.deploy import (
     CELERY_PASTEFILE,
     ROOT,
     NginxPaths,
@@ -24,7 +24,7 @@ from tests.deploy_support import (
     start_nginx,
     stop,
 )
-from tests.helpers import free_port, port_open, wait_until
+from tests.support.servers import free_port, port_open, wait_until
 
 REDIS_URL = os.environ.get("PASTEFILE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 BROKER_URL = os.environ.get("PASTEFILE_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 STATIC = ROOT / "pastefile" / "web" / "static"
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
