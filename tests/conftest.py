@@ -1,7 +1,14 @@
-"""Fixtures every test may use: the app on SQLite, MariaDB and PostgreSQL, for real,
-and moto's S3 server.
+"""Fixtures every layer may use, and the layer markers.
 
-``tests.support.settings`` says how the server databases are made.
+A test's layer is the first folder under ``tests/``: ``unit`` (no servers),
+``integration`` (the app and services against SQLite, MariaDB, PostgreSQL, Redis,
+RabbitMQ and S3) or ``system`` (real processes: gunicorn, nginx, Celery workers,
+the browser, pastefile's own commands and servers). Each test gets that marker here, so
+``pytest -m unit`` selects what ``pytest tests/unit`` does, and ``-m "not system"`` leaves
+out the real processes. A test module outside the three folders is an error.
+
+The database fixtures run the app on SQLite, MariaDB and PostgreSQL, for real
+(``tests.support.settings`` says how the server databases are made).
 """
 
 from __future__ import annotations
@@ -26,6 +33,23 @@ from tests.support.settings import (
     make_settings,
     server_database,
 )
+
+TESTS = Path(__file__).resolve().parent
+LAYERS = ("unit", "integration", "system")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test with its layer, taken from its path."""
+    for item in items:
+        try:
+            layer = item.path.resolve().relative_to(TESTS).parts[0]
+        except ValueError:
+            continue
+        if layer not in LAYERS:
+            raise pytest.UsageError(
+                f"{item.nodeid}: tests live under tests/unit, tests/integration or tests/system"
+            )
+        item.add_marker(getattr(pytest.mark, layer))
 
 
 @pytest.fixture(scope="session")
