@@ -1,4 +1,4 @@
-"""Issue 8, part 1 and 2: counting PV/UV off the hot path, the stats API and the dashboards."""
+"""Counting PV/UV off the hot path: daily counts, visitors without raw IPs, the flusher, Redis."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 8, part 3: the report (HTML + .xlsx) mailed to a real local SMTP server."""
+"""The report (HTML + .xlsx) mailed to a real local SMTP server."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 4's security list, over HTTP, on every database."""
+"""Owners, visibility, token scopes, revocation, moderation, CSRF: over HTTP, on each database."""
 
 from __future__ import annotations
 

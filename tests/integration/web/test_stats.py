@@ -1,4 +1,4 @@
-"""Issue 8, part 2: /api/v1/stats, /api/v1/files/{id}/stats, the card panel, the dashboard."""
+"""/api/v1/stats, /api/v1/files/{id}/stats, the card panel, the dashboard."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 8, part 4: access-log map-reduce over our format and nginx's, plain/.gz/.bz2."""
+"""Access-log map-reduce over our format and nginx's, plain/.gz/.bz2."""
 
 from __future__ import annotations
 

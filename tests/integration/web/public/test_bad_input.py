@@ -1,5 +1,5 @@
-"""Issue 2's "Bad input" table: every case is a problem+json (or an HTML page)
-with a stable code, stores nothing, and never harms what is already stored."""
+"""Bad input: every case is a problem+json (or an HTML page) with a stable code,
+stores nothing, and never harms what is already stored."""
 
 from __future__ import annotations
 
