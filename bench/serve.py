@@ -5,7 +5,7 @@
     .venv/bin/python bench/serve.py --seconds 10
 
 It starts, in one run on this machine: deploy/nginx.conf (rendered with throwaway
-paths, as tests/test_deploy.py does) in front of a gunicorn node with X-Accel-Redirect
+paths, as tests/support/deploy.py does) in front of a gunicorn node with X-Accel-Redirect
 (PASTEFILE_ACCEL_REDIRECT_PREFIX), a second node that streams the bytes itself, and in
 the same nginx a plain server that sends the stored objects straight from disk. The
 nodes use SQLite and the machine's Redis (a key prefix of their own) for the cache.
@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.deploy_support import (  # noqa: E402
+from tests.support.deploy import (  # noqa: E402
     CELERY_PASTEFILE,
     NginxPaths,
     nginx_binary,
@@ -46,8 +46,9 @@ from tests.deploy_support import (  # noqa: E402
     start_nginx,
     stop,
 )
-from tests.helpers import free_port, multipart_body, port_open, wait_until  # noqa: E402
-from tests.scaleout_support import REDIS_URL, request  # noqa: E402
+from tests.support.scaleout import REDIS_URL, request  # noqa: E402
+from tests.support.servers import free_port, port_open, wait_until  # noqa: E402
+from tests.support.uploads import multipart_body  # noqa: E402
 
 MB = 1_000_000
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}

@@ -1,0 +1,213 @@
+"""The web UI's server side without a browser: card kinds, sanitizing, bounds, i18n,
+the card fragment, My files, Admin, ShareX (the browser tests: test_ui_browser.py)."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import tarfile
+import zipfile
+
+import pytest
+
+from pastefile.services.accounts import ROLE_ADMIN
+from pastefile.web import cards
+from tests.support.images import image_bytes
+from tests.support.uploads import upload
+
+BROWSER = {"Accept": "text/html"}
+
+
+@pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    return sqlite_url  # the pages are the same on every database; the API tests cover those
+
+
+def _card(client, data: bytes, name: str, **fields) -> tuple[dict, str]:  # type: ignore[no-untyped-def]
+    body = upload(client, data, name, **fields).get_json()
+    html = client.get(f"/p/{body['id']}", headers=BROWSER).get_data(as_text=True)
+    return body, html
+
+
+def _log_in(client, services, name: str = "alice", roles: int | None = None) -> str:  # type: ignore[no-untyped-def]
+    extra = {"roles": roles} if roles is not None else {}
+    services.accounts.create_user(name, f"{name}-password-1", **extra)
+    page = client.get("/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    client.post(
+        "/login", data={"username": name, "password": f"{name}-password-1", "csrf_token": csrf}
+    )
+    page = client.get("/").get_data(as_text=True)  # a login starts a new session and token
+    return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+
+
+def test_markdown_is_rendered_without_scripts_or_handlers(client):
+    md = b"# Hi\n\n<script>alert(1)</script>\n\n[x](javascript:alert(1))\n\n"
+    md += b"<img src=x onerror=alert(1)>\n"
+    _, html = _card(client, md, "notes.md")
+    rendered = html.split('<div class="markdown">', 1)[1].split("</div>", 1)[0]
+    assert "<h1>Hi</h1>" in rendered
+    assert "<script" not in rendered and "<img" not in rendered  # shown as text only
+    assert 'href="javascript' not in rendered
+
+
+def test_code_is_highlighted_with_line_numbers_and_escaped(client):
+    _, html = _card(client, b"x = '<b>'\nprint(x)\n", "x.py")
+    assert 'class="linenos"' in html
+    assert "&lt;b&gt;" in html and "<b>" not in html.split('class="code-wrap"', 1)[1]
+
+
+def test_archives_list_entries_and_stop_at_the_bound(client, monkeypatch):
+    monkeypatch.setattr(cards, "ARCHIVE_ENTRIES", 3)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for n in range(5):
+            archive.writestr(f"f{n}.txt", "x" * n)
+    _, html = _card(client, buffer.getvalue(), "five.zip")
+    assert html.count("<tr><td>f") == 3
+    assert "Only the first entries are listed." in html
+
+
+def test_tar_gz_entries(client):
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        info = tarfile.TarInfo("dir/inside.txt")
+        info.size = 4
+        archive.addfile(info, io.BytesIO(b"abcd"))
+    _, html = _card(client, buffer.getvalue(), "bundle.tar.gz")
+    assert "dir/inside.txt" in html
+
+
+def test_a_broken_archive_is_just_metadata(client):
+    _, html = _card(client, b"PK\x03\x04 not really a zip", "broken.zip")
+    assert 'class="card kind-archive' in html and "<tr><td>" not in html
+
+
+def test_large_text_is_cut_with_a_raw_link(client, monkeypatch):
+    monkeypatch.setattr(cards, "TEXT_LIMIT", 100)
+    _, html = _card(client, b"line\n" * 100, "long.txt")
+    assert "Only the beginning of the file is shown." in html
+
+
+def test_card_has_qr_opengraph_relative_time_and_copy_buttons(client):
+    body, html = _card(client, image_bytes(), "cat.png")
+    assert re.search(r"<svg[^>]*>.*</svg>", html, re.S)
+    assert f'<meta property="og:url" content="{body["url_p"]}">' in html
+    assert f'<meta property="og:image" content="{body["url_i"]}">' in html
+    assert 'name="twitter:card" content="summary_large_image"' in html
+    assert re.search(r"\(\d+ seconds? ago\)", html)
+    assert html.count('class="copy"') == 3
+
+
+def test_card_fragment_is_the_same_component(client):
+    body = upload(client, b"hello\n", "hello.txt").get_json()
+    fragment = client.get(f"/p/{body['id']}/card").get_data(as_text=True)
+    assert fragment.lstrip().startswith("{#") is False
+    assert f'data-card="{body["id"]}"' in fragment and "<html" not in fragment
+    page = client.get(f"/p/{body['id']}", headers=BROWSER).get_data(as_text=True)
+    assert fragment.strip() in page
+
+
+def test_card_fragment_of_a_protected_file_needs_the_password(client):
+    body = upload(client, b"s\n", "s.txt", password="pw-123456").get_json()
+    assert client.get(f"/p/{body['id']}/card").status_code == 403
+    shown = client.get(f"/p/{body['id']}/card", headers={"X-File-Password": "pw-123456"})
+    assert shown.status_code == 200
+
+
+def test_gone_page_is_a_410_in_html(client):
+    body = upload(client, b"once\n", "once.txt", max_downloads=1).get_json()
+    assert client.get(f"/i/{body['id']}").status_code == 200
+    page = client.get(f"/p/{body['id']}", headers=BROWSER)
+    assert page.status_code == 410
+    assert "This file is gone" in page.get_data(as_text=True)
+
+
+def test_chinese_by_accept_language_and_cookie(client):
+    zh = client.get("/", headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"})
+    assert "分享文件" in zh.get_data(as_text=True) and 'lang="zh-CN"' in zh.get_data(as_text=True)
+    login = client.get("/login", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "<h1>登录</h1>" in login and "用户名" in login
+    client.get("/lang/en?next=/")
+    en = client.get("/", headers={"Accept-Language": "zh-CN"})
+    assert "Share a file" in en.get_data(as_text=True)
+
+
+def test_my_files_needs_a_session_and_lists_only_mine(client, services):
+    assert client.get("/me/files", headers=BROWSER).status_code == 401
+    upload(client, b"anon\n", "anonymous.txt")
+    csrf = _log_in(client, services)
+    client.post("/", data={"file": (io.BytesIO(b"m\n"), "mine.txt"), "csrf_token": csrf})
+    page = client.get("/me/files?view=list&q=mine").get_data(as_text=True)
+    assert "mine.txt" in page and "anonymous.txt" not in page
+
+
+def test_my_files_bulk_delete_and_edit_need_csrf(client, services):
+    csrf = _log_in(client, services)
+    sent = client.post(
+        "/", data={"file": (io.BytesIO(b"m\n"), "mine.txt"), "csrf_token": csrf},
+        headers={"Accept": "application/json"},
+    )  # fmt: skip
+    ident = sent.get_json()["id"]
+    assert client.post("/me/files/delete", data={"ids": ident}).status_code == 400
+    edited = client.post(
+        f"/me/files/{ident}/edit",
+        data={"csrf_token": csrf, "visibility": "unlisted", "expires_in": "3600"},
+    )
+    assert edited.status_code == 303
+    listed = client.get("/me/files").get_data(as_text=True)
+    assert re.search(r'<option value="unlisted" selected>', listed)
+    assert (
+        client.post("/me/files/delete", data={"ids": ident, "csrf_token": csrf}).status_code == 303
+    )
+    assert "mine.txt" not in client.get("/me/files").get_data(as_text=True)
+
+
+def test_admin_is_for_administrators(client, services):
+    csrf = _log_in(client, services)
+    assert client.get("/admin", headers=BROWSER).status_code == 403
+    assert (
+        client.post("/admin/users/1", data={"csrf_token": csrf, "action": "promote"}).status_code
+        == 403
+    )
+
+
+def test_admin_promotes_and_sees_storage(client, services):
+    other = services.accounts.create_user("bob", "bob-password-1")
+    csrf = _log_in(client, services, "root", roles=ROLE_ADMIN)
+    upload(client, b"some bytes\n", "a.txt")
+    page = client.get("/admin").get_data(as_text=True)
+    assert "a.txt" in page and "bob" in page
+    assert f'action="/admin/users/{other.id}"' in page
+    assert 'action="/admin/users/2"' not in page  # no disable/demote buttons for oneself
+    done = client.post(f"/admin/users/{other.id}", data={"csrf_token": csrf, "action": "promote"})
+    assert done.status_code == 303
+    assert services.accounts.get_user(other.id).roles == ROLE_ADMIN
+
+
+def test_sharex_config_carries_a_new_upload_token(client, services):
+    csrf = _log_in(client, services)
+    assert client.post("/help/sharex.sxcu").status_code == 400  # no CSRF token
+    response = client.post("/help/sharex.sxcu", data={"csrf_token": csrf})
+    assert "attachment" in response.headers["Content-Disposition"]
+    config = json.loads(response.data)
+    token = config["Headers"]["Authorization"].removeprefix("Bearer ")
+    who = services.accounts.principal_for_token(token)
+    assert who.scopes == frozenset({"upload"})
+    assert config["FileFormName"] == "file" and config["URL"] == "{json:links.raw}"
+
+
+def test_other_files_get_an_icon_with_their_extension(client):
+    _, html = _card(client, b"\x00\x01\x02\x03" * 64, "blob.dat")
+    assert 'class="card kind-other' in html
+    assert '<span class="badge" aria-hidden="true">DAT</span>' in html
+
+
+def test_admin_deletes_anyones_file(client, services):
+    body = upload(client, b"reported\n", "reported.txt", password="pw-123456").get_json()
+    csrf = _log_in(client, services, "root", roles=ROLE_ADMIN)
+    assert "reported.txt" in client.get("/admin?q=reported").get_data(as_text=True)
+    done = client.post(f"/admin/files/{body['id']}/delete", data={"csrf_token": csrf})
+    assert done.status_code == 303
+    assert client.get(f"/p/{body['id']}", headers=BROWSER).status_code == 410

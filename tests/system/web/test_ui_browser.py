@@ -1,0 +1,515 @@
+"""The web UI in a real browser: Playwright driving Debian's chromium against a live server.
+
+One server (werkzeug, a thread, SQLite) and one browser for the module. Without
+chromium these tests skip; with ``PASTEFILE_REQUIRE_SERVICES=1`` (CI) they fail.
+Screenshots of the main pages go to docs/screenshots/ (the README shows them).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+import wave
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from pastefile.composition import Services, build_services
+from pastefile.db import migrate
+from pastefile.services.accounts import ROLE_ADMIN
+from pastefile.web import create_app
+from tests.support.images import image_bytes
+from tests.support.servers import free_port
+from tests.support.settings import REQUIRE_SERVICES, make_settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
+VIEWPORT = {"width": 1000, "height": 760}
+PASSWORD = "correct horse battery"
+
+try:
+    from playwright.sync_api import Browser, Page, sync_playwright
+except ImportError:  # pragma: no cover - the dev lock installs it
+    sync_playwright = None
+
+
+def _unavailable(reason: str) -> None:
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason}; PASTEFILE_REQUIRE_SERVICES=1 requires it", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    tmp = tmp_path_factory.mktemp("ui")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    settings = make_settings(
+        tmp, f"sqlite:///{tmp / 'ui.sqlite'}", base_url=base, max_upload_size=8 * 1024 * 1024
+    )
+    services: Services = build_services(settings)
+    migrate.upgrade(services.db)
+    app = create_app(services=services)
+    app.jinja_env.globals["tus_threshold"] = 1024 * 1024  # exercise tus with small files
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    accounts = services.accounts
+    accounts.create_user("alice", "alice-password-1")
+    accounts.create_user("root", "root-password-1", roles=ROLE_ADMIN)
+    accounts.create_user("mallory", "mallory-password-1")
+    yield {"base": base, "services": services}
+    server.shutdown()
+    services.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if sync_playwright is None:
+        _unavailable("the playwright package is not installed")
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
+    with sync_playwright() as driver:
+        launched = driver.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live: dict[str, Any]) -> Iterator[Page]:
+    context = browser.new_context(viewport=VIEWPORT, locale="en-US", base_url=live["base"])
+    context.set_default_timeout(15_000)
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def _shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def _log_in(page: Page, user: str, password: str) -> None:
+    page.goto("/login")
+    page.fill("#username", user)
+    page.fill("#password", password)
+    page.click("form button[type=submit]")
+    page.wait_for_url(re.compile(r"/account/tokens$"))
+
+
+def _upload_page_file(page: Page, name: str, data: bytes, mime: str = "text/plain") -> str:
+    """Upload through the page's file input; the public id of the card that appears."""
+    page.set_input_files("#file", files=[{"name": name, "mimeType": mime, "buffer": data}])
+    card = page.locator("#results .card").first
+    card.wait_for()
+    return str(card.get_attribute("data-card"))
+
+
+def _api_upload(live: dict[str, Any], data: bytes, name: str, **fields: str) -> str:
+    import requests
+
+    response = requests.post(
+        live["base"] + "/",
+        files={"file": (name, data)},
+        data=fields,
+        headers={"Accept": "application/json"},
+        timeout=30,
+    )
+    assert response.status_code in (200, 201), response.text
+    return str(response.json()["id"])
+
+
+# --- the upload page ---------------------------------------------------------------------
+
+
+def test_file_input_upload_shows_progress_and_the_card_in_place(page: Page) -> None:
+    page.goto("/")
+    data = image_bytes(size=(640, 360))  # ~0.5 MB of noise: multipart, with progress events
+    ident = _upload_page_file(page, "numbers.png", data, "image/png")
+    row = page.locator("#queue .item").first
+    assert row.locator("progress").is_visible()
+    assert row.locator("progress").evaluate("p => p.value") == 100
+    assert "numbers.png" in row.inner_text()
+    # The address bar moved to the card, which is the server's own _card.html.
+    assert page.url.endswith(f"/p/{ident}")
+    card = page.locator("#results .card")
+    assert card.locator("h1.name").inner_text() == "numbers.png"
+    assert card.locator("input.snippet").count() == 4
+    _shot(page, "upload")
+
+
+def _throttle(page: Page, bytes_per_second: int) -> None:
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    conditions = {"offline": False, "latency": 20, "downloadThroughput": -1}
+    cdp.send(
+        "Network.emulateNetworkConditions", conditions | {"uploadThroughput": bytes_per_second}
+    )
+
+
+def test_progress_shows_speed_and_time_left_and_cancel_stops(page: Page) -> None:
+    page.goto("/")
+    _throttle(page, 256 * 1024)
+    data = b"slow upload " * 80_000  # ~940 kB: multipart, about 4 s at this speed
+    page.set_input_files("#file", files=[{"name": "slow.txt", "mimeType": "", "buffer": data}])
+    row = page.locator("#queue .item").first
+    page.wait_for_function(
+        "() => { const p = document.querySelector('#queue progress'); return p && p.value > 5; }"
+    )
+    info = row.locator(".item-info").inner_text()
+    assert re.search(r"\d+% · [\d.]+ [kM]?B/s · .+ left", info), info
+    assert 0 < row.locator("progress").evaluate("p => p.value") < 100
+    row.locator("button.cancel").click()
+    assert row.locator(".item-info").inner_text() == "Cancelled"
+    page.wait_for_timeout(500)
+    assert page.locator("#results .card").count() == 0
+
+
+def test_drag_and_drop_upload(page: Page) -> None:
+    page.goto("/")
+    transfer = page.evaluate_handle(
+        """() => { const dt = new DataTransfer();
+        dt.items.add(new File(["dropped text\\n"], "dropped.txt", {type: "text/plain"}));
+        return dt; }"""
+    )
+    page.dispatch_event("#drop", "dragenter", {"dataTransfer": transfer})
+    assert "over" in (page.get_attribute("#drop", "class") or "")
+    page.dispatch_event("#drop", "drop", {"dataTransfer": transfer})
+    page.locator("#results .card h1.name", has_text="dropped.txt").wait_for()
+    assert page.locator("#queue .item.done").count() == 1
+
+
+def test_several_files_and_paste(page: Page) -> None:
+    page.goto("/")
+    files = [
+        {"name": f"many-{n}.txt", "mimeType": "text/plain", "buffer": f"{n}\n".encode()}
+        for n in range(3)
+    ]
+    page.set_input_files("#file", files=files)
+    page.wait_for_function("document.querySelectorAll('#results .card').length === 3")
+    page.evaluate(
+        """() => { const dt = new DataTransfer();
+        dt.items.add(new File(["pasted\\n"], "pasted.txt", {type: "text/plain"}));
+        document.dispatchEvent(new ClipboardEvent("paste", {clipboardData: dt})); }"""
+    )
+    page.locator("#results .card h1.name", has_text="pasted.txt").wait_for()
+
+
+def test_keyboard_only_upload(page: Page) -> None:
+    choosers: list[Any] = []
+    page.on("filechooser", lambda c: choosers.append(c))  # intercept from the start: no race
+    page.goto("/")
+    for _ in range(30):  # tab from the top of the page to the file input
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "file":
+            break
+    assert page.evaluate("document.activeElement.id") == "file"
+    page.keyboard.press("Space")
+    for _ in range(100):
+        if choosers:
+            break
+        page.wait_for_timeout(100)
+    assert choosers, "Space on the focused file input opened no file chooser"
+    choosers[0].set_files(files=[{"name": "keys.txt", "mimeType": "text/plain", "buffer": b"k"}])
+    page.locator("#results .card h1.name", has_text="keys.txt").wait_for()
+
+
+def test_large_file_goes_through_tus(page: Page) -> None:
+    methods: list[str] = []
+    page.on(
+        "request",
+        lambda r: methods.append(r.method) if "/api/v1/uploads" in r.url else None,
+    )
+    page.goto("/")
+    data = b"tus chunk " * 250_000  # 2.5 MB, over the test threshold of 1 MiB
+    _upload_page_file(page, "big.txt", data)
+    assert "POST" in methods and "PATCH" in methods
+    assert page.locator("#results .card dd", has_text="2.38 MB").count() == 1
+
+
+def test_errors_are_readable_sentences(page: Page) -> None:
+    page.goto("/")
+    elf = b"\x7fELF\x02\x01\x01" + b"\x00" * 9 + b"\x02\x00\x3e\x00" + b"\x00" * 200
+    page.set_input_files("#file", files=[{"name": "tool", "mimeType": "", "buffer": elf}])
+    alert = page.locator("#queue .item.failed .item-info")
+    alert.wait_for()
+    assert "not accepted" in alert.inner_text()
+    assert "{" not in alert.inner_text()  # no raw JSON
+    too_big = b"x" * (8 * 1024 * 1024 + 1)
+    page.set_input_files("#file", files=[{"name": "huge.txt", "mimeType": "", "buffer": too_big}])
+    page.locator("#queue .item.failed", has_text="huge.txt").wait_for()
+    assert "larger than the limit" in page.locator("#queue .item.failed").nth(1).inner_text()
+
+
+def test_copying_a_link(browser: Browser, live: dict[str, Any]) -> None:
+    context = browser.new_context(viewport=VIEWPORT, base_url=live["base"])
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live["base"])
+    page = context.new_page()
+    ident = _api_upload(live, b"copy me\n", "copy.txt")
+    page.goto(f"/p/{ident}")
+    short = page.locator(".links a[href*='/s/']").get_attribute("href")
+    page.click("button[aria-label='Copy the short link']")
+    page.locator(".copied", has_text="Copied").wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == short
+    context.close()
+
+
+# --- the file card, per type ---------------------------------------------------------------
+
+
+def _zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("docs/readme.txt", "hello")
+        archive.writestr("src/main.py", "print(1)\n")
+    return buffer.getvalue()
+
+
+def _wav() -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"\x00\x00" * 8000)
+    return buffer.getvalue()
+
+
+MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00\x00\x00\x08free"
+PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+MARKDOWN = b"# Notes\n\nSome **bold** text.\n\n<script>window.pwned=1</script>\n\n- one\n- two\n"
+
+
+def _gradient(width: int, height: int) -> bytes:
+    """A smooth image: small as a PNG, so the screenshot stays small too."""
+    from PIL import Image
+
+    ramp = Image.linear_gradient("L").resize((width, height))
+    across = Image.linear_gradient("L").rotate(90).resize((width, height))
+    picture = Image.merge("RGB", (ramp, across, Image.new("L", (width, height), 160)))
+    out = io.BytesIO()
+    picture.save(out, "PNG")
+    return out.getvalue()
+
+
+def test_image_card_uses_the_pipeline_srcset(page: Page, live: dict[str, Any]) -> None:
+    ident = _api_upload(live, _gradient(1600, 1000), "wide.png")
+    page.goto(f"/p/{ident}")
+    image = page.locator(".card img.preview")
+    assert "w=" in (image.get_attribute("srcset") or "")
+    page.wait_for_function("document.querySelector('.card img.preview').naturalWidth > 0")
+    assert page.locator(".meta", has_text="1600 \u00d7 1000").count() == 1
+    assert page.locator("meta[property='og:image']").get_attribute("content", timeout=1000)
+    assert page.locator(".qr svg").count() == 1
+    _shot(page, "card-image")
+
+
+def test_code_card_is_highlighted_with_line_numbers(page: Page, live: dict[str, Any]) -> None:
+    ident = _api_upload(live, b"def greet(name):\n    return f'hi {name}'\n", "greet.py")
+    page.goto(f"/p/{ident}")
+    assert page.locator(".code .linenos").count() == 1
+    assert page.locator(".code span.k", has_text="def").count() == 1  # a Pygments keyword
+    raw = page.locator(".links a", has_text="Raw").get_attribute("href")
+    assert raw and f"/i/{ident}" in raw
+    _shot(page, "card-code")
+
+
+def test_markdown_card_is_rendered_and_sanitized(page: Page, live: dict[str, Any]) -> None:
+    ident = _api_upload(live, MARKDOWN, "notes.md")
+    page.goto(f"/p/{ident}")
+    assert page.locator(".markdown h1").inner_text() == "Notes"
+    assert page.locator(".markdown strong").inner_text() == "bold"
+    assert page.locator(".markdown script").count() == 0
+    assert page.evaluate("window.pwned === undefined")
+
+
+def test_archive_video_audio_pdf_and_other_cards(page: Page, live: dict[str, Any]) -> None:
+    cases = [
+        (_zip(), "bundle.zip", ".entries td", "src/main.py"),
+        (MP4, "clip.mp4", "video.player", None),
+        (_wav(), "tone.wav", "audio.player", None),
+        (PDF, "paper.pdf", "object.pdf", None),
+        (b"\x00\x01\x02\x03" * 64, "blob.dat", ".view .icon", None),
+    ]
+    for data, name, selector, text in cases:
+        ident = _api_upload(live, data, name)
+        page.goto(f"/p/{ident}")
+        found = page.locator(selector, has_text=text) if text else page.locator(selector)
+        assert found.count() >= 1, name
+        if selector in ("video.player", "audio.player", "object.pdf"):
+            attr = "data" if selector == "object.pdf" else "src"
+            assert f"/i/{ident}" in (found.get_attribute(attr) or "")
+
+
+def test_password_protected_file(page: Page, live: dict[str, Any]) -> None:
+    ident = _api_upload(live, b"secret notes\n", "secret.txt", password=PASSWORD)
+    page.goto(f"/p/{ident}")
+    assert page.locator("h1", has_text="protected by a password").count() == 1
+    page.fill("#password", "wrong password")
+    page.click("form button[type=submit]")
+    assert page.locator(".error[role=alert]").count() == 1
+    page.fill("#password", PASSWORD)
+    page.click("form button[type=submit]")
+    page.locator(".card h1.name", has_text="secret.txt").wait_for()
+    assert page.locator(".code-wrap", has_text="secret notes").count() == 1
+
+
+def test_gone_file_gets_a_410_page(page: Page, live: dict[str, Any]) -> None:
+    ident = _api_upload(live, b"short-lived\n", "gone.txt", max_downloads="1")
+    import requests
+
+    assert requests.get(f"{live['base']}/i/{ident}", timeout=10).status_code == 200
+    response = page.goto(f"/p/{ident}")
+    assert response is not None and response.status == 410
+    assert page.locator("h1", has_text="This file is gone").count() == 1
+
+
+# --- signed in ----------------------------------------------------------------------------
+
+
+def test_sign_in_and_the_tokens_page(page: Page, live: dict[str, Any]) -> None:
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live["base"])
+    _log_in(page, "alice", "alice-password-1")
+    page.fill("#name", "laptop")
+    page.click("button:has-text('Create token')")
+    token = page.locator("#new-token").input_value()
+    assert token.startswith("pf_")
+    page.click("button[aria-label='Copy the new token']")
+    page.locator(".copied", has_text="Copied").wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == token
+    page.goto("/account/tokens")  # shown once: a reload no longer has it
+    assert page.locator("#new-token").count() == 0
+    assert page.locator("td", has_text="laptop").count() == 1
+    page.click("button[aria-label='Revoke laptop']")
+    assert page.locator("td", has_text="revoked").count() == 1
+
+
+def test_deleting_from_my_files(page: Page) -> None:
+    _log_in(page, "alice", "alice-password-1")
+    page.goto("/")
+    ident = _upload_page_file(page, "mine.txt", b"mine\n")
+    page.goto("/me/files")
+    item = page.locator(f"li[data-id='{ident}']")
+    assert item.count() == 1
+    _shot(page, "my-files")
+    item.locator("input[name=ids]").check()
+    page.click("#bulk-delete")
+    page.wait_for_url(re.compile(r"/me/files"))
+    assert page.locator(f"li[data-id='{ident}']").count() == 0
+    assert page.goto(f"/p/{ident}").status == 410  # type: ignore[union-attr]
+
+
+def test_my_files_status_follows_the_job_events(page: Page, live: dict[str, Any]) -> None:
+    from tests.support.jobs import drain_jobs
+
+    frames: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(str(f))))
+    _log_in(page, "alice", "alice-password-1")
+    page.goto("/")
+    ident = _upload_page_file(page, "pending.png", image_bytes(), "image/png")
+    page.goto("/me/files")
+    status = page.locator(f"li[data-id='{ident}'] .job-status")
+    assert status.inner_text() == "processing"  # testing runs no job runner in the app
+    page.wait_for_timeout(300)  # the socket's hello
+    drain_jobs(live["services"])
+    page.locator(f"li[data-id='{ident}'] .job-status", has_text="ready").wait_for()
+    assert any('"type":"file"' in f and ident in f for f in frames)
+
+
+def test_editing_visibility_in_my_files(page: Page) -> None:
+    _log_in(page, "alice", "alice-password-1")
+    page.goto("/")
+    ident = _upload_page_file(page, "edit.txt", b"edit\n")
+    page.goto("/me/files")
+    item = page.locator(f"li[data-id='{ident}']")
+    item.locator("select[name=visibility]").select_option("private")
+    item.locator("button:has-text('Save')").click()
+    item = page.locator(f"li[data-id='{ident}']")
+    assert item.locator("select[name=visibility]").input_value() == "private"
+
+
+def test_admin_disables_a_user(page: Page, live: dict[str, Any]) -> None:
+    _log_in(page, "root", "root-password-1")
+    page.goto("/admin")
+    row = page.locator("tr[data-user='mallory']")
+    row.locator("button[aria-label='Disable mallory']").click()
+    row = page.locator("tr[data-user='mallory']")
+    assert "disabled" in row.inner_text()
+    _shot(page, "admin")
+    assert live["services"].accounts.active_user(3) is None
+
+
+def test_admin_pages_are_for_administrators_only(page: Page) -> None:
+    _log_in(page, "alice", "alice-password-1")
+    response = page.goto("/admin")
+    assert response is not None and response.status == 403
+    assert page.locator("nav a", has_text="Admin").count() == 0
+
+
+# --- everyone -----------------------------------------------------------------------------
+
+
+def test_mobile_viewport_has_no_sideways_scroll(browser: Browser, live: dict[str, Any]) -> None:
+    context = browser.new_context(viewport={"width": 360, "height": 740}, base_url=live["base"])
+    page = context.new_page()
+    ident = _api_upload(live, _gradient(900, 600), "phone.png")
+    for path in ("/", f"/p/{ident}", "/help"):
+        page.goto(path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
+    page.goto(f"/p/{ident}")
+    _shot(page, "mobile-card")
+    context.close()
+
+
+def test_dark_mode_follows_the_system(browser: Browser, live: dict[str, Any]) -> None:
+    context = browser.new_context(viewport=VIEWPORT, color_scheme="dark", base_url=live["base"])
+    page = context.new_page()
+    ident = _api_upload(live, b"print('dark')\n" * 3, "dark.py")
+    page.goto(f"/p/{ident}")
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(20, 23, 28)"  # --bg of the dark palette
+    _shot(page, "card-dark")
+    context.close()
+
+
+def test_chinese_by_accept_language_and_the_switcher(
+    browser: Browser, live: dict[str, Any]
+) -> None:
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", base_url=live["base"])
+    page = context.new_page()
+    page.goto("/")
+    assert page.locator("h1").inner_text() == "分享文件"
+    assert page.get_attribute("html", "lang") == "zh-CN"
+    _shot(page, "upload-zh")
+    page.click("a[lang=en]")
+    assert page.locator("h1").inner_text() == "Share a file"
+    page.click("a[lang=zh]")
+    assert page.locator("h1").inner_text() == "分享文件"
+    context.close()
+
+
+def test_help_page_and_sharex_config(page: Page) -> None:
+    _log_in(page, "alice", "alice-password-1")
+    page.goto("/help")
+    assert page.locator("pre.recipe", has_text="curl -F file=@photo.jpg").count() == 1
+    with page.expect_download() as download:
+        page.click("button:has-text('Download pastefile.sxcu')")
+    assert download.value.suggested_filename == "pastefile.sxcu"
+    import json
+
+    config = json.loads(Path(download.value.path()).read_text())
+    assert config["Headers"]["Authorization"].startswith("Bearer pf_")
+    assert config["RequestURL"].endswith("/api/v1/files")

@@ -1,0 +1,13 @@
+"""The language switcher only redirects to this site."""
+
+from __future__ import annotations
+
+import pytest
+
+from pastefile.web.i18n import safe_next
+
+
+@pytest.mark.parametrize("target", ["//evil.test/", "https://evil.test/", "/\\evil.test", None])
+def test_language_switcher_only_redirects_on_site(target):
+    assert safe_next(target) == "/"
+    assert safe_next("/help?x=1") == "/help?x=1"
