@@ -9,7 +9,7 @@ from http.server import ThreadingHTTPServer
 import pytest
 
 from pastefile.composition import Services
-from pastefile.jobs.threads import ThreadRunner
+from pastefile.jobs.runners.threads import ThreadRunner
 from pastefile.logging_setup import RequestIdFilter
 from tests.support.jobs import serve_origin, start_thread_runner
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
-from pastefile.jobs.threads import ThreadRunner
+from pastefile.jobs.runners.threads import ThreadRunner
 
 if TYPE_CHECKING:
     from pastefile.composition import Services

@@ -15,8 +15,8 @@ from simple_websocket import Client, ConnectionClosed
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from pastefile.composition import Services
-from pastefile.jobs.events import RedisBus
-from pastefile.jobs.threads import ThreadRunner
+from pastefile.events.redis import RedisBus
+from pastefile.jobs.runners.threads import ThreadRunner
 from pastefile.services.accounts import Permission, Principal
 from pastefile.web import create_app
 from tests.support.settings import service_unavailable

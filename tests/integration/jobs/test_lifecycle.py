@@ -21,8 +21,8 @@ from pastefile.composition import Services
 from pastefile.db.jobs import Job
 from pastefile.db.models import Blob, File
 from pastefile.db.types import utcnow
+from pastefile.jobs.runners.threads import ThreadRunner
 from pastefile.jobs.service import JobQuery
-from pastefile.jobs.threads import ThreadRunner
 from tests.support.files import stored_blobs, temp_files
 from tests.support.images import image_bytes
 from tests.support.jobs import JOB_SETTINGS, finished, origin_url, wait_for

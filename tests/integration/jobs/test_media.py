@@ -26,7 +26,7 @@ from pastefile.composition import Services
 from pastefile.db.jobs import Job
 from pastefile.db.models import File
 from pastefile.db.types import utcnow
-from pastefile.jobs.threads import ThreadRunner
+from pastefile.jobs.runners.threads import ThreadRunner
 from pastefile.services.accounts import Permission, Principal
 from tests.support.images import image_bytes
 from tests.support.jobs import drain_jobs, start_thread_runner, wait_for

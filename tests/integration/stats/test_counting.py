@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from pastefile.db.models import File
+from pastefile.db.stats import FileDailyStats, FileDailyVisitor, StatsSalt, UserDailyActivity
 from pastefile.stats.counting import today
-from pastefile.stats.models import FileDailyStats, FileDailyVisitor, StatsSalt, UserDailyActivity
 from tests.support.stats import post_file, recorder, user_headers
 from tests.support.uploads import upload
 

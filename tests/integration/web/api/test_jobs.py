@@ -8,7 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from pastefile.composition import Services
-from pastefile.jobs.threads import ThreadRunner
+from pastefile.jobs.runners.threads import ThreadRunner
 from pastefile.services.accounts import Permission, Principal
 from tests.support.jobs import JOB_SETTINGS, finished, origin_url, wait_for
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from pastefile.db.models import Variant
-from pastefile.services.imaging.vips import VipsEngine
+from pastefile.services.imaging.engines.vips import VipsEngine
 from tests.support.files import stored_blobs, temp_files
 from tests.support.images import (
     animation,

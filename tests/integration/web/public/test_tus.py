@@ -30,10 +30,10 @@ from werkzeug.serving import make_server
 from pastefile.cli import main
 from pastefile.composition import build_services
 from pastefile.db import migrate
-from pastefile.db.accounts import TusUpload
 from pastefile.db.models import File
+from pastefile.db.tus import TusUpload
 from pastefile.db.types import utcnow
-from pastefile.jobs.threads import ThreadRunner
+from pastefile.jobs.runners.threads import ThreadRunner
 from pastefile.services.accounts import ROLE_ADMIN
 from pastefile.web import create_app
 from tests.support.api import make_token, post_file, problem

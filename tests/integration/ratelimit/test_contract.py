@@ -1,0 +1,69 @@
+"""Every rate limiter spends a budget atomically, per key, and starts over when told."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from pastefile.ratelimit import RateLimiter, WindowLimiter
+from tests.support.cache import REDIS_URL, need_redis
+
+
+@pytest.fixture(params=["memory", "redis"])
+def limiter(request: pytest.FixtureRequest) -> Iterator[RateLimiter]:
+    if request.param == "redis":
+        need_redis()
+        yield WindowLimiter.from_uri(REDIS_URL)
+    else:
+        yield WindowLimiter.from_uri("memory://")
+
+
+@pytest.fixture
+def key() -> str:
+    return uuid.uuid4().hex  # budgets of earlier runs never leak into this one
+
+
+def test_a_budget_allows_its_amount_then_refuses(limiter: RateLimiter, key: str) -> None:
+    verdicts = [limiter.hit("3/minute", "login", key) for _ in range(5)]
+    assert [v.allowed for v in verdicts] == [True, True, True, False, False]
+    assert verdicts[0].limit == 3 and verdicts[0].remaining == 2
+    assert verdicts[-1].remaining == 0 and verdicts[-1].reset_at > 0
+
+
+def test_peeking_spends_nothing(limiter: RateLimiter, key: str) -> None:
+    for _ in range(10):
+        assert limiter.peek("2/minute", key).allowed
+    limiter.hit("2/minute", key)
+    limiter.hit("2/minute", key)
+    assert not limiter.peek("2/minute", key).allowed
+
+
+def test_keys_have_budgets_of_their_own(limiter: RateLimiter, key: str) -> None:
+    limiter.hit("1/minute", key, "a")
+    assert not limiter.peek("1/minute", key, "a").allowed
+    assert limiter.peek("1/minute", key, "b").allowed
+
+
+def test_clear_starts_the_budget_over(limiter: RateLimiter, key: str) -> None:
+    limiter.hit("1/minute", key)
+    limiter.clear("1/minute", key)
+    assert limiter.hit("1/minute", key).allowed
+
+
+def test_concurrent_hits_never_all_slip_under_the_limit(limiter: RateLimiter, key: str) -> None:
+    start = threading.Barrier(20)
+    allowed: list[bool] = []
+
+    def attempt() -> None:
+        start.wait()
+        allowed.append(limiter.hit("5/minute", key).allowed)
+
+    threads = [threading.Thread(target=attempt) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert allowed.count(True) == 5
