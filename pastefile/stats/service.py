@@ -13,7 +13,7 @@ from pastefile.db.database import Database
 from pastefile.db.jobs import Job
 from pastefile.db.models import File
 from pastefile.errors import InvalidInput
-from pastefile.stats.models import FileDailyStats
+from pastefile.stats.models import FileDailyStats, StatsReport
 from pastefile.stats.store import COUNTERS, PatternStore, as_date, days_between
 
 DEFAULT_DAYS = 30
@@ -160,6 +160,18 @@ class StatsService:
                 session.execute(select(File.id, File.public_id).where(File.id.in_(ids))).all()
             )
         return [{"id": names[f], "downloads": n} for f, n in pairs if f in names]
+
+    def reports(self, limit: int = 100) -> list[StatsReport]:
+        """The stored reports, newest first."""
+        from pastefile.stats.reports import list_reports  # it imports this module
+
+        return list_reports(self.db, limit)
+
+    def report(self, report_id: int) -> StatsReport | None:
+        if report_id > 2**31 - 1:  # beyond the column's range nothing can exist
+            return None
+        with self.db.read() as session:
+            return session.get(StatsReport, report_id)
 
 
 def totals(days: list[dict[str, Any]]) -> dict[str, int]:
