@@ -130,7 +130,7 @@ def test_the_mailed_workbook_matches_the_database(app, client, services, setting
     inbox, port = smtp
     busy, quiet = _traffic(app, client, services)
     mailing = settings.model_copy(update=mail_settings(port))
-    store = app.extensions["pastefile"].stats_store
+    store = app.services.stats_store
     tomorrow = today() + timedelta(days=1)  # so "yesterday" is today's traffic
     made = make_report(
         mailing, services.db, services.storage, store, "daily", ["ops@files.test"], tomorrow
@@ -171,7 +171,7 @@ def test_the_mailed_workbook_matches_the_database(app, client, services, setting
 def test_admins_list_and_download_past_reports(app, client, services, settings):
     made = make_report(
         settings, services.db, services.storage,
-        app.extensions["pastefile"].stats_store, "weekly", [], today(),
+        app.services.stats_store, "weekly", [], today(),
     )  # fmt: skip
     root, _ = user_headers(services, "root", ROLE_ADMIN, ("read", "admin"))
     assert client.get("/admin/reports").status_code == 401

@@ -6,20 +6,20 @@ import time
 from typing import Any
 
 import orjson
-from flask import Flask, Response, current_app, g, request
+from flask import Response, g, request
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
 from pastefile.observability import metrics
 from pastefile.observability.checks import run_checks
 from pastefile.observability.sentry import init_sentry
+from pastefile.web.context import PasteFileApp, services
 
 _OWN_ROUTES = ("/metrics",)
 
 
-def install_observability(app: Flask) -> None:
-    services = app.extensions["pastefile"]
-    init_sentry(services.settings)
+def install_observability(app: PasteFileApp) -> None:
+    init_sentry(app.services.settings)
     app.add_url_rule("/healthz", "healthz", healthz)
     app.add_url_rule("/readyz", "readyz", readyz)
     app.add_url_rule("/metrics", "metrics", metrics_view)
@@ -33,7 +33,7 @@ def healthz() -> Response:
 
 
 def readyz() -> Response:
-    checks = run_checks(current_app.extensions["pastefile"])
+    checks = run_checks(services())
     down = [name for name, state in checks.items() if state != "ok"]
     if not down:
         return Response(
@@ -52,7 +52,7 @@ def readyz() -> Response:
 
 
 def metrics_view() -> Response:
-    data, content_type = metrics.render([JobsCollector(current_app.extensions["pastefile"])])
+    data, content_type = metrics.render([JobsCollector(services())])
     return Response(data, content_type=content_type)
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pastefile.composition import Services, build_services
 from pastefile.config import Settings, load_settings
 from pastefile.logging_setup import configure_logging
+from pastefile.web.context import PasteFileApp
 from pastefile.web.middleware import install_middleware
 from pastefile.web.problems import register_error_handlers
 from pastefile.web.requests import StreamingRequest
@@ -17,11 +17,11 @@ from pastefile.web.stats import install_stats
 MULTIPART_OVERHEAD = 1024 * 1024
 
 
-def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
+def create_app(settings: Settings | None = None, services: Services | None = None) -> PasteFileApp:
     """The app factory. Tests pass their own settings; servers read the env."""
     settings = settings or (services.settings if services else load_settings())
     configure_logging(settings.log_level, settings.log_dir, settings.log_json)
-    app = Flask(__name__)
+    app = PasteFileApp(__name__)
     app.request_class = StreamingRequest
     app.config.update(
         SECRET_KEY=settings.secret_key,
@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         MAX_FORM_MEMORY_SIZE=64 * 1024,
         MAX_FORM_PARTS=32,
     )
-    app.extensions["pastefile"] = services or build_services(settings)
+    app.services = services or build_services(settings)
 
     from pastefile.web.views import bp
 

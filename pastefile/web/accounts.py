@@ -6,7 +6,10 @@ carries the session's CSRF token and every POST here checks it.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, redirect, render_template, request, session, url_for
+from typing import cast
+
+from flask import Blueprint, Response, redirect, render_template, request, session, url_for
+from flask.typing import RouteCallable
 from werkzeug.wrappers import Response as BaseResponse
 
 from pastefile.errors import (
@@ -19,13 +22,13 @@ from pastefile.errors import (
     WrongPassword,
 )
 from pastefile.services.accounts import SCOPES, Principal
+from pastefile.web.context import PasteFileApp, services
 from pastefile.web.identity import (
     SESSION_USER,
     csrf_token,
     current_principal,
     require_csrf,
     resolve_file,
-    services,
     unlock,
 )
 
@@ -133,16 +136,14 @@ def revoke(token_id: int) -> BaseResponse:
     return redirect(url_for("accounts.tokens"), code=303)
 
 
-def install_accounts(app: Flask) -> None:
+def install_accounts(app: PasteFileApp) -> None:
     app.register_blueprint(bp)
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["current_user"] = current_principal
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    settings = app.extensions["pastefile"].settings
+    settings = app.services.settings
     app.config["SESSION_COOKIE_SECURE"] = settings.base_url.startswith("https://")
-    limit = app.extensions["pastefile_limiter"].limit(
-        lambda: settings.login_rate_limit, methods=["POST"]
-    )
+    limit = app.limiter.limit(lambda: settings.login_rate_limit, methods=["POST"])
     for endpoint in ("accounts.login", "accounts.register"):
-        app.view_functions[endpoint] = limit(app.view_functions[endpoint])
+        app.view_functions[endpoint] = cast(RouteCallable, limit(app.view_functions[endpoint]))

@@ -12,30 +12,21 @@ import hmac
 import secrets
 from typing import Any
 
-from flask import abort, current_app, g, request, session
-from flask_limiter import Limiter
+from flask import abort, g, request, session
 from limits import parse
 
-from pastefile.composition import Services
 from pastefile.db.models import File
 from pastefile.errors import InvalidInput, Unauthorized, WrongPassword
 from pastefile.services.access import Caller
 from pastefile.services.accounts import Principal
 from pastefile.services.policy import PreparedUpload, UploadRequest
 from pastefile.services.upload_options import UploadOptions
+from pastefile.web.context import limiter, services
 
 SESSION_USER = "uid"
 SESSION_UNLOCKED = "unlocked"
 SESSION_CSRF = "csrf"
 MAX_UNLOCKED = 50
-
-
-def services() -> Services:
-    return current_app.extensions["pastefile"]  # type: ignore[no-any-return]
-
-
-def limiter() -> Limiter:
-    return current_app.extensions["pastefile_limiter"]  # type: ignore[no-any-return]
 
 
 # --- principals ----------------------------------------------------------------

@@ -11,11 +11,10 @@ import logging
 from typing import Any
 
 import orjson
-from flask import Blueprint, Flask, Response, current_app, render_template, request
+from flask import Blueprint, Response, render_template, request
 from flask_sock import Sock
 from sqlalchemy import select
 
-from pastefile.composition import Services
 from pastefile.db.jobs import STATUSES, Job
 from pastefile.db.models import File
 from pastefile.errors import InvalidInput, NotFound, PasteFileError
@@ -23,6 +22,7 @@ from pastefile.jobs.kinds import KINDS
 from pastefile.jobs.presenters import job_json
 from pastefile.jobs.service import JobQuery, JobService
 from pastefile.web import identity
+from pastefile.web.context import PasteFileApp, services
 from pastefile.web.jobs_auth import Viewer, check_csrf, current_viewer
 from pastefile.web.posters import bp as posters_bp
 from pastefile.web.responses import json_response
@@ -36,12 +36,8 @@ MAX_PER_PAGE = 200
 _PING_SECONDS = 15.0
 
 
-def _services() -> Services:
-    return current_app.extensions["pastefile"]  # type: ignore[no-any-return]
-
-
 def _jobs() -> JobService:
-    return _services().jobs
+    return services().jobs
 
 
 def _visible_job(job_id: int, viewer: Viewer) -> Job:
@@ -66,7 +62,7 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
 def _file_id(public_id: str | None) -> int | None:
     if not public_id:
         return None
-    with _services().db.read() as session:
+    with services().db.read() as session:
         found = session.scalar(select(File.id).where(File.public_id == public_id))
     return int(found) if found is not None else -1  # an unknown file matches nothing
 
@@ -194,7 +190,7 @@ def events(ws: Any) -> None:
         subscription.close()
 
 
-def init_jobs(app: Flask) -> None:
+def init_jobs(app: PasteFileApp) -> None:
     """Register the job routes; start the in-process runner unless testing."""
     app.register_blueprint(bp)
     app.register_blueprint(posters_bp)
@@ -202,7 +198,7 @@ def init_jobs(app: Flask) -> None:
     rules = app.url_map.iter_rules()
     if not any(r.rule == "/api/v1/files" and "POST" in (r.methods or ()) for r in rules):
         app.register_blueprint(files_bp)
-    services: Services = app.extensions["pastefile"]
-    app.teardown_appcontext(lambda _exc: services.jobs.sessions.remove())
-    if services.settings.app_env != "testing":
-        services.jobs.start()
+    jobs = app.services.jobs
+    app.teardown_appcontext(lambda _exc: jobs.sessions.remove())
+    if app.services.settings.app_env != "testing":
+        jobs.start()

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, request
+from flask import request
 
-from pastefile.composition import Services
 from pastefile.errors import Forbidden, Unauthorized
 from pastefile.services.accounts import Permission, Principal
 from pastefile.web import identity
+from pastefile.web.context import services
 
 
 @dataclass(frozen=True)
@@ -28,10 +28,6 @@ class Viewer:
         return self.operator or owner_id == self.user_id
 
 
-def _services() -> Services:
-    return current_app.extensions["pastefile"]  # type: ignore[no-any-return]
-
-
 def _websocket_token() -> str | None:
     if request.environ.get("HTTP_UPGRADE", "").lower() != "websocket":
         return None
@@ -41,7 +37,7 @@ def _websocket_token() -> str | None:
 def _principal() -> Principal | None:
     token = _websocket_token()
     if token and "Authorization" not in request.headers:
-        return _services().accounts.principal_for_token(token)
+        return services().accounts.principal_for_token(token)
     return identity.current_principal()
 
 

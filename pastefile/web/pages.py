@@ -19,7 +19,8 @@ from pastefile.errors import Forbidden, PasswordRequired, Unauthorized
 from pastefile.services.access import Caller, FileChanges, FileQuery, list_files
 from pastefile.services.accounts import ROLE_ADMIN, ROLE_USER, Principal
 from pastefile.web.cards import icon_for
-from pastefile.web.identity import caller, current_principal, require_csrf, resolve_file, services
+from pastefile.web.context import base_url, services
+from pastefile.web.identity import caller, current_principal, require_csrf, resolve_file
 from pastefile.web.presenters import card_context
 
 bp = Blueprint("pages", __name__)
@@ -28,10 +29,6 @@ PER_PAGE = 24
 SORTS = {"new": ("created_at", "desc"), "old": ("created_at", "asc"), "name": ("filename", "asc")}
 SORTS |= {"big": ("size", "desc")}
 EXPIRIES = {"": None, "3600": 3600, "86400": 86400, "604800": 604800, "2592000": 2592000}
-
-
-def _base_url() -> str:
-    return services().settings.base_url or request.host_url.rstrip("/")
 
 
 def _signed_in() -> Principal:
@@ -63,7 +60,7 @@ def card_fragment(ident: str) -> Response:
         found = resolve_file(ident)
     except PasswordRequired:
         abort(403)
-    html = render_template("_card.html", **card_context(found, _base_url()))
+    html = render_template("_card.html", **card_context(found, base_url()))
     return Response(html, mimetype="text/html")
 
 
@@ -206,7 +203,7 @@ def admin_delete(ident: str) -> BaseResponse:
 
 @bp.get("/help")
 def help_page() -> str:
-    return render_template("help.html", base=_base_url())
+    return render_template("help.html", base=base_url())
 
 
 @bp.post("/help/sharex.sxcu")
@@ -215,7 +212,7 @@ def sharex() -> Response:
     who = _signed_in()
     require_csrf()
     _, token = services().accounts.create_token(who, "ShareX", ["upload"])
-    body = json.dumps(sharex_config(_base_url(), token), indent=2)
+    body = json.dumps(sharex_config(base_url(), token), indent=2)
     response = Response(body, mimetype="application/json")
     response.headers["Content-Disposition"] = 'attachment; filename="pastefile.sxcu"'
     return response

@@ -6,11 +6,11 @@ the same access rules as the file itself; 404 until the job has made one.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response
 
-from pastefile.composition import Services
 from pastefile.errors import NotFound
 from pastefile.jobs.media import POSTER_KEY
+from pastefile.web.context import services
 from pastefile.web.identity import resolve_file
 from pastefile.web.images import send_rendition
 from pastefile.web.responses import apply_cache_policy
@@ -20,9 +20,8 @@ bp = Blueprint("posters", __name__)
 
 @bp.get("/i/<ident>/poster")
 def poster(ident: str) -> Response:
-    services: Services = current_app.extensions["pastefile"]
     found = resolve_file(ident)
-    rendition = services.images.cache.lookup(found.sha256, POSTER_KEY)
+    rendition = services().images.cache.lookup(found.sha256, POSTER_KEY)
     if rendition is None:
         raise NotFound("this file has no poster frame; the thumbnail job makes one for videos")
     return apply_cache_policy(found, send_rendition(rendition))

@@ -9,12 +9,13 @@ from typing import Any
 from urllib.parse import quote
 
 import orjson
-from flask import Response, current_app, request
+from flask import Response, request
 from werkzeug.utils import send_file
 
 from pastefile.db.models import File
 from pastefile.services.filetypes import is_active
 from pastefile.storage.base import Storage
+from pastefile.web.context import services
 
 # Raw files are rendered in a sandbox: no scripts, no forms, no plugins.
 RAW_CSP = (
@@ -39,7 +40,7 @@ def send_stored(file: File, storage: Storage, as_attachment: bool) -> Response:
     """
     attachment = as_attachment or is_active(file.mimetype)
     path = storage.local_path(file.sha256)
-    prefix = current_app.extensions["pastefile"].settings.accel_redirect_prefix
+    prefix = services().settings.accel_redirect_prefix
     if prefix and path is not None:
         return _accel_redirect(file, path, prefix, attachment)
     if path is None:

@@ -9,30 +9,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, current_app, g, request
+from flask import Response, g, request
 
 from pastefile.stats.counting import StatsRecorder
 from pastefile.web import stats_pages
 from pastefile.web.api import stats as _api  # noqa: F401  (routes, before the API is registered)
+from pastefile.web.context import PasteFileApp
 
 # endpoint -> the counter it feeds
 COUNTED = {"core.preview": "views", "core.raw": "hits", "core.download": "downloads"}
 UPLOADS = frozenset({"core.upload", "core.upload_raw", "api_v1.create_file"})
-EXTENSION = "pastefile_stats"
 
 
-def install_stats(app: Flask) -> None:
+def install_stats(app: PasteFileApp) -> None:
     """Register the counting hook (when enabled), the API routes and the pages."""
-    services = app.extensions["pastefile"]
-    rec = services.stats_recorder
-    if services.settings.stats_enabled:
+    rec = app.services.stats_recorder
+    if app.services.settings.stats_enabled:
         app.after_request(_counter(rec))
     app.register_blueprint(stats_pages.bp)
     app.jinja_env.globals["stats_panel"] = stats_pages.stats_panel
-
-
-def recorder() -> StatsRecorder:
-    return current_app.extensions["pastefile"].stats_recorder  # type: ignore[no-any-return]
 
 
 def _counter(rec: StatsRecorder) -> Callable[[Response], Response]:

@@ -16,7 +16,8 @@ from pastefile.stats.counting import today
 from pastefile.stats.models import StatsReport
 from pastefile.stats.reports import XLSX_TYPE, list_reports
 from pastefile.stats.service import DayRange, StatsService, parse_range, totals
-from pastefile.web.identity import current_principal, services
+from pastefile.web.context import services
+from pastefile.web.identity import current_principal
 
 bp = Blueprint("stats", __name__)
 PANEL_DAYS = 14

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 
-from pastefile.composition import Services
 from pastefile.db.models import File
 from pastefile.errors import MissingFile, PasswordRequired
 from pastefile.services.images import parse_dimensions
 from pastefile.services.imaging.params import wants_transform
 from pastefile.services.uploads import UploadResult
 from pastefile.web.accounts import password_form
+from pastefile.web.context import base_url, services
 from pastefile.web.identity import (
     count_download,
     derived_options,
@@ -25,14 +25,6 @@ from pastefile.web.presenters import card_context, file_json
 from pastefile.web.responses import apply_cache_policy, json_response, send_stored
 
 bp = Blueprint("core", __name__)
-
-
-def services() -> Services:
-    return current_app.extensions["pastefile"]  # type: ignore[no-any-return]
-
-
-def base_url() -> str:
-    return services().settings.base_url or request.host_url.rstrip("/")
 
 
 @bp.get("/")

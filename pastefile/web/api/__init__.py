@@ -8,11 +8,12 @@ with X-Total-Count, ETag/Last-Modified with 304, If-Match on PATCH (428/412),
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, request
+from flask import Blueprint, Response, request
 from flask_limiter import Limiter
 from werkzeug.exceptions import MethodNotAllowed, NotAcceptable, NotFound
 
 from pastefile.web.api.ratelimit import build_limiter
+from pastefile.web.context import PasteFileApp
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 PREFIX = "/api/v1"
@@ -58,7 +59,7 @@ def _no_core_fallthrough() -> None:
     raise NotFound("no such API resource")
 
 
-def install_api(app: Flask) -> Limiter:
+def install_api(app: PasteFileApp) -> Limiter:
     """Register the API, the rate limiter and the account pages on ``app``."""
     from pastefile.web.accounts import install_accounts
     from pastefile.web.api import files, openapi, tokens, tus, users  # noqa: F401  (routes)

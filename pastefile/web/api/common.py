@@ -13,14 +13,11 @@ from werkzeug.exceptions import UnsupportedMediaType
 
 from pastefile.errors import InsufficientScope, InvalidInput, NotFound, Unauthorized
 from pastefile.services.accounts import Principal
-from pastefile.web.identity import current_principal, services
+from pastefile.web.context import base_url
+from pastefile.web.identity import current_principal
 
 M = TypeVar("M", bound=BaseModel)
 MAX_JSON_BODY = 64 * 1024
-
-
-def base_url() -> str:
-    return services().settings.base_url or request.host_url.rstrip("/")
 
 
 def respond(body: BaseModel | list[Any], status: int = 200) -> Response:

@@ -15,7 +15,6 @@ from pastefile.services.uploads import UploadResult
 from pastefile.web.api import bp
 from pastefile.web.api.common import (
     aware,
-    base_url,
     json_body,
     no_content,
     paginate,
@@ -33,7 +32,8 @@ from pastefile.web.api.schemas import (
     RemovalIn,
     RemovalOut,
 )
-from pastefile.web.identity import caller, prepare_upload, services
+from pastefile.web.context import base_url, services
+from pastefile.web.identity import caller, prepare_upload
 
 _ETAG = re.compile(r'^(?:W/)?"([A-Za-z0-9]+)-v(\d+)"$')
 

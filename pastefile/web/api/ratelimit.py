@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Flask, request
+from flask import request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from pastefile.composition import Services
+from pastefile.web.context import PasteFileApp
 
 
 def rate_key() -> str:
@@ -23,9 +23,8 @@ def rate_key() -> str:
     return "ip:" + (get_remote_address() or "-")
 
 
-def build_limiter(app: Flask) -> Limiter:
-    services: Services = app.extensions["pastefile"]
-    settings = services.settings
+def build_limiter(app: PasteFileApp) -> Limiter:
+    settings = app.services.settings
     limiter = Limiter(
         rate_key,
         app=app,
@@ -36,9 +35,9 @@ def build_limiter(app: Flask) -> Limiter:
         # A rate-limit store that is down must not take the service down with it.
         swallow_errors=True,
     )
-    app.extensions["pastefile_limiter"] = limiter
+    app.limiter = limiter
     from pastefile.web.api import bp
 
     # One budget for the whole API per caller, not one per endpoint.
-    limiter.shared_limit(lambda: services.settings.api_rate_limit, scope="api_v1")(bp)
+    limiter.shared_limit(lambda: settings.api_rate_limit, scope="api_v1")(bp)
     return limiter

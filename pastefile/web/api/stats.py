@@ -12,7 +12,8 @@ from pastefile.stats.counting import today
 from pastefile.stats.service import DayRange, StatsService, parse_range, totals
 from pastefile.web.api import bp
 from pastefile.web.api.common import require, respond
-from pastefile.web.identity import caller, services
+from pastefile.web.context import services
+from pastefile.web.identity import caller
 
 
 class DayStats(BaseModel):

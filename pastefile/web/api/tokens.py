@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from pastefile.db.accounts import ApiToken, User
 from pastefile.db.models import File
 from pastefile.web.api import bp
-from pastefile.web.api.common import base_url, json_body, no_content, require, respond, row_id
+from pastefile.web.api.common import json_body, no_content, require, respond, row_id
 from pastefile.web.api.schemas import Me, TokenCreate, TokenCreated, TokenOut, Usage
-from pastefile.web.identity import services
+from pastefile.web.context import base_url, services
 
 
 def token_out(row: ApiToken, model: type[TokenOut] = TokenOut, **extra: object) -> TokenOut:

@@ -25,8 +25,8 @@ from pastefile.services.tus import (
     parse_checksum,
 )
 from pastefile.web.api import bp
-from pastefile.web.api.common import base_url
-from pastefile.web.identity import services, uploader
+from pastefile.web.context import base_url, services
+from pastefile.web.identity import uploader
 
 OFFSET_STREAM = "application/offset+octet-stream"
 _NUMBER = re.compile(r"[0-9]{1,19}")

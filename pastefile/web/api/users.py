@@ -12,7 +12,7 @@ from pastefile.services.accounts import Principal, user_version
 from pastefile.web.api import bp
 from pastefile.web.api.common import json_body, paginate, query, require, respond, row_id
 from pastefile.web.api.schemas import PageQuery, UserOut, UserPatch
-from pastefile.web.identity import services
+from pastefile.web.context import services
 
 _ETAG = re.compile(r'^(?:W/)?"u([0-9]{1,10})-([0-9a-f]{20})"$')
 
