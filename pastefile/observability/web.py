@@ -8,8 +8,8 @@ from typing import Any
 import orjson
 from flask import Response, g, request
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import func, select
 
+from pastefile.jobs.service import JobService
 from pastefile.observability import metrics
 from pastefile.observability.checks import run_checks
 from pastefile.observability.sentry import init_sentry
@@ -52,26 +52,20 @@ def readyz() -> Response:
 
 
 def metrics_view() -> Response:
-    data, content_type = metrics.render([JobsCollector(services())])
+    data, content_type = metrics.render([JobsCollector(services().jobs)])
     return Response(data, content_type=content_type)
 
 
 class JobsCollector:
     """``pastefile_jobs{status=…}``: counted from the jobs table at scrape time."""
 
-    def __init__(self, services: Any) -> None:
-        self.services = services
+    def __init__(self, jobs: JobService) -> None:
+        self.jobs = jobs
 
     def collect(self) -> Any:
-        from pastefile.db.jobs import STATUSES, Job
-
         family = GaugeMetricFamily("pastefile_jobs", "Jobs by status", labels=["status"])
-        with self.services.db.read() as session:
-            counts = dict(
-                session.execute(select(Job.status, func.count()).group_by(Job.status)).all()
-            )
-        for status in STATUSES:
-            family.add_metric([status], float(counts.get(status, 0)))
+        for status, count in self.jobs.counts().items():
+            family.add_metric([status], float(count))
         yield family
 
 

@@ -13,10 +13,8 @@ from typing import Any
 import orjson
 from flask import Blueprint, Response, render_template, request
 from flask_sock import Sock
-from sqlalchemy import select
 
 from pastefile.db.jobs import STATUSES, Job
-from pastefile.db.models import File
 from pastefile.errors import InvalidInput, NotFound, PasteFileError
 from pastefile.jobs.kinds import KINDS
 from pastefile.jobs.presenters import job_json
@@ -62,9 +60,8 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
 def _file_id(public_id: str | None) -> int | None:
     if not public_id:
         return None
-    with services().db.read() as session:
-        found = session.scalar(select(File.id).where(File.public_id == public_id))
-    return int(found) if found is not None else -1  # an unknown file matches nothing
+    found = services().files.row_id(public_id)
+    return found if found is not None else -1  # an unknown file matches nothing
 
 
 def _query(viewer: Viewer) -> JobQuery:

@@ -10,11 +10,9 @@ import json
 from typing import Any
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
-from sqlalchemy import func, or_, select
 from werkzeug.wrappers import Response as BaseResponse
 
-from pastefile.db.accounts import User
-from pastefile.db.models import Blob, File
+from pastefile.db.models import File
 from pastefile.errors import Forbidden, PasswordRequired, Unauthorized
 from pastefile.services.access import Caller, FileChanges, FileQuery, list_files
 from pastefile.services.accounts import ROLE_ADMIN, ROLE_USER, Principal
@@ -130,13 +128,7 @@ def file_status() -> Response:
     """Polled by My files: each listed file's processing status."""
     who = _signed_in()
     ids = request.args.getlist("id")[:PER_PAGE]
-    with services().db.read() as session:
-        rows = session.execute(
-            select(File.public_id, File.status).where(
-                File.owner_id == who.user_id, File.public_id.in_(ids)
-            )
-        )
-        body = {public_id: status for public_id, status in rows}
+    body = services().files.statuses(who.user_id, ids)
     return Response(json.dumps(body), mimetype="application/json")
 
 
@@ -146,29 +138,14 @@ def file_status() -> Response:
 @bp.get("/admin")
 def admin() -> str:
     _admin()
+    svc = services()
     q = request.args.get("q", "").strip()
-    users, _ = services().accounts.list_users(0, 200)
+    users, user_count = svc.accounts.list_users(0, 200)
+    storage = {**svc.files.storage_summary(), "users": user_count}
     return render_template(
-        "admin.html", users=users, files=_all_files(q), q=q, storage=_storage(),
+        "admin.html", users=users, files=svc.files.search_all(q), q=q, storage=storage,
         admin_ids={u.id for u in users if u.roles & ROLE_ADMIN == ROLE_ADMIN},
     )  # fmt: skip
-
-
-def _all_files(q: str) -> list[File]:
-    query = select(File).where(File.status != "deleted").order_by(File.created_at.desc())
-    if q:
-        like = f"%{q}%"
-        query = query.where(or_(File.filename.ilike(like), File.public_id == q))
-    with services().db.read() as session:
-        return list(session.scalars(query.limit(100)))
-
-
-def _storage() -> dict[str, int]:
-    with services().db.read() as session:
-        files = session.scalar(select(func.count()).select_from(File)) or 0
-        blobs, size = session.execute(select(func.count(), func.sum(Blob.size))).one()
-        users = session.scalar(select(func.count()).select_from(User)) or 0
-    return {"files": files, "blobs": blobs or 0, "bytes": int(size or 0), "users": users}
 
 
 @bp.post("/admin/users/<int:user_id>")

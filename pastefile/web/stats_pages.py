@@ -13,8 +13,7 @@ from pastefile.errors import Forbidden, NotFound, Unauthorized
 from pastefile.services.access import is_owner
 from pastefile.stats import charts
 from pastefile.stats.counting import today
-from pastefile.stats.models import StatsReport
-from pastefile.stats.reports import XLSX_TYPE, list_reports
+from pastefile.stats.reports import XLSX_TYPE
 from pastefile.stats.service import DayRange, StatsService, parse_range, totals
 from pastefile.web.context import services
 from pastefile.web.identity import current_principal
@@ -97,14 +96,13 @@ def dashboard_charts(site: dict[str, Any], span: DayRange) -> list[Markup]:
 @bp.get("/admin/reports")
 def reports() -> str:
     require_admin()
-    return render_template("stats_reports.html", reports=list_reports(services().db))
+    return render_template("stats_reports.html", reports=stats_service().reports())
 
 
 @bp.get("/admin/reports/<int:report_id>.xlsx")
 def report_file(report_id: int) -> Response:
     require_admin()
-    with services().db.read() as session:
-        found = session.get(StatsReport, report_id) if report_id < 2**31 else None
+    found = stats_service().report(report_id)
     if found is None:
         raise NotFound("no such report")
     name = f"pastefile-{found.period}-{found.start_day}-{found.end_day}.xlsx"

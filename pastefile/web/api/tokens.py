@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from flask import Response
-from sqlalchemy import func, select
 
 from pastefile.db.accounts import ApiToken, User
-from pastefile.db.models import File
 from pastefile.web.api import bp
 from pastefile.web.api.common import json_body, no_content, require, respond, row_id
 from pastefile.web.api.schemas import Me, TokenCreate, TokenCreated, TokenOut, Usage
@@ -31,12 +29,7 @@ def me() -> Response:
     who = require("read")
     svc = services()
     user: User = svc.accounts.get_user(who.user_id)
-    with svc.db.read() as session:
-        count, used = session.execute(
-            select(func.count(), func.coalesce(func.sum(File.size), 0)).where(
-                File.owner_id == who.user_id
-            )
-        ).one()
+    count, used = svc.policy.usage(who.user_id)
     quota_bytes = (
         user.quota_bytes if user.quota_bytes is not None else svc.settings.user_quota_bytes
     )
