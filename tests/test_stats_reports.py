@@ -26,7 +26,7 @@ from pastefile.services.accounts import ROLE_ADMIN
 from pastefile.stats.counting import today
 from pastefile.stats.models import FileDailyStats, FileDailyVisitor, StatsReport
 from pastefile.stats.reports import make_report
-from pastefile.web.identity import SESSION_USER
+from pastefile.web.auth import SESSION_USER
 from tests.helpers import cli_env, free_port
 from tests.jobs_support import drain_jobs
 from tests.test_stats import post_file, recorder, user_headers

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from flask import Blueprint, Response, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask.typing import RouteCallable
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -21,16 +21,18 @@ from pastefile.errors import (
     Unauthorized,
     WrongPassword,
 )
-from pastefile.services.accounts import SCOPES, Principal
-from pastefile.web.context import PasteFileApp, services
-from pastefile.web.identity import (
-    SESSION_USER,
+from pastefile.services.accounts import SCOPES
+from pastefile.web.access import resolve_file, unlock
+from pastefile.web.auth import (
+    check_csrf,
     csrf_token,
     current_principal,
-    require_csrf,
-    resolve_file,
-    unlock,
+    log_in,
+    log_out,
+    login_required,
+    principal,
 )
+from pastefile.web.context import PasteFileApp, services
 
 bp = Blueprint("accounts", __name__)
 
@@ -44,7 +46,7 @@ def password_form(
 
 @bp.post("/p/<ident>/unlock")
 def unlock_file(ident: str) -> BaseResponse:
-    require_csrf()
+    check_csrf()
     try:
         found = resolve_file(ident, password=request.form.get("password") or None)
     except (PasswordRequired, WrongPassword) as exc:  # wrong ones are rate limited
@@ -59,7 +61,7 @@ def register() -> BaseResponse | str:
         raise RegistrationClosed("ask an administrator for an account")
     error = None
     if request.method == "POST":
-        require_csrf()
+        check_csrf()
         try:
             user = services().accounts.create_user(
                 request.form.get("username", "").strip(), request.form.get("password", "")
@@ -67,7 +69,7 @@ def register() -> BaseResponse | str:
         except (InvalidInput, Conflict) as exc:
             error = exc.detail
         else:
-            _log_in(user.id)
+            log_in(user.id)
             return redirect(url_for("accounts.tokens"), code=303)
     return render_template("register.html", error=error)
 
@@ -76,7 +78,7 @@ def register() -> BaseResponse | str:
 def login() -> BaseResponse | str:
     error = None
     if request.method == "POST":
-        require_csrf()
+        check_csrf()
         try:
             user = services().accounts.authenticate(
                 request.form.get("username", "").strip(), request.form.get("password", "")
@@ -84,38 +86,25 @@ def login() -> BaseResponse | str:
         except (Unauthorized, Forbidden) as exc:
             error = exc.detail
         else:
-            _log_in(user.id)
+            log_in(user.id)
             return redirect(url_for("accounts.tokens"), code=303)
     return render_template("login.html", error=error)
 
 
-def _log_in(user_id: int) -> None:
-    # A fresh session on login: nothing from before (a planted CSRF token) survives.
-    session.clear()
-    session[SESSION_USER] = user_id
-    session.permanent = True
-
-
 @bp.post("/logout")
 def logout() -> BaseResponse:
-    require_csrf()
-    session.clear()
+    check_csrf()
+    log_out()
     return redirect(url_for("core.index"), code=303)
 
 
-def _signed_in() -> Principal:
-    who = current_principal()
-    if who is None:
-        raise Unauthorized("log in first")
-    return who
-
-
 @bp.route("/account/tokens", methods=["GET", "POST"])
+@login_required
 def tokens() -> str:
-    who = _signed_in()
+    who = principal()
     created, error = None, None
     if request.method == "POST":
-        require_csrf()
+        check_csrf()
         scopes = [s for s in request.form.getlist("scopes") if s in SCOPES]
         try:
             _, created = services().accounts.create_token(who, request.form.get("name", ""), scopes)
@@ -129,10 +118,10 @@ def tokens() -> str:
 
 
 @bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
 def revoke(token_id: int) -> BaseResponse:
-    who = _signed_in()
-    require_csrf()
-    services().accounts.revoke_token(who.user_id, token_id)
+    check_csrf()
+    services().accounts.revoke_token(principal().user_id, token_id)
     return redirect(url_for("accounts.tokens"), code=303)
 
 

@@ -19,9 +19,9 @@ from pastefile.errors import InvalidInput, NotFound, PasteFileError
 from pastefile.jobs.kinds import KINDS
 from pastefile.jobs.presenters import job_json
 from pastefile.jobs.service import JobQuery, JobService
-from pastefile.web import identity
+from pastefile.services.accounts import Permission, Principal
+from pastefile.web.auth import JOBS, admit, check_csrf, csrf_token, principal, require_scope
 from pastefile.web.context import PasteFileApp, services
-from pastefile.web.jobs_auth import Viewer, check_csrf, current_viewer
 from pastefile.web.posters import bp as posters_bp
 from pastefile.web.responses import json_response
 
@@ -38,16 +38,17 @@ def _jobs() -> JobService:
     return services().jobs
 
 
-def _visible_job(job_id: int, viewer: Viewer) -> Job:
+def _visible_job(job_id: int, who: Principal) -> Job:
     job = _jobs().get(job_id)
-    if not viewer.may_see(job.owner_id):
+    if not (who.can(Permission.OPERATOR) or job.owner_id == who.user_id):
         raise NotFound("no such job")  # someone else's job does not exist for you
     return job
 
 
-def _present(jobs: list[Job], viewer: Viewer) -> list[dict[str, Any]]:
+def _present(jobs: list[Job], who: Principal) -> list[dict[str, Any]]:
     names = _jobs().file_public_ids(jobs)
-    return [job_json(j, names.get(j.file_id or 0), viewer.operator) for j in jobs]
+    operator = who.can(Permission.OPERATOR)
+    return [job_json(j, names.get(j.file_id or 0), operator) for j in jobs]
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
@@ -64,29 +65,30 @@ def _file_id(public_id: str | None) -> int | None:
     return found if found is not None else -1  # an unknown file matches nothing
 
 
-def _query(viewer: Viewer) -> JobQuery:
+def _query(who: Principal) -> JobQuery:
     status, kind = request.args.get("status"), request.args.get("kind")
     if status and status not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}")
     if kind and kind not in KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}")
-    everyone = viewer.operator and request.args.get("owner") != "me"
+    everyone = who.can(Permission.OPERATOR) and request.args.get("owner") != "me"
     return JobQuery(
         status=status or None,
         kind=kind or None,
         file_id=_file_id(request.args.get("file")),
-        owner_id=None if everyone else viewer.user_id,
+        owner_id=None if everyone else who.user_id,
         page=_int_arg("page", 1, 1, 1_000_000),
         per_page=_int_arg("per_page", 50, 1, MAX_PER_PAGE),
     )
 
 
 @bp.get("/api/v1/jobs")
+@require_scope("read", realm=JOBS)
 def list_jobs() -> Response:
-    viewer = current_viewer()
-    query = _query(viewer)
+    who = principal()
+    query = _query(who)
     jobs, total = _jobs().search(query)
-    response = json_response(_present(jobs, viewer))
+    response = json_response(_present(jobs, who))
     response.headers["X-Total-Count"] = str(total)
     _link_header(response, query, total)
     return response
@@ -108,26 +110,29 @@ def _link_header(response: Response, query: JobQuery, total: int) -> None:
 
 
 @bp.get("/api/v1/jobs/<int:job_id>")
+@require_scope("read", realm=JOBS)
 def get_job(job_id: int) -> Response:
-    viewer = current_viewer()
-    return json_response(_present([_visible_job(job_id, viewer)], viewer)[0])
+    who = principal()
+    return json_response(_present([_visible_job(job_id, who)], who)[0])
 
 
 @bp.post("/api/v1/jobs/<int:job_id>/cancel")
+@require_scope("upload", realm=JOBS)
 def cancel_job(job_id: int) -> Response:
-    viewer = current_viewer("upload")
-    check_csrf(viewer)
-    _visible_job(job_id, viewer)
-    return json_response(_present([_jobs().cancel(job_id)], viewer)[0])
+    check_csrf(api=True)
+    who = principal()
+    _visible_job(job_id, who)
+    return json_response(_present([_jobs().cancel(job_id)], who)[0])
 
 
 @bp.post("/api/v1/jobs/<int:job_id>/retry")
+@require_scope("upload", realm=JOBS)
 def retry_job(job_id: int) -> Response:
-    viewer = current_viewer("upload")
-    check_csrf(viewer)
-    _visible_job(job_id, viewer)
+    check_csrf(api=True)
+    who = principal()
+    _visible_job(job_id, who)
     job = _jobs().retry(job_id)
-    return json_response(_present([job], viewer)[0], status=202)
+    return json_response(_present([job], who)[0], status=202)
 
 
 @files_bp.post("/api/v1/files")
@@ -136,13 +141,13 @@ def fetch_file() -> Response:
 
     The REST API's ``POST /api/v1/files`` hands JSON bodies here.
     """
-    viewer = current_viewer("upload")
-    check_csrf(viewer)
+    who = admit("upload", JOBS)
+    check_csrf(api=True)
     url = _json_body().get("url")
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise InvalidInput('send {"url": "http(s)://…"}')
-    job = start_fetch(_jobs(), url, viewer.user_id)
-    response = json_response(_present([job], viewer)[0], status=202)
+    job = start_fetch(_jobs(), url, who.user_id)
+    response = json_response(_present([job], who)[0], status=202)
     response.headers["Location"] = f"/api/v1/jobs/{job.id}"
     return response
 
@@ -165,21 +170,19 @@ def _json_body() -> dict[str, Any]:
 @bp.get("/jobs")
 def console() -> str:
     """The job console: a table that follows events live, or polls without them."""
-    return render_template(
-        "jobs.html", kinds=list(KINDS), statuses=STATUSES, csrf=identity.csrf_token()
-    )
+    return render_template("jobs.html", kinds=list(KINDS), statuses=STATUSES, csrf=csrf_token())
 
 
 @sock.route("/api/v1/events", bp=bp)  # type: ignore[untyped-decorator]
 def events(ws: Any) -> None:
     try:
-        viewer = current_viewer()
+        who = admit("read", JOBS)
     except PasteFileError as exc:
         ws.close(reason=1008, message=exc.detail[:120])
         return
-    subscription = _jobs().events.subscribe(viewer.user_id, viewer.operator)
+    subscription = _jobs().events.subscribe(who.user_id, who.can(Permission.OPERATOR))
     try:
-        ws.send(orjson.dumps({"type": "hello", "user_id": viewer.user_id}).decode())
+        ws.send(orjson.dumps({"type": "hello", "user_id": who.user_id}).decode())
         while ws.connected:
             event = subscription.get(timeout=_PING_SECONDS)
             ws.send(orjson.dumps(event or {"type": "ping"}).decode())

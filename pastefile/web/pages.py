@@ -13,12 +13,13 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from pastefile.db.models import File
-from pastefile.errors import Forbidden, PasswordRequired, Unauthorized
+from pastefile.errors import Forbidden, PasswordRequired
 from pastefile.services.access import Caller, FileChanges, FileQuery, list_files
-from pastefile.services.accounts import ROLE_ADMIN, ROLE_USER, Principal
+from pastefile.services.accounts import ROLE_ADMIN, ROLE_USER
+from pastefile.web.access import resolve_file
+from pastefile.web.auth import admin_required, caller, check_csrf, login_required, principal
 from pastefile.web.cards import icon_for
 from pastefile.web.context import base_url, services
-from pastefile.web.identity import caller, current_principal, require_csrf, resolve_file
 from pastefile.web.presenters import card_context
 
 bp = Blueprint("pages", __name__)
@@ -27,20 +28,6 @@ PER_PAGE = 24
 SORTS = {"new": ("created_at", "desc"), "old": ("created_at", "asc"), "name": ("filename", "asc")}
 SORTS |= {"big": ("size", "desc")}
 EXPIRIES = {"": None, "3600": 3600, "86400": 86400, "604800": 604800, "2592000": 2592000}
-
-
-def _signed_in() -> Principal:
-    who = current_principal()
-    if who is None:
-        raise Unauthorized("log in first")
-    return who
-
-
-def _admin() -> Principal:
-    who = _signed_in()
-    if not who.is_admin:
-        raise Forbidden("this page is for administrators")
-    return who
 
 
 def _back(endpoint: str) -> BaseResponse:
@@ -75,14 +62,14 @@ def grid_thumb(file: File) -> str | None:
 
 
 @bp.get("/me/files")
+@login_required
 def my_files() -> str:
-    who = _signed_in()
     sort = request.args.get("sort", "new")
     field, order = SORTS.get(sort, SORTS["new"])
     page = max(1, request.args.get("page", 1, type=int) or 1)
     q = request.args.get("q", "").strip() or None
     wanted = FileQuery(page=page, per_page=PER_PAGE, sort=field, order=order, q=q)
-    files, total = list_files(services().db, who.user_id, wanted)
+    files, total = list_files(services().db, principal().user_id, wanted)
     pages = max(1, -(-total // PER_PAGE))
     view = "list" if request.args.get("view") == "list" else "grid"
     return render_template(
@@ -92,20 +79,20 @@ def my_files() -> str:
 
 
 @bp.post("/me/files/delete")
+@login_required
 def delete_files() -> BaseResponse:
-    who = _signed_in()
-    require_csrf()
-    me = Caller(principal=who)
+    check_csrf()
+    me = Caller(principal=principal())
     for ident in request.form.getlist("ids")[:100]:
         services().access.delete(ident, me)
     return _back("pages.my_files")
 
 
 @bp.post("/me/files/<ident>/edit")
+@login_required
 def edit_file(ident: str) -> BaseResponse:
-    who = _signed_in()
-    require_csrf()
-    svc, me = services(), Caller(principal=who)
+    check_csrf()
+    svc, me = services(), Caller(principal=principal())
     file = svc.access.visible(ident, me)
     changes = _changes(request.form)
     svc.access.update(ident, me, file.version, changes)
@@ -124,11 +111,11 @@ def _changes(form: Any) -> FileChanges:
 
 
 @bp.get("/me/files/status")
+@login_required
 def file_status() -> Response:
     """Polled by My files: each listed file's processing status."""
-    who = _signed_in()
     ids = request.args.getlist("id")[:PER_PAGE]
-    body = services().files.statuses(who.user_id, ids)
+    body = services().files.statuses(principal().user_id, ids)
     return Response(json.dumps(body), mimetype="application/json")
 
 
@@ -136,8 +123,8 @@ def file_status() -> Response:
 
 
 @bp.get("/admin")
+@admin_required()
 def admin() -> str:
-    _admin()
     svc = services()
     q = request.args.get("q", "").strip()
     users, user_count = svc.accounts.list_users(0, 200)
@@ -149,11 +136,11 @@ def admin() -> str:
 
 
 @bp.post("/admin/users/<int:user_id>")
+@admin_required()
 def admin_user(user_id: int) -> BaseResponse:
-    who = _admin()
-    require_csrf()
+    check_csrf()
     action = request.form.get("action")
-    if user_id == who.user_id and action in ("disable", "demote"):
+    if user_id == principal().user_id and action in ("disable", "demote"):
         raise Forbidden("you cannot disable or demote yourself")
     actions: dict[str, dict[str, Any]] = {
         "disable": {"disabled": True},
@@ -168,9 +155,9 @@ def admin_user(user_id: int) -> BaseResponse:
 
 
 @bp.post("/admin/files/<ident>/delete")
+@admin_required()
 def admin_delete(ident: str) -> BaseResponse:
-    _admin()
-    require_csrf()
+    check_csrf()
     services().access.delete(ident, caller())
     return _back("pages.admin")
 
@@ -184,11 +171,11 @@ def help_page() -> str:
 
 
 @bp.post("/help/sharex.sxcu")
+@login_required
 def sharex() -> Response:
     """A ShareX custom uploader with a new upload-only token of the signed-in user."""
-    who = _signed_in()
-    require_csrf()
-    _, token = services().accounts.create_token(who, "ShareX", ["upload"])
+    check_csrf()
+    _, token = services().accounts.create_token(principal(), "ShareX", ["upload"])
     body = json.dumps(sharex_config(base_url(), token), indent=2)
     response = Response(body, mimetype="application/json")
     response.headers["Content-Disposition"] = 'attachment; filename="pastefile.sxcu"'

@@ -10,8 +10,8 @@ from flask import Blueprint, Response
 
 from pastefile.errors import NotFound
 from pastefile.jobs.media import POSTER_KEY
+from pastefile.web.access import resolve_file
 from pastefile.web.context import services
-from pastefile.web.identity import resolve_file
 from pastefile.web.images import send_rendition
 from pastefile.web.responses import apply_cache_policy
 

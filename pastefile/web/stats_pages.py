@@ -9,17 +9,18 @@ from flask import Blueprint, Response, render_template, request, send_file
 from markupsafe import Markup
 
 from pastefile.db.models import File
-from pastefile.errors import Forbidden, NotFound, Unauthorized
+from pastefile.errors import NotFound
 from pastefile.services.access import is_owner
 from pastefile.stats import charts
 from pastefile.stats.counting import today
 from pastefile.stats.reports import XLSX_TYPE
 from pastefile.stats.service import DayRange, StatsService, parse_range, totals
+from pastefile.web.auth import admin_required, current_principal
 from pastefile.web.context import services
-from pastefile.web.identity import current_principal
 
 bp = Blueprint("stats", __name__)
 PANEL_DAYS = 14
+FOR_ADMINS = "the dashboard is for administrators"
 
 
 def stats_service() -> StatsService:
@@ -51,17 +52,9 @@ def _pvuv_chart(days: list[dict[str, Any]]) -> Markup:
     )
 
 
-def require_admin() -> None:
-    who = current_principal()
-    if who is None:
-        raise Unauthorized("log in first")
-    if not who.is_admin:
-        raise Forbidden("the dashboard is for administrators")
-
-
 @bp.get("/admin/stats")
+@admin_required(FOR_ADMINS)
 def dashboard() -> str:
-    require_admin()
     limit = services().settings.stats_max_range_days
     span = parse_range(request.args.get("from"), request.args.get("to"), limit, today())
     site = stats_service().site(span)
@@ -94,14 +87,14 @@ def dashboard_charts(site: dict[str, Any], span: DayRange) -> list[Markup]:
 
 
 @bp.get("/admin/reports")
+@admin_required(FOR_ADMINS)
 def reports() -> str:
-    require_admin()
     return render_template("stats_reports.html", reports=stats_service().reports())
 
 
 @bp.get("/admin/reports/<int:report_id>.xlsx")
+@admin_required(FOR_ADMINS)
 def report_file(report_id: int) -> Response:
-    require_admin()
     found = stats_service().report(report_id)
     if found is None:
         raise NotFound("no such report")

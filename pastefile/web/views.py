@@ -8,21 +8,16 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 
 from pastefile.db.models import File
 from pastefile.errors import MissingFile, PasswordRequired
-from pastefile.services.images import parse_dimensions
 from pastefile.services.imaging.params import wants_transform
 from pastefile.services.uploads import UploadResult
+from pastefile.web.access import count_download, resolve_file, strip_ext
 from pastefile.web.accounts import password_form
 from pastefile.web.context import base_url, services
-from pastefile.web.identity import (
-    count_download,
-    derived_options,
-    prepare_upload,
-    resolve_file,
-)
 from pastefile.web.images import send_rendition
 from pastefile.web.negotiation import wants_html
 from pastefile.web.presenters import card_context, file_json
 from pastefile.web.responses import apply_cache_policy, json_response, send_stored
+from pastefile.web.uploading import derived_options, prepare_upload, requested_size
 
 bp = Blueprint("core", __name__)
 
@@ -34,7 +29,7 @@ def index() -> str:
 
 @bp.post("/")
 def upload() -> Response:
-    resize = _requested_size(request.form)
+    resize = requested_size(request.form)
     part = request.files.get("file")
     if part is None or not part.filename:
         raise MissingFile("send the file in a multipart field named 'file'")
@@ -47,7 +42,7 @@ def upload() -> Response:
 def upload_raw(filename: str) -> Response:
     prepared = prepare_upload(request.args)
     result = services().uploads.save_stream(
-        request.stream, filename, _requested_size(request.args), prepared.options
+        request.stream, filename, requested_size(request.args), prepared.options
     )
     links = file_json(result.file, base_url())
     response = Response(links["url_p"] + "\n", status=201 if result.created else 200)
@@ -61,7 +56,7 @@ def upload_raw(filename: str) -> Response:
 @bp.get("/i/<ident>")
 def raw(ident: str) -> Response:
     svc = services()
-    found = resolve_file(_strip_ext(ident))
+    found = resolve_file(strip_ext(ident))
     if wants_transform(request.args):
         # ?w=&h=&fit=&fmt=&q=: a derived image from the pipeline (docs/images.md).
         return apply_cache_policy(found, send_rendition(svc.images.render(found, request.args)))
@@ -72,7 +67,7 @@ def raw(ident: str) -> Response:
 @bp.get("/d/<ident>")
 def download(ident: str) -> Response:
     svc = services()
-    found = resolve_file(_strip_ext(ident))
+    found = resolve_file(strip_ext(ident))
     count_download(found)
     return apply_cache_policy(found, send_stored(found, svc.storage, as_attachment=True))
 
@@ -80,11 +75,11 @@ def download(ident: str) -> Response:
 @bp.get("/p/<ident>")
 def preview(ident: str) -> Response | str:
     try:
-        found = resolve_file(_strip_ext(ident))
+        found = resolve_file(strip_ext(ident))
     except PasswordRequired as exc:
         if not wants_html():
             raise
-        return password_form(_strip_ext(ident), exc)
+        return password_form(strip_ext(ident), exc)
     if not wants_html():
         return json_response(file_json(found, base_url()))
     return render_template("preview.html", **card_context(found, base_url()))
@@ -99,9 +94,9 @@ def short(code: str) -> Any:
 @bp.route("/r/<ident>", methods=["GET", "POST"])
 def resize(ident: str) -> Response:
     svc = services()
-    size = _requested_size(request.values, required=True)
+    size = requested_size(request.values, required=True)
     assert size is not None
-    source = resolve_file(_strip_ext(ident))
+    source = resolve_file(strip_ext(ident))
     # A restricted source's copy keeps its owner and rules; only its manager makes one.
     result = svc.uploads.resize_existing(source, size, derived_options(source))
     body = file_json(result.file, base_url())
@@ -129,17 +124,3 @@ def _upload_response(result: UploadResult, token: str | None = None) -> Response
 def _created(response: Response, file: File) -> Response:
     response.headers["Location"] = f"{base_url()}/p/{file.public_id}"
     return response
-
-
-def _requested_size(values: Any, required: bool = False) -> tuple[int, int] | None:
-    settings = services().settings
-    limits = (settings.max_resize_dimension, settings.max_image_pixels)
-    size = parse_dimensions(values.get("w"), values.get("h"), *limits)
-    if size is None and required:
-        return parse_dimensions(values.get("w", "0"), values.get("h", "0"), *limits)
-    return size
-
-
-def _strip_ext(ident: str) -> str:
-    # /i/<id>.<ext>: the extension is decoration; the id alone decides.
-    return ident.split(".", 1)[0]

@@ -7,7 +7,7 @@ import re
 from flask import Response, request
 
 from pastefile.db.models import File
-from pastefile.errors import Forbidden, MissingFile, PreconditionFailed, PreconditionRequired
+from pastefile.errors import MissingFile, PreconditionFailed, PreconditionRequired
 from pastefile.services.access import FileChanges, FileQuery, list_files
 from pastefile.services.links import build_links
 from pastefile.services.policy import PreparedUpload
@@ -19,7 +19,6 @@ from pastefile.web.api.common import (
     no_content,
     paginate,
     query,
-    require,
     respond,
 )
 from pastefile.web.api.schemas import (
@@ -32,8 +31,9 @@ from pastefile.web.api.schemas import (
     RemovalIn,
     RemovalOut,
 )
+from pastefile.web.auth import caller, principal, require_scope
 from pastefile.web.context import base_url, services
-from pastefile.web.identity import caller, prepare_upload
+from pastefile.web.uploading import prepare_upload
 
 _ETAG = re.compile(r'^(?:W/)?"([A-Za-z0-9]+)-v(\d+)"$')
 
@@ -79,8 +79,8 @@ def _with_validators(response: Response, file: File) -> Response:
 
 
 @bp.get("/files")
+@require_scope("read")
 def list_my_files() -> Response:
-    who = require("read")
     params = query(FileListQuery)
     wanted = FileQuery(
         page=params.page,
@@ -92,7 +92,7 @@ def list_my_files() -> Response:
         created_before=aware(params.created_before),
         q=params.q,
     )
-    files, total = list_files(services().db, who.user_id, wanted)
+    files, total = list_files(services().db, principal().user_id, wanted)
     response = respond([file_out(f) for f in files])
     return paginate(response, params.page, params.per_page, total)
 
@@ -169,11 +169,10 @@ def delete_file(ident: str) -> Response:
 
 
 @bp.post("/files/<ident>/removal")
+@require_scope("admin", admin="moderation is for administrators")
 def remove_file(ident: str) -> Response:
     """Moderation: remove every copy of this content and block re-uploads (451)."""
-    who = require("admin")
-    if not who.is_admin:
-        raise Forbidden("moderation is for administrators")
+    who = principal()
     reason = json_body(RemovalIn).reason
     svc = services()
     sha = svc.access.visible(ident, caller()).sha256

@@ -1,4 +1,5 @@
-"""/api/v1/me and /api/v1/tokens: the caller's account and personal API tokens."""
+"""``/api/v1/me`` (the caller's account and usage) and ``/api/v1/tokens``
+(personal API tokens: list, create, read, revoke)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from flask import Response
 
 from pastefile.db.accounts import ApiToken, User
 from pastefile.web.api import bp
-from pastefile.web.api.common import json_body, no_content, require, respond, row_id
+from pastefile.web.api.common import json_body, no_content, respond, row_id
 from pastefile.web.api.schemas import Me, TokenCreate, TokenCreated, TokenOut, Usage
+from pastefile.web.auth import principal, require_scope
 from pastefile.web.context import base_url, services
 
 
@@ -25,8 +27,9 @@ def token_out(row: ApiToken, model: type[TokenOut] = TokenOut, **extra: object) 
 
 
 @bp.get("/me")
+@require_scope("read")
 def me() -> Response:
-    who = require("read")
+    who = principal()
     svc = services()
     user: User = svc.accounts.get_user(who.user_id)
     count, used = svc.policy.usage(who.user_id)
@@ -56,29 +59,31 @@ def me() -> Response:
 
 
 @bp.get("/tokens")
+@require_scope("read")
 def list_tokens() -> Response:
-    who = require("read")
-    return respond([token_out(row) for row in services().accounts.list_tokens(who.user_id)])
+    rows = services().accounts.list_tokens(principal().user_id)
+    return respond([token_out(row) for row in rows])
 
 
 @bp.post("/tokens")
+@require_scope("read")
 def create_token() -> Response:
-    who = require("read")
     wanted = json_body(TokenCreate)
-    row, value = services().accounts.create_token(who, wanted.name, list(wanted.scopes))
+    row, value = services().accounts.create_token(principal(), wanted.name, list(wanted.scopes))
     response = respond(token_out(row, TokenCreated, token=value), 201)
     response.headers["Location"] = f"{base_url()}/api/v1/tokens/{row.id}"
     return response
 
 
 @bp.get("/tokens/<int:token_id>")
+@require_scope("read")
 def get_token(token_id: int) -> Response:
-    who = require("read")
-    return respond(token_out(services().accounts.get_token(who.user_id, row_id(token_id))))
+    found = services().accounts.get_token(principal().user_id, row_id(token_id))
+    return respond(token_out(found))
 
 
 @bp.delete("/tokens/<int:token_id>")
+@require_scope("read")
 def revoke_token(token_id: int) -> Response:
-    who = require("read")
-    services().accounts.revoke_token(who.user_id, row_id(token_id))
+    services().accounts.revoke_token(principal().user_id, row_id(token_id))
     return no_content()

@@ -26,7 +26,7 @@ from pastefile.services.tus import (
 )
 from pastefile.web.api import bp
 from pastefile.web.context import base_url, services
-from pastefile.web.identity import uploader
+from pastefile.web.uploading import uploader
 
 OFFSET_STREAM = "application/offset+octet-stream"
 _NUMBER = re.compile(r"[0-9]{1,19}")
