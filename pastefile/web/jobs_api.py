@@ -22,8 +22,8 @@ from pastefile.jobs.service import JobQuery, JobService
 from pastefile.services.accounts import Permission, Principal
 from pastefile.web.auth import JOBS, admit, check_csrf, csrf_token, principal, require_scope
 from pastefile.web.context import PasteFileApp, services
+from pastefile.web.negotiation import json_response
 from pastefile.web.posters import bp as posters_bp
-from pastefile.web.responses import json_response
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,7 @@ from pastefile.errors import NotFound
 from pastefile.jobs.media import POSTER_KEY
 from pastefile.web.access import resolve_file
 from pastefile.web.context import services
-from pastefile.web.images import send_rendition
-from pastefile.web.responses import apply_cache_policy
+from pastefile.web.serving import apply_cache_policy, send_rendition
 
 bp = Blueprint("posters", __name__)
 

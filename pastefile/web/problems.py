@@ -16,8 +16,7 @@ from werkzeug.exceptions import (
 )
 
 from pastefile import errors
-from pastefile.web.negotiation import wants_html
-from pastefile.web.responses import json_response
+from pastefile.web.negotiation import json_response, wants_html
 
 log = logging.getLogger("pastefile.error")
 

@@ -13,10 +13,9 @@ from pastefile.services.uploads import UploadResult
 from pastefile.web.access import count_download, resolve_file, strip_ext
 from pastefile.web.accounts import password_form
 from pastefile.web.context import base_url, services
-from pastefile.web.images import send_rendition
-from pastefile.web.negotiation import wants_html
+from pastefile.web.negotiation import json_response, wants_html
 from pastefile.web.presenters import card_context, file_json
-from pastefile.web.responses import apply_cache_policy, json_response, send_stored
+from pastefile.web.serving import apply_cache_policy, send_rendition, send_stored
 from pastefile.web.uploading import derived_options, prepare_upload, requested_size
 
 bp = Blueprint("core", __name__)
