@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from pastefile.services.accounts import ROLE_ADMIN
-from pastefile.web import cards
-from pastefile.web.i18n import safe_next
+from pastefile.web.ui import cards
+from pastefile.web.ui.language import safe_next
 from tests.conftest import image_bytes, upload
 
 BROWSER = {"Accept": "text/html"}

@@ -1,4 +1,4 @@
-"""``/healthz``, ``/readyz`` and ``/metrics``, and the per-request metrics."""
+"""``GET /healthz``, ``GET /readyz`` and ``GET /metrics``, and the per-request metrics."""
 
 from __future__ import annotations
 
@@ -6,32 +6,35 @@ import time
 from typing import Any
 
 import orjson
-from flask import Response, g, request
+from flask import Blueprint, Flask, Response, g, request
 from prometheus_client.core import GaugeMetricFamily
 
+from pastefile.config import Settings
 from pastefile.jobs.service import JobService
 from pastefile.observability import metrics
 from pastefile.observability.checks import run_checks
 from pastefile.observability.sentry import init_sentry
-from pastefile.web.context import PasteFileApp, services
+from pastefile.web.context import services
 
 _OWN_ROUTES = ("/metrics",)
 
+bp = Blueprint("observability", __name__)
 
-def install_observability(app: PasteFileApp) -> None:
-    init_sentry(app.services.settings)
-    app.add_url_rule("/healthz", "healthz", healthz)
-    app.add_url_rule("/readyz", "readyz", readyz)
-    app.add_url_rule("/metrics", "metrics", metrics_view)
+
+def init_observability(app: Flask, settings: Settings) -> None:
+    """Sentry, and the per-request metrics (the routes are ``bp``)."""
+    init_sentry(settings)
     app.before_request(_start)
     app.after_request(_observe)
 
 
+@bp.get("/healthz")
 def healthz() -> Response:
     """Liveness: the process answers. No dependency is consulted."""
     return Response(b'{"status":"ok"}', mimetype="application/json")
 
 
+@bp.get("/readyz")
 def readyz() -> Response:
     checks = run_checks(services())
     down = [name for name, state in checks.items() if state != "ok"]
@@ -51,6 +54,7 @@ def readyz() -> Response:
     return Response(orjson.dumps(body), status=503, mimetype="application/problem+json")
 
 
+@bp.get("/metrics")
 def metrics_view() -> Response:
     data, content_type = metrics.render([JobsCollector(services().jobs)])
     return Response(data, content_type=content_type)

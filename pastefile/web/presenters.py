@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Response
 from markupsafe import Markup, escape
 
 from pastefile.db.models import File
+from pastefile.jobs.media import POSTER_KEY
 from pastefile.services.humanize import humanize_bytes
 from pastefile.services.imaging.exif import summary_from_json
 from pastefile.services.imaging.service import Thumbnail
 from pastefile.services.links import build_links
-from pastefile.web.cards import body_context, kind_of, qr_svg
-from pastefile.web.context import app, services
+from pastefile.web.context import base_url, services
+from pastefile.web.ui.cards import body_context, kind_of, qr_svg
 
 
 def file_json(file: File, base_url: str) -> dict[str, Any]:
@@ -68,10 +70,8 @@ def card_context(file: File, base_url: str) -> dict[str, Any]:
 
 def _poster_url(file: File, raw_url: str) -> str | None:
     """The video's poster frame, once the thumbnail job made one."""
-    if not file.mimetype.startswith("video/") or "posters.poster" not in app().view_functions:
+    if not file.mimetype.startswith("video/"):
         return None
-    from pastefile.jobs.media import POSTER_KEY
-
     found = services().images.cache.lookup(file.sha256, POSTER_KEY)
     if found is None:
         return None
@@ -83,3 +83,9 @@ def _poster_url(file: File, raw_url: str) -> str | None:
 def _thumbnail(file: File, raw_url: str) -> Thumbnail | None:
     """The card shows a small pipeline thumbnail instead of the full original."""
     return services().images.card_thumbnail(file, raw_url)
+
+
+def with_location(response: Response, file: File) -> Response:
+    """``Location``: the file's preview page, as upload responses name it."""
+    response.headers["Location"] = f"{base_url()}/p/{file.public_id}"
+    return response

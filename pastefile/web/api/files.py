@@ -1,26 +1,23 @@
-"""/api/v1/files: upload, list, read, change, delete, and moderation removal."""
+"""``/api/v1/files``: upload (a body, or ``{"url": …}`` for a fetch job), list,
+read, change, delete; ``/api/v1/files/<id>/removal``: moderation removal."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
+import orjson
 from flask import Response, request
 
 from pastefile.db.models import File
-from pastefile.errors import MissingFile, PreconditionFailed, PreconditionRequired
+from pastefile.errors import InvalidInput, MissingFile, PreconditionFailed, PreconditionRequired
 from pastefile.services.access import FileChanges, FileQuery, list_files
 from pastefile.services.links import build_links
 from pastefile.services.policy import PreparedUpload
 from pastefile.services.uploads import UploadResult
-from pastefile.web.api import bp
-from pastefile.web.api.common import (
-    aware,
-    json_body,
-    no_content,
-    paginate,
-    query,
-    respond,
-)
+from pastefile.web.api.blueprints import api_blueprint
+from pastefile.web.api.common import aware, json_body, no_content, paginate, query, respond
+from pastefile.web.api.jobs import present
 from pastefile.web.api.schemas import (
     FileCreated,
     FileLinks,
@@ -31,10 +28,12 @@ from pastefile.web.api.schemas import (
     RemovalIn,
     RemovalOut,
 )
-from pastefile.web.auth import caller, principal, require_scope
+from pastefile.web.auth import JOBS, admit, caller, check_csrf, principal, require_scope
 from pastefile.web.context import base_url, services
+from pastefile.web.negotiation import json_response
 from pastefile.web.uploading import prepare_upload
 
+bp = api_blueprint("files", __name__)
 _ETAG = re.compile(r'^(?:W/)?"([A-Za-z0-9]+)-v(\d+)"$')
 
 
@@ -100,9 +99,7 @@ def list_my_files() -> Response:
 @bp.post("/files")
 def create_file() -> Response:
     if request.is_json:  # {"url": …}: upload from a URL, a fetch_url job (202)
-        from pastefile.web.jobs_api import fetch_file
-
-        return fetch_file()
+        return _fetch()
     svc = services()
     if request.mimetype == "multipart/form-data":
         part = request.files.get("file")
@@ -178,3 +175,27 @@ def remove_file(ident: str) -> Response:
     sha = svc.access.visible(ident, caller()).sha256
     removed = svc.access.remove_for_abuse(ident, who, reason)
     return respond(RemovalOut(sha256=sha, removed=removed))
+
+
+def _fetch() -> Response:
+    """Upload from a URL: ``{"url": …}`` starts a ``fetch_url`` job and answers 202,
+    with the job API's rules for the caller (pastefile/web/api/jobs.py)."""
+    who = admit("upload", JOBS)
+    check_csrf(api=True)
+    url = _json_object().get("url")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise InvalidInput('send {"url": "http(s)://…"}')
+    job = services().jobs.submit("fetch_url", params={"url": url[:2000]}, owner_id=who.user_id)
+    response = json_response(present([job], who)[0], status=202)
+    response.headers["Location"] = f"/api/v1/jobs/{job.id}"
+    return response
+
+
+def _json_object() -> dict[str, Any]:
+    try:
+        body = orjson.loads(request.get_data(cache=False) or b"{}")
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput("the body is not valid JSON") from exc
+    if not isinstance(body, dict):
+        raise InvalidInput("the body must be a JSON object")
+    return body

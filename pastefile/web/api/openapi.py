@@ -1,5 +1,5 @@
-"""The OpenAPI 3.1 document at /api/v1/openapi.json, generated from the pydantic
-models, and a docs page that renders it with no CDN and no JavaScript."""
+"""The OpenAPI 3.1 document at ``/api/v1/openapi.json``, generated from the pydantic
+models, and ``/api/v1/docs``, a page that renders it with no CDN and no JavaScript."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from pastefile import __version__
-from pastefile.web.api import bp
+from pastefile.web.api.blueprints import api_blueprint
 from pastefile.web.api.common import respond_raw
 from pastefile.web.api.schemas import (
     FileCreated,
@@ -302,6 +302,9 @@ def openapi_document() -> dict[str, Any]:
             },
         },
     }
+
+
+bp = api_blueprint("docs", __name__)
 
 
 @bp.get("/openapi.json")

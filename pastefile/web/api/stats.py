@@ -10,10 +10,12 @@ from pydantic import BaseModel, Field
 from pastefile.errors import Unauthorized
 from pastefile.stats.counting import today
 from pastefile.stats.service import DayRange, parse_range, totals
-from pastefile.web.api import bp
+from pastefile.web.api.blueprints import api_blueprint
 from pastefile.web.api.common import respond
 from pastefile.web.auth import caller, require_scope
 from pastefile.web.context import services
+
+bp = api_blueprint("stats", __name__)
 
 
 class DayStats(BaseModel):

@@ -6,11 +6,13 @@ from __future__ import annotations
 from flask import Response
 
 from pastefile.db.accounts import ApiToken, User
-from pastefile.web.api import bp
+from pastefile.web.api.blueprints import api_blueprint
 from pastefile.web.api.common import json_body, no_content, respond, row_id
 from pastefile.web.api.schemas import Me, TokenCreate, TokenCreated, TokenOut, Usage
 from pastefile.web.auth import principal, require_scope
 from pastefile.web.context import base_url, services
+
+bp = api_blueprint("tokens", __name__)
 
 
 def token_out(row: ApiToken, model: type[TokenOut] = TokenOut, **extra: object) -> TokenOut:

@@ -9,12 +9,13 @@ from flask import Response, request
 from pastefile.db.accounts import User
 from pastefile.errors import Forbidden, PreconditionFailed, PreconditionRequired
 from pastefile.services.accounts import user_version
-from pastefile.web.api import bp
+from pastefile.web.api.blueprints import api_blueprint
 from pastefile.web.api.common import json_body, paginate, query, respond, row_id
 from pastefile.web.api.schemas import PageQuery, UserOut, UserPatch
 from pastefile.web.auth import principal, require_scope
 from pastefile.web.context import services
 
+bp = api_blueprint("users", __name__)
 ADMINS_ONLY = require_scope("admin", admin="user administration is for administrators")
 
 _ETAG = re.compile(r'^(?:W/)?"u([0-9]{1,10})-([0-9a-f]{20})"$')
