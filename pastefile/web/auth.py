@@ -145,14 +145,22 @@ class Realm:
     """How a family of routes finds the caller and refuses one."""
 
     login: str  # the 401's detail
-    lacking: type[Forbidden]  # a caller without the scope
+    lacking: type[Forbidden]  # a caller without the scope...
+    lacking_detail: str  # ...and what it is told, with {scope}
     find: Callable[[], Principal | None] = current_principal
 
 
-API = Realm("send 'Authorization: Bearer <token>'", InsufficientScope)
+API = Realm(
+    "send 'Authorization: Bearer <token>'",
+    InsufficientScope,
+    "this needs a token with the '{scope}' scope",
+)
 # The job API and its WebSocket answer a missing scope with a plain 403 (docs/jobs.md).
 JOBS = Realm(
-    "log in, or send an API token as 'Authorization: Bearer …'", Forbidden, socket_principal
+    "log in, or send an API token as 'Authorization: Bearer …'",
+    Forbidden,
+    "the token lacks the '{scope}' scope",
+    socket_principal,
 )
 
 
@@ -163,7 +171,7 @@ def admit(scope: str, realm: Realm = API, admin: str | None = None) -> Principal
     if who is None:
         raise Unauthorized(realm.login)
     if not who.has_scope(scope):
-        raise realm.lacking(f"this needs a token with the '{scope}' scope")
+        raise realm.lacking(realm.lacking_detail.format(scope=scope))
     if admin is not None and not who.is_admin:
         raise Forbidden(admin)
     g.pf_admitted = who
