@@ -128,13 +128,13 @@ def check_csrf(api: bool = False) -> None:
     """The one CSRF check. Pages: every POST needs the token, else 400. API calls:
     only those the session cookie authenticates need it (tokens are not sent by a
     browser on its own), else 403."""
+    if api and principal().token_id is not None:
+        return  # a bearer token: no cookie was involved
     if csrf_valid():
         return
-    if not api:
-        abort(400, "the form expired or did not come from this site; reload and try again")
-    who = principal()
-    if who.token_id is None:
+    if api:
         raise Forbidden("send the session's CSRF token as X-CSRF-Token")
+    abort(400, "the form expired or did not come from this site; reload and try again")
 
 
 # --- guards ----------------------------------------------------------------------
