@@ -101,7 +101,7 @@ def receive_bodies_in(size: int) -> bool:
 
 def _post_worker_init(worker: Any) -> None:
     # After the app is loaded: what importing it freed has been given back already.
-    from pastefile.web.requests import BODY_READ_SIZE
+    from pastefile.web.streaming import BODY_READ_SIZE
 
     tune_malloc()
     receive_bodies_in(BODY_READ_SIZE)

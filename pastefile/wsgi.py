@@ -12,11 +12,8 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import pastefile.services
-import pastefile.web.api
-import pastefile.web.jobs_api
-import pastefile.web.views  # noqa: F401 - imported so that preloading shares it
-from pastefile.web import create_app
+import pastefile.composition  # noqa: F401 - imported so that preloading shares it
+from pastefile.web import create_app  # imports every web module, for the same reason
 
 StartResponse = Callable[..., Any]
 

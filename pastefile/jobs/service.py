@@ -21,7 +21,16 @@ from sqlalchemy.orm import Session
 
 from pastefile.config import Settings
 from pastefile.db.database import Database
-from pastefile.db.jobs import CANCELLED, FAILED, FINISHED, QUEUED, RUNNING, SUCCEEDED, Job
+from pastefile.db.jobs import (
+    CANCELLED,
+    FAILED,
+    FINISHED,
+    QUEUED,
+    RUNNING,
+    STATUSES,
+    SUCCEEDED,
+    Job,
+)
 from pastefile.db.models import File
 from pastefile.db.types import utcnow
 from pastefile.errors import Conflict, NotFound
@@ -400,6 +409,14 @@ class JobService:
             ).first()
         if row is not None:
             self.events.publish(presenters.file_event(row.public_id, row.status, row.owner_id))
+
+    def counts(self) -> dict[str, int]:
+        """How many jobs are in each status (every status, zero included)."""
+        stmt = select(Job.status, func.count()).group_by(Job.status)
+        # A plain read, not a job transaction: a scrape must not queue behind writers.
+        with self.lookups.db.read() as session:
+            found = {status: int(n) for status, n in session.execute(stmt)}
+        return {status: found.get(status, 0) for status in STATUSES}
 
 
 def _rowcount(result: Any) -> int:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select
+from collections.abc import Sequence
+
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from pastefile.cache import Cache, MemoryCache
 from pastefile.db.database import Database
-from pastefile.db.models import File
+from pastefile.db.models import Blob, File
 from pastefile.errors import NotFound
 from pastefile.services.blobs import BlobStore
 from pastefile.services.file_cache import FileLookups
@@ -66,3 +68,33 @@ class FileService:
     @staticmethod
     def _has_files(session: Session, sha256: str) -> bool:
         return bool(session.scalar(select(exists().where(File.sha256 == sha256))))
+
+    def statuses(self, owner_id: int, public_ids: Sequence[str]) -> dict[str, str]:
+        """The processing status of those of ``public_ids`` that ``owner_id`` owns."""
+        stmt = select(File.public_id, File.status).where(
+            File.owner_id == owner_id, File.public_id.in_(list(public_ids))
+        )
+        with self.db.read() as session:
+            return {public_id: status for public_id, status in session.execute(stmt)}
+
+    def search_all(self, q: str, limit: int = 100) -> list[File]:
+        """Everyone's files, newest first, by a part of the name or the exact id."""
+        stmt = select(File).where(File.status != "deleted").order_by(File.created_at.desc())
+        if q:
+            like = f"%{q}%"
+            stmt = stmt.where(or_(File.filename.ilike(like), File.public_id == q))
+        with self.db.read() as session:
+            return list(session.scalars(stmt.limit(limit)))
+
+    def storage_summary(self) -> dict[str, int]:
+        """Files, blobs and stored bytes, for the admin page."""
+        with self.db.read() as session:
+            files = session.scalar(select(func.count()).select_from(File)) or 0
+            blobs, size = session.execute(select(func.count(), func.sum(Blob.size))).one()
+        return {"files": files, "blobs": blobs or 0, "bytes": int(size or 0)}
+
+    def row_id(self, public_id: str) -> int | None:
+        """The row id behind a public id, or None when there is no such file."""
+        with self.db.read() as session:
+            found = session.scalar(select(File.id).where(File.public_id == public_id))
+        return int(found) if found is not None else None

@@ -122,12 +122,7 @@ class UploadPolicy:
             return  # the owner gets their own file back: nothing new is stored
         if max_bytes and size > max_bytes:
             raise QuotaTooLarge(f"this file ({size} bytes) exceeds your whole quota ({max_bytes})")
-        with self.db.read() as session:
-            count, used = session.execute(
-                select(func.count(), func.coalesce(func.sum(File.size), 0)).where(
-                    File.owner_id == options.owner_id
-                )
-            ).one()
+        count, used = self.usage(options.owner_id)
         if max_files and count + 1 > max_files:
             raise QuotaExceeded(f"you have {count} files; your quota is {max_files} files")
         if max_bytes and used + size > max_bytes:
@@ -165,6 +160,15 @@ class UploadPolicy:
         if user is not None and user.quota_files is not None:
             max_files = user.quota_files
         return max_bytes, max_files
+
+    def usage(self, user_id: int) -> tuple[int, int]:
+        """How many files ``user_id`` owns and how many bytes they take."""
+        stmt = select(func.count(), func.coalesce(func.sum(File.size), 0)).where(
+            File.owner_id == user_id
+        )
+        with self.db.read() as session:
+            count, used = session.execute(stmt).one()
+        return int(count), int(used)
 
 
 def _max_downloads(value: int | None) -> int | None:

@@ -261,9 +261,3 @@ def _keep(
         session.flush()
         session.expunge(report)
     return report
-
-
-def list_reports(db: Database, limit: int = 100) -> list[StatsReport]:
-    stmt = select(StatsReport).order_by(desc(StatsReport.created_at)).limit(limit)
-    with db.read() as session:
-        return list(session.scalars(stmt))

@@ -12,7 +12,7 @@ from sqlalchemy import desc, func, select
 from pastefile.db.database import Database
 from pastefile.db.jobs import Job
 from pastefile.db.models import File
-from pastefile.db.stats import FileDailyStats
+from pastefile.db.stats import FileDailyStats, StatsReport
 from pastefile.errors import InvalidInput
 from pastefile.stats.sql import COUNTERS, as_date, days_between
 from pastefile.stats.stores import StatsStore
@@ -161,6 +161,18 @@ class StatsService:
                 session.execute(select(File.id, File.public_id).where(File.id.in_(ids))).all()
             )
         return [{"id": names[f], "downloads": n} for f, n in pairs if f in names]
+
+    def reports(self, limit: int = 100) -> list[StatsReport]:
+        """The stored reports, newest first."""
+        stmt = select(StatsReport).order_by(desc(StatsReport.created_at)).limit(limit)
+        with self.db.read() as session:
+            return list(session.scalars(stmt))
+
+    def report(self, report_id: int) -> StatsReport | None:
+        if report_id > 2**31 - 1:  # beyond the column's range nothing can exist
+            return None
+        with self.db.read() as session:
+            return session.get(StatsReport, report_id)
 
 
 def totals(days: list[dict[str, Any]]) -> dict[str, int]:

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from flask import Flask, Response, g, request
 
 from pastefile.logging_setup import request_id_var
-from pastefile.web.requests import open_writers
+from pastefile.web.streaming import open_writers
 
 access_log = logging.getLogger("pastefile.access")
 # Query parameters whose values must never reach a log file.
@@ -19,7 +19,7 @@ _SECRET_PARAMS = frozenset({"access_token", "token", "password", "api_key", "key
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
-def install_middleware(app: Flask) -> None:
+def init_middleware(app: Flask) -> None:
     app.before_request(_start)
     app.after_request(_finish)
     app.teardown_request(_cleanup)

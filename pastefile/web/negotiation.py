@@ -1,8 +1,11 @@
-"""Who is asking: a browser gets pages, every other client gets JSON."""
+"""Content negotiation: a browser gets pages, every other client gets JSON."""
 
 from __future__ import annotations
 
-from flask import request
+from typing import Any
+
+import orjson
+from flask import Response, request
 
 
 def wants_html() -> bool:
@@ -12,3 +15,7 @@ def wants_html() -> bool:
         best == "text/html"
         and request.accept_mimetypes[best] > request.accept_mimetypes["application/json"]
     )
+
+
+def json_response(body: Any, status: int = 200, mimetype: str = "application/json") -> Response:
+    return Response(orjson.dumps(body), status=status, mimetype=mimetype)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
+from flask import Response
 from markupsafe import Markup, escape
 
 from pastefile.db.models import File
+from pastefile.jobs.media import POSTER_KEY
 from pastefile.services.humanize import humanize_bytes
 from pastefile.services.imaging.exif import summary_from_json
-from pastefile.services.imaging.service import ImageService, Thumbnail
+from pastefile.services.imaging.service import Thumbnail
 from pastefile.services.links import build_links
-from pastefile.web.cards import body_context, kind_of, qr_svg
+from pastefile.web.context import base_url, services
+from pastefile.web.ui.cards import body_context, kind_of, qr_svg
 
 
 def file_json(file: File, base_url: str) -> dict[str, Any]:
@@ -53,7 +55,6 @@ def card_context(file: File, base_url: str) -> dict[str, Any]:
         ),
         "BBCode": f"[img]{raw}[/img]" if is_image else f"[url={raw}]{file.filename}[/url]",
     }
-    services = current_app.extensions["pastefile"]
     return {
         "file": file,
         "data": data,
@@ -63,18 +64,15 @@ def card_context(file: File, base_url: str) -> dict[str, Any]:
         "exif": summary_from_json(file.exif),
         "qr": qr_svg(data["url_s"]),
         "poster": _poster_url(file, raw),
-        **body_context(file, services.storage),
+        **body_context(file, services().storage),
     }
 
 
 def _poster_url(file: File, raw_url: str) -> str | None:
     """The video's poster frame, once the thumbnail job made one."""
-    if not file.mimetype.startswith("video/") or "posters.poster" not in current_app.view_functions:
+    if not file.mimetype.startswith("video/"):
         return None
-    from pastefile.jobs.media import POSTER_KEY
-
-    cache = current_app.extensions["pastefile"].images.cache
-    found = cache.lookup(file.sha256, POSTER_KEY)
+    found = services().images.cache.lookup(file.sha256, POSTER_KEY)
     if found is None:
         return None
     if found.stream is not None:
@@ -84,5 +82,10 @@ def _poster_url(file: File, raw_url: str) -> str | None:
 
 def _thumbnail(file: File, raw_url: str) -> Thumbnail | None:
     """The card shows a small pipeline thumbnail instead of the full original."""
-    images: ImageService = current_app.extensions["pastefile"].images
-    return images.card_thumbnail(file, raw_url)
+    return services().images.card_thumbnail(file, raw_url)
+
+
+def with_location(response: Response, file: File) -> Response:
+    """``Location``: the file's preview page, as upload responses name it."""
+    response.headers["Location"] = f"{base_url()}/p/{file.public_id}"
+    return response

@@ -16,8 +16,7 @@ from werkzeug.exceptions import (
 )
 
 from pastefile import errors
-from pastefile.web.negotiation import wants_html
-from pastefile.web.responses import json_response
+from pastefile.web.negotiation import json_response, wants_html
 
 log = logging.getLogger("pastefile.error")
 
@@ -40,6 +39,7 @@ STATUS_BY_ERROR: list[tuple[type[errors.PasteFileError], int]] = [
     (errors.QuotaExceeded, 507),
     (errors.FetchFailed, 502),
     (errors.ServiceBusy, 503),
+    (errors.TooManyAttempts, 429),
     (errors.ChecksumMismatch, 460),  # tus' checksum extension
 ]
 

@@ -8,7 +8,7 @@ from pastefile.services.accounts import Permission
 
 
 def recorder(app):  # type: ignore[no-untyped-def]
-    return app.extensions["pastefile"].stats_recorder
+    return app.services.stats_recorder
 
 
 def user_headers(services, name, roles=Permission.LOGIN, scopes=("read", "upload")):  # type: ignore[no-untyped-def]

@@ -1,4 +1,4 @@
-"""Helpers shared by the API's routes: bodies in and out, auth, pagination."""
+"""Helpers shared by the API's routes: bodies in and out, pagination, row ids."""
 
 from __future__ import annotations
 
@@ -11,16 +11,11 @@ from flask import Response, request
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import UnsupportedMediaType
 
-from pastefile.errors import InsufficientScope, InvalidInput, NotFound, Unauthorized
-from pastefile.services.accounts import Principal
-from pastefile.web.identity import current_principal, services
+from pastefile.errors import InvalidInput, NotFound
+from pastefile.web.context import base_url
 
 M = TypeVar("M", bound=BaseModel)
 MAX_JSON_BODY = 64 * 1024
-
-
-def base_url() -> str:
-    return services().settings.base_url or request.host_url.rstrip("/")
 
 
 def respond(body: BaseModel | list[Any], status: int = 200) -> Response:
@@ -43,16 +38,6 @@ def row_id(value: int) -> int:
     if value > MAX_ROW_ID:
         raise NotFound("no such resource")
     return value
-
-
-def require(scope: str) -> Principal:
-    """The authenticated caller, who must hold ``scope``."""
-    who = current_principal()
-    if who is None:
-        raise Unauthorized("send 'Authorization: Bearer <token>'")
-    if not who.has_scope(scope):
-        raise InsufficientScope(f"this needs a token with the '{scope}' scope")
-    return who
 
 
 def json_body(model: type[M]) -> M:

@@ -1,28 +1,23 @@
-"""/api/v1/files: upload, list, read, change, delete, and moderation removal."""
+"""``/api/v1/files``: upload (a body, or ``{"url": …}`` for a fetch job), list,
+read, change, delete; ``/api/v1/files/<id>/removal``: moderation removal."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
+import orjson
 from flask import Response, request
 
 from pastefile.db.models import File
-from pastefile.errors import Forbidden, MissingFile, PreconditionFailed, PreconditionRequired
+from pastefile.errors import InvalidInput, MissingFile, PreconditionFailed, PreconditionRequired
 from pastefile.services.access import FileChanges, FileQuery, list_files
 from pastefile.services.links import build_links
 from pastefile.services.policy import PreparedUpload
 from pastefile.services.uploads import UploadResult
-from pastefile.web.api import bp
-from pastefile.web.api.common import (
-    aware,
-    base_url,
-    json_body,
-    no_content,
-    paginate,
-    query,
-    require,
-    respond,
-)
+from pastefile.web.api.blueprints import api_blueprint
+from pastefile.web.api.common import aware, json_body, no_content, paginate, query, respond
+from pastefile.web.api.jobs import present
 from pastefile.web.api.schemas import (
     FileCreated,
     FileLinks,
@@ -33,8 +28,12 @@ from pastefile.web.api.schemas import (
     RemovalIn,
     RemovalOut,
 )
-from pastefile.web.identity import caller, prepare_upload, services
+from pastefile.web.auth import JOBS, admit, caller, check_csrf, principal, require_scope
+from pastefile.web.context import base_url, services
+from pastefile.web.negotiation import json_response
+from pastefile.web.uploading import prepare_upload
 
+bp = api_blueprint("files", __name__)
 _ETAG = re.compile(r'^(?:W/)?"([A-Za-z0-9]+)-v(\d+)"$')
 
 
@@ -79,8 +78,8 @@ def _with_validators(response: Response, file: File) -> Response:
 
 
 @bp.get("/files")
+@require_scope("read")
 def list_my_files() -> Response:
-    who = require("read")
     params = query(FileListQuery)
     wanted = FileQuery(
         page=params.page,
@@ -92,7 +91,7 @@ def list_my_files() -> Response:
         created_before=aware(params.created_before),
         q=params.q,
     )
-    files, total = list_files(services().db, who.user_id, wanted)
+    files, total = list_files(services().db, principal().user_id, wanted)
     response = respond([file_out(f) for f in files])
     return paginate(response, params.page, params.per_page, total)
 
@@ -100,9 +99,7 @@ def list_my_files() -> Response:
 @bp.post("/files")
 def create_file() -> Response:
     if request.is_json:  # {"url": …}: upload from a URL, a fetch_url job (202)
-        from pastefile.web.jobs_api import fetch_file
-
-        return fetch_file()
+        return _fetch()
     svc = services()
     if request.mimetype == "multipart/form-data":
         part = request.files.get("file")
@@ -169,13 +166,36 @@ def delete_file(ident: str) -> Response:
 
 
 @bp.post("/files/<ident>/removal")
+@require_scope("admin", admin="moderation is for administrators")
 def remove_file(ident: str) -> Response:
     """Moderation: remove every copy of this content and block re-uploads (451)."""
-    who = require("admin")
-    if not who.is_admin:
-        raise Forbidden("moderation is for administrators")
+    who = principal()
     reason = json_body(RemovalIn).reason
     svc = services()
     sha = svc.access.visible(ident, caller()).sha256
     removed = svc.access.remove_for_abuse(ident, who, reason)
     return respond(RemovalOut(sha256=sha, removed=removed))
+
+
+def _fetch() -> Response:
+    """Upload from a URL: ``{"url": …}`` starts a ``fetch_url`` job and answers 202,
+    with the job API's rules for the caller (pastefile/web/api/jobs.py)."""
+    who = admit("upload", JOBS)
+    check_csrf(api=True)
+    url = _json_object().get("url")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise InvalidInput('send {"url": "http(s)://…"}')
+    job = services().jobs.submit("fetch_url", params={"url": url[:2000]}, owner_id=who.user_id)
+    response = json_response(present([job], who)[0], status=202)
+    response.headers["Location"] = f"/api/v1/jobs/{job.id}"
+    return response
+
+
+def _json_object() -> dict[str, Any]:
+    try:
+        body = orjson.loads(request.get_data(cache=False) or b"{}")
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput("the body is not valid JSON") from exc
+    if not isinstance(body, dict):
+        raise InvalidInput("the body must be a JSON object")
+    return body

@@ -7,12 +7,15 @@ worker and node shares the counts.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
+from typing import cast
 
-from flask import Flask, request
+from flask import Blueprint, Flask, request
+from flask.typing import RouteCallable
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from pastefile.composition import Services
+from pastefile.config import Settings
 
 
 def rate_key() -> str:
@@ -23,10 +26,8 @@ def rate_key() -> str:
     return "ip:" + (get_remote_address() or "-")
 
 
-def build_limiter(app: Flask) -> Limiter:
-    services: Services = app.extensions["pastefile"]
-    settings = services.settings
-    limiter = Limiter(
+def build_limiter(app: Flask, settings: Settings) -> Limiter:
+    return Limiter(
         rate_key,
         app=app,
         storage_uri=settings.redis_url or "memory://",
@@ -36,9 +37,19 @@ def build_limiter(app: Flask) -> Limiter:
         # A rate-limit store that is down must not take the service down with it.
         swallow_errors=True,
     )
-    app.extensions["pastefile_limiter"] = limiter
-    from pastefile.web.api import bp
 
-    # One budget for the whole API per caller, not one per endpoint.
-    limiter.shared_limit(lambda: services.settings.api_rate_limit, scope="api_v1")(bp)
-    return limiter
+
+def limit_api(limiter: Limiter, settings: Settings, blueprints: Iterable[Blueprint]) -> None:
+    """One budget for the whole API per caller, not one per endpoint or blueprint."""
+    shared = limiter.shared_limit(lambda: settings.api_rate_limit, scope="api_v1")
+    for bp in blueprints:
+        shared(bp)
+
+
+def limit_logins(
+    app: Flask, limiter: Limiter, settings: Settings, endpoints: Iterable[str]
+) -> None:
+    """Guessing passwords at the login and register forms costs a try each POST."""
+    limit = limiter.limit(lambda: settings.login_rate_limit, methods=["POST"])
+    for endpoint in endpoints:
+        app.view_functions[endpoint] = cast(RouteCallable, limit(app.view_functions[endpoint]))

@@ -1,4 +1,4 @@
-"""/api/v1/stats (operators) and /api/v1/files/{ident}/stats (owners, operators)."""
+"""``/api/v1/stats`` (administrators) and ``/api/v1/files/<id>/stats`` (owners, administrators)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ from typing import Any
 from flask import Response, request
 from pydantic import BaseModel, Field
 
-from pastefile.errors import Forbidden, Unauthorized
+from pastefile.errors import Unauthorized
 from pastefile.stats.counting import today
-from pastefile.stats.service import DayRange, StatsService, parse_range, totals
-from pastefile.web.api import bp
-from pastefile.web.api.common import require, respond
-from pastefile.web.identity import caller, services
+from pastefile.stats.service import DayRange, parse_range, totals
+from pastefile.web.api.blueprints import api_blueprint
+from pastefile.web.api.common import respond
+from pastefile.web.auth import caller, require_scope
+from pastefile.web.context import services
+
+bp = api_blueprint("stats", __name__)
 
 
 class DayStats(BaseModel):
@@ -83,10 +86,6 @@ class SiteStats(BaseModel):
     jobs_by_status: list[JobCount]
 
 
-def stats_service() -> StatsService:
-    return services().stats
-
-
 def requested_range() -> DayRange:
     limit = services().settings.stats_max_range_days
     return parse_range(request.args.get("from"), request.args.get("to"), limit, today())
@@ -99,12 +98,10 @@ def _json(model: BaseModel) -> Response:
 
 
 @bp.get("/stats")
+@require_scope("admin", admin="site statistics are for administrators")
 def site_stats() -> Response:
-    who = require("admin")
-    if not who.is_admin:
-        raise Forbidden("site statistics are for administrators")
     span = requested_range()
-    return _json(SiteStats.model_validate(stats_service().site(span)))
+    return _json(SiteStats.model_validate(services().stats.site(span)))
 
 
 @bp.get("/files/<ident>/stats")
@@ -115,7 +112,7 @@ def file_stats(ident: str) -> Response:
         raise Unauthorized("send 'Authorization: Bearer <token>' or the file's X-Token")
     services().access.check_manage(file, who, "read")
     span = requested_range()
-    days = stats_service().file_days(file.id, span)
+    days = services().stats.file_days(file.id, span)
     body: dict[str, Any] = {
         "id": file.public_id,
         "from": span.start.isoformat(),

@@ -6,7 +6,15 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
-from pastefile.web.api.openapi import _ID, BEARER, OPTIONAL_AUTH, REF, _json, _ok, _responses
+from pastefile.web.api.openapi_parts import (
+    BEARER,
+    ID_PARAM,
+    OPTIONAL_AUTH,
+    REF,
+    as_json,
+    ok,
+    responses,
+)
 from pastefile.web.api.stats import FileStats, SiteStats
 
 _RANGE = [
@@ -35,17 +43,17 @@ def stats_paths() -> dict[str, Any]:
                 "summary": "Site-wide PV/UV, uploads, storage and jobs (administrators)",
                 "security": BEARER,
                 "parameters": _RANGE,
-                "responses": _responses({200: _ok("the numbers", _json(SiteStats))}),
+                "responses": responses({200: ok("the numbers", as_json(SiteStats))}),
             }
         },
         "/api/v1/files/{ident}/stats": {
-            "parameters": [_ID],
+            "parameters": [ID_PARAM],
             "get": {
                 "operationId": "getFileStats",
                 "summary": "Views, raw hits, downloads and unique visitors per day (owner)",
                 "security": OPTIONAL_AUTH,
                 "parameters": _RANGE,
-                "responses": _responses({200: _ok("the numbers", _json(FileStats))}, (410, 451)),
+                "responses": responses({200: ok("the numbers", as_json(FileStats))}, (410, 451)),
             },
         },
     }

@@ -1,16 +1,18 @@
-"""/api/v1/me and /api/v1/tokens: the caller's account and personal API tokens."""
+"""``/api/v1/me`` (the caller's account and usage) and ``/api/v1/tokens``
+(personal API tokens: list, create, read, revoke)."""
 
 from __future__ import annotations
 
 from flask import Response
-from sqlalchemy import func, select
 
-from pastefile.db.models import File
 from pastefile.db.users import ApiToken, User
-from pastefile.web.api import bp
-from pastefile.web.api.common import base_url, json_body, no_content, require, respond, row_id
+from pastefile.web.api.blueprints import api_blueprint
+from pastefile.web.api.common import json_body, no_content, respond, row_id
 from pastefile.web.api.schemas import Me, TokenCreate, TokenCreated, TokenOut, Usage
-from pastefile.web.identity import services
+from pastefile.web.auth import principal, require_scope
+from pastefile.web.context import base_url, services
+
+bp = api_blueprint("tokens", __name__)
 
 
 def token_out(row: ApiToken, model: type[TokenOut] = TokenOut, **extra: object) -> TokenOut:
@@ -27,16 +29,12 @@ def token_out(row: ApiToken, model: type[TokenOut] = TokenOut, **extra: object) 
 
 
 @bp.get("/me")
+@require_scope("read")
 def me() -> Response:
-    who = require("read")
+    who = principal()
     svc = services()
     user: User = svc.accounts.get_user(who.user_id)
-    with svc.db.read() as session:
-        count, used = session.execute(
-            select(func.count(), func.coalesce(func.sum(File.size), 0)).where(
-                File.owner_id == who.user_id
-            )
-        ).one()
+    count, used = svc.policy.usage(who.user_id)
     quota_bytes = (
         user.quota_bytes if user.quota_bytes is not None else svc.settings.user_quota_bytes
     )
@@ -63,29 +61,31 @@ def me() -> Response:
 
 
 @bp.get("/tokens")
+@require_scope("read")
 def list_tokens() -> Response:
-    who = require("read")
-    return respond([token_out(row) for row in services().accounts.list_tokens(who.user_id)])
+    rows = services().accounts.list_tokens(principal().user_id)
+    return respond([token_out(row) for row in rows])
 
 
 @bp.post("/tokens")
+@require_scope("read")
 def create_token() -> Response:
-    who = require("read")
     wanted = json_body(TokenCreate)
-    row, value = services().accounts.create_token(who, wanted.name, list(wanted.scopes))
+    row, value = services().accounts.create_token(principal(), wanted.name, list(wanted.scopes))
     response = respond(token_out(row, TokenCreated, token=value), 201)
     response.headers["Location"] = f"{base_url()}/api/v1/tokens/{row.id}"
     return response
 
 
 @bp.get("/tokens/<int:token_id>")
+@require_scope("read")
 def get_token(token_id: int) -> Response:
-    who = require("read")
-    return respond(token_out(services().accounts.get_token(who.user_id, row_id(token_id))))
+    found = services().accounts.get_token(principal().user_id, row_id(token_id))
+    return respond(token_out(found))
 
 
 @bp.delete("/tokens/<int:token_id>")
+@require_scope("read")
 def revoke_token(token_id: int) -> Response:
-    who = require("read")
-    services().accounts.revoke_token(who.user_id, row_id(token_id))
+    services().accounts.revoke_token(principal().user_id, row_id(token_id))
     return no_content()

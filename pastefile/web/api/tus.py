@@ -24,15 +24,14 @@ from pastefile.services.tus import (
     TusState,
     parse_checksum,
 )
-from pastefile.web.api import bp
-from pastefile.web.api.common import base_url
-from pastefile.web.identity import services, uploader
+from pastefile.web.api.blueprints import api_blueprint
+from pastefile.web.context import base_url, services
+from pastefile.web.uploading import uploader
 
 OFFSET_STREAM = "application/offset+octet-stream"
 _NUMBER = re.compile(r"[0-9]{1,19}")
-_TUS_ENDPOINTS = frozenset(
-    f"api_v1.tus_{name}" for name in ("options", "create", "head", "patch", "delete", "nowhere")
-)
+
+bp = api_blueprint("uploads", __name__)
 
 
 def tus() -> TusService:
@@ -41,10 +40,9 @@ def tus() -> TusService:
 
 @bp.after_request
 def _tus_headers(response: Response) -> Response:
-    if request.endpoint in _TUS_ENDPOINTS:
-        response.headers["Tus-Resumable"] = TUS_VERSION
-        if response.status_code == 412 or request.method == "OPTIONS":
-            response.headers["Tus-Version"] = TUS_VERSION
+    response.headers["Tus-Resumable"] = TUS_VERSION
+    if response.status_code == 412 or request.method == "OPTIONS":
+        response.headers["Tus-Version"] = TUS_VERSION
     return response
 
 

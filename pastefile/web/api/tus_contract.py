@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from pastefile.services.tus import TUS_VERSION
-from pastefile.web.api.openapi import REF
+from pastefile.web.api.openapi_parts import REF
 
-_ERRORS = {
+ERRORS = {
     400: "bad tus headers or metadata, or an option the server refuses",
     401: "no or bad token, or anonymous uploads are off",
     403: "the token lacks the upload scope",
@@ -25,7 +25,7 @@ _ERRORS = {
     460: "the chunk does not match Upload-Checksum; it was discarded",
     507: "the quota is used up, or the disk is full; the bytes are kept",
 }
-_COMMON = (400, 401, 403, 404, 405, 406, 412, 429)
+COMMON = (400, 401, 403, 404, 405, 406, 412, 429)
 _STRING = {"schema": {"type": "string"}}
 _INT = {"schema": {"type": "integer"}}
 _RATE = {name: _INT for name in ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")}
@@ -49,15 +49,15 @@ def _header(name: str, schema: dict[str, Any], required: bool = False) -> dict[s
     return {"name": name, "in": "header", "required": required, "schema": schema}
 
 
-def _responses(success: dict[int, dict[str, Any]], extra: tuple[int, ...] = ()) -> dict[str, Any]:
+def responses(success: dict[int, dict[str, Any]], extra: tuple[int, ...] = ()) -> dict[str, Any]:
     out: dict[str, Any] = {str(code): body for code, body in success.items()}
     problem = {"application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}}
-    for code in sorted({*_COMMON, *extra}):
-        out[str(code)] = {"description": _ERRORS[code], "content": problem}
+    for code in sorted({*COMMON, *extra}):
+        out[str(code)] = {"description": ERRORS[code], "content": problem}
     return out
 
 
-def _ok(description: str, **headers: Any) -> dict[str, Any]:
+def ok(description: str, **headers: Any) -> dict[str, Any]:
     return {
         "description": description,
         "headers": {"Tus-Resumable": _STRING, **_RATE, **headers},
@@ -70,9 +70,9 @@ def _collection() -> dict[str, Any]:
             "operationId": "tusDiscover",
             "summary": "tus discovery: version, extensions, maximum size, checksums",
             "security": [{}],
-            "responses": _responses(
+            "responses": responses(
                 {
-                    204: _ok(
+                    204: ok(
                         "what the server supports",
                         **{"Tus-Version": _STRING, "Tus-Extension": _STRING},
                         **{"Tus-Max-Size": _INT, "Tus-Checksum-Algorithm": _STRING},
@@ -89,8 +89,8 @@ def _collection() -> dict[str, Any]:
                 _header("Upload-Length", {"type": "integer", "minimum": 0}, required=True),
                 _header("Upload-Metadata", {"type": "string", "maxLength": 4096}),
             ],
-            "responses": _responses(
-                {201: _ok("created; Location is the upload's URL", Location=_STRING)}, (413,)
+            "responses": responses(
+                {201: ok("created; Location is the upload's URL", Location=_STRING)}, (413,)
             ),
         },
     }
@@ -105,8 +105,8 @@ def _item() -> dict[str, Any]:
             "summary": "The offset to resume from; Location once the file is stored",
             "security": [{"bearer": []}, {}],
             "parameters": [_TUS_RESUMABLE],
-            "responses": _responses(
-                {200: _ok("the upload", **offset, **{"Upload-Length": _INT}, **_FILE_HEADERS)},
+            "responses": responses(
+                {200: ok("the upload", **offset, **{"Upload-Length": _INT}, **_FILE_HEADERS)},
                 (410,),
             ),
         },
@@ -127,8 +127,8 @@ def _item() -> dict[str, Any]:
                     }
                 },
             },
-            "responses": _responses(
-                {204: _ok("appended", **offset, **_FILE_HEADERS, **{"X-Token": _STRING})},
+            "responses": responses(
+                {204: ok("appended", **offset, **_FILE_HEADERS, **{"X-Token": _STRING})},
                 (409, 410, 413, 415, 422, 451, 460, 507),
             ),
         },
@@ -137,7 +137,7 @@ def _item() -> dict[str, Any]:
             "summary": "tus termination: drop the upload and its bytes (a stored file stays)",
             "security": [{"bearer": []}, {}],
             "parameters": [_TUS_RESUMABLE],
-            "responses": _responses({204: _ok("terminated")}, (409,)),
+            "responses": responses({204: ok("terminated")}, (409,)),
         },
     }
 

@@ -1,4 +1,4 @@
-"""/api/v1/users: user administration, for administrators only."""
+"""``/api/v1/users``: user administration (list, read, change), for administrators only."""
 
 from __future__ import annotations
 
@@ -8,11 +8,15 @@ from flask import Response, request
 
 from pastefile.db.users import User
 from pastefile.errors import Forbidden, PreconditionFailed, PreconditionRequired
-from pastefile.services.accounts import Principal, user_version
-from pastefile.web.api import bp
-from pastefile.web.api.common import json_body, paginate, query, require, respond, row_id
+from pastefile.services.accounts import user_version
+from pastefile.web.api.blueprints import api_blueprint
+from pastefile.web.api.common import json_body, paginate, query, respond, row_id
 from pastefile.web.api.schemas import PageQuery, UserOut, UserPatch
-from pastefile.web.identity import services
+from pastefile.web.auth import principal, require_scope
+from pastefile.web.context import services
+
+bp = api_blueprint("users", __name__)
+ADMINS_ONLY = require_scope("admin", admin="user administration is for administrators")
 
 _ETAG = re.compile(r'^(?:W/)?"u([0-9]{1,10})-([0-9a-f]{20})"$')
 
@@ -27,16 +31,9 @@ def user_out(user: User) -> UserOut:
     )
 
 
-def _admin() -> Principal:
-    who = require("admin")
-    if not who.is_admin:
-        raise Forbidden("user administration is for administrators")
-    return who
-
-
 @bp.get("/users")
+@ADMINS_ONLY
 def list_users() -> Response:
-    _admin()
     page = query(PageQuery)
     users, total = services().accounts.list_users((page.page - 1) * page.per_page, page.per_page)
     return paginate(respond([user_out(u) for u in users]), page.page, page.per_page, total)
@@ -49,16 +46,17 @@ def _with_etag(user: User) -> Response:
 
 
 @bp.get("/users/<int:user_id>")
+@ADMINS_ONLY
 def get_user(user_id: int) -> Response:
-    _admin()
     response = _with_etag(services().accounts.get_user(row_id(user_id)))
     return response.make_conditional(request)  # type: ignore[return-value]
 
 
 @bp.patch("/users/<int:user_id>")
+@ADMINS_ONLY
 def patch_user(user_id: int) -> Response:
     """Like files: If-Match with the ETag from GET, 428 without it, 412 when stale."""
-    who = _admin()
+    who = principal()
     user_id = row_id(user_id)
     services().accounts.get_user(user_id)  # 404 before any precondition talk
     version = _if_match_version(user_id)

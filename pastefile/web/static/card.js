@@ -8,7 +8,7 @@
     var area = document.createElement("textarea");
     area.value = text;
     document.body.appendChild(area);
-    area.select();
+    area.setSelectionRange(0, area.value.length);
     document.execCommand("copy");
     area.remove();
     return Promise.resolve();
@@ -24,6 +24,8 @@
     });
   });
   document.addEventListener("focusin", function (event) {
-    if (event.target.classList && event.target.classList.contains("snippet")) event.target.select();
+    if (event.target.classList && event.target.classList.contains("snippet")) {
+      event.target.setSelectionRange(0, event.target.value.length);
+    }
   });
 })();

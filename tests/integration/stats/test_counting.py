@@ -119,7 +119,7 @@ def test_active_users_latest_uploads_and_top_downloads_without_redis(app, client
         client.get(f"/d/{second}")
     client.get(f"/d/{first}")
     recorder(app).flush()
-    store = app.extensions["pastefile"].stats_store
+    store = app.services.stats_store
     assert store.latest_uploads(2) == [second, first]
     top = store.top_downloads(10)
     assert [n for _, n in top] == [3, 1]
@@ -169,7 +169,7 @@ def test_redis_mode_uses_hyperloglog_list_sorted_set_and_bitmaps(tmp_path, redis
             client.get(f"/i/{ident}", headers={"User-Agent": f"agent {i}"})
         client.get(f"/d/{ident}", headers=BROWSER_A)
         recorder(app).flush()
-        store = app.extensions["pastefile"].stats_store
+        store = app.services.stats_store
         r = store.redis
         file_id = store.top_downloads(1)[0][0]
         assert r.pfcount(f"{redis_prefix}uv:{file_id}:{today().isoformat()}") == 6

@@ -26,7 +26,7 @@ from pastefile.jobs.schedule import periodic_jobs
 from pastefile.services.accounts import ROLE_ADMIN
 from pastefile.stats.counting import today
 from pastefile.stats.reports import make_report
-from pastefile.web.identity import SESSION_USER
+from pastefile.web.auth import SESSION_USER
 from tests.support.cli import cli_env
 from tests.support.jobs import drain_jobs
 from tests.support.servers import free_port
@@ -131,7 +131,7 @@ def test_the_mailed_workbook_matches_the_database(app, client, services, setting
     inbox, port = smtp
     busy, quiet = _traffic(app, client, services)
     mailing = settings.model_copy(update=mail_settings(port))
-    store = app.extensions["pastefile"].stats_store
+    store = app.services.stats_store
     tomorrow = today() + timedelta(days=1)  # so "yesterday" is today's traffic
     made = make_report(
         mailing, services.db, services.blobs, store, "daily", ["ops@files.test"], tomorrow
@@ -172,7 +172,7 @@ def test_the_mailed_workbook_matches_the_database(app, client, services, setting
 def test_admins_list_and_download_past_reports(app, client, services, settings):
     made = make_report(
         settings, services.db, services.blobs,
-        app.extensions["pastefile"].stats_store, "weekly", [], today(),
+        app.services.stats_store, "weekly", [], today(),
     )  # fmt: skip
     root, _ = user_headers(services, "root", ROLE_ADMIN, ("read", "admin"))
     assert client.get("/admin/reports").status_code == 401

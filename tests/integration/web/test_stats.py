@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from pastefile.services.accounts import ROLE_ADMIN
 from pastefile.stats.counting import today
-from pastefile.web.identity import SESSION_USER
+from pastefile.web.auth import SESSION_USER
 from tests.support.stats import post_file, recorder, user_headers
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from pastefile.web import cards
+from pastefile.web.ui import cards
 
 
 def test_qr_svg_is_our_markup_only():

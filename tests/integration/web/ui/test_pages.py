@@ -12,7 +12,7 @@ import zipfile
 import pytest
 
 from pastefile.services.accounts import ROLE_ADMIN
-from pastefile.web import cards
+from pastefile.web.ui import cards
 from tests.support.images import image_bytes
 from tests.support.uploads import upload
 

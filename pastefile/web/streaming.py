@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typing as t
 
-from flask import Request, current_app, g
+from flask import Request, g
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser, MultiPartParser
@@ -27,6 +27,7 @@ from werkzeug.utils import cached_property
 from werkzeug.wsgi import LimitedStream, get_input_stream
 
 from pastefile.storage.base import BlobWriter
+from pastefile.web.context import services
 
 # The most of a request body read (and parsed, hashed, written) in one step.
 # Big enough that the per-step Python work is small next to the copying, small
@@ -224,7 +225,7 @@ class StreamingRequest(Request):
         filename: str | None = None,
         content_length: int | None = None,
     ) -> BlobWriter:
-        writer: BlobWriter = current_app.extensions["pastefile"].uploads.new_writer()
+        writer: BlobWriter = services().uploads.new_writer()
         open_writers(g).append(writer)
         return writer
 

@@ -1,4 +1,4 @@
-"""``/healthz``, ``/readyz`` and ``/metrics``, and the per-request metrics."""
+"""``GET /healthz``, ``GET /readyz`` and ``GET /metrics``, and the per-request metrics."""
 
 from __future__ import annotations
 
@@ -6,33 +6,36 @@ import time
 from typing import Any
 
 import orjson
-from flask import Flask, Response, current_app, g, request
+from flask import Blueprint, Flask, Response, g, request
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import func, select
 
+from pastefile.config import Settings
+from pastefile.jobs.service import JobService
 from pastefile.observability import metrics
 from pastefile.observability.sentry import init_sentry
+from pastefile.web.context import services
 
 _OWN_ROUTES = ("/metrics",)
 
+bp = Blueprint("ops", __name__)
 
-def install_observability(app: Flask) -> None:
-    services = app.extensions["pastefile"]
-    init_sentry(services.settings)
-    app.add_url_rule("/healthz", "healthz", healthz)
-    app.add_url_rule("/readyz", "readyz", readyz)
-    app.add_url_rule("/metrics", "metrics", metrics_view)
+
+def init_observability(app: Flask, settings: Settings) -> None:
+    """Sentry, and the per-request metrics (the routes are ``bp``)."""
+    init_sentry(settings)
     app.before_request(_start)
     app.after_request(_observe)
 
 
+@bp.get("/healthz")
 def healthz() -> Response:
     """Liveness: the process answers. No dependency is consulted."""
     return Response(b'{"status":"ok"}', mimetype="application/json")
 
 
+@bp.get("/readyz")
 def readyz() -> Response:
-    checks = current_app.extensions["pastefile"].health.check()
+    checks = services().health.check()
     down = [name for name, state in checks.items() if state != "ok"]
     if not down:
         return Response(
@@ -50,27 +53,22 @@ def readyz() -> Response:
     return Response(orjson.dumps(body), status=503, mimetype="application/problem+json")
 
 
+@bp.get("/metrics")
 def metrics_view() -> Response:
-    data, content_type = metrics.render([JobsCollector(current_app.extensions["pastefile"])])
+    data, content_type = metrics.render([JobsCollector(services().jobs)])
     return Response(data, content_type=content_type)
 
 
 class JobsCollector:
     """``pastefile_jobs{status=…}``: counted from the jobs table at scrape time."""
 
-    def __init__(self, services: Any) -> None:
-        self.services = services
+    def __init__(self, jobs: JobService) -> None:
+        self.jobs = jobs
 
     def collect(self) -> Any:
-        from pastefile.db.jobs import STATUSES, Job
-
         family = GaugeMetricFamily("pastefile_jobs", "Jobs by status", labels=["status"])
-        with self.services.db.read() as session:
-            counts = dict(
-                session.execute(select(Job.status, func.count()).group_by(Job.status)).all()
-            )
-        for status in STATUSES:
-            family.add_metric([status], float(counts.get(status, 0)))
+        for status, count in self.jobs.counts().items():
+            family.add_metric([status], float(count))
         yield family
 
 

@@ -1,18 +1,33 @@
-"""Wiring of the web UI: i18n, the pages blueprint, template filters, scripts."""
+"""What every template gets (filters, globals) and ``GET /ui/code.css``,
+the code highlighting styles of the file card."""
 
 from __future__ import annotations
 
 from functools import cache
 
-from flask import Flask, Response
+from flask import Blueprint, Flask, Response
 from flask_babel import ngettext
 
 from pastefile.services.humanize import humanize_bytes
-from pastefile.web.cards import pygments_css
-from pastefile.web.i18n import install_i18n
+from pastefile.web.auth import csrf_token, current_principal
+from pastefile.web.ui.cards import pygments_css
+from pastefile.web.ui.dashboards import stats_panel
 
 # Files above this go through tus (/api/v1/uploads) from the upload page.
 TUS_THRESHOLD = 32 * 1024 * 1024
+
+bp = Blueprint("templating", __name__)
+
+
+def init_templating(app: Flask) -> None:
+    app.jinja_env.filters["filesize"] = humanize_bytes
+    app.jinja_env.filters["ago"] = ago
+    app.jinja_env.globals.update(
+        tus_threshold=TUS_THRESHOLD,
+        csrf_token=csrf_token,
+        current_user=current_principal,
+        stats_panel=stats_panel,
+    )
 
 
 def ago(amount_unit: tuple[int, str]) -> str:
@@ -31,18 +46,8 @@ def _code_css() -> str:
     return pygments_css()
 
 
+@bp.get("/ui/code.css")
 def code_css() -> Response:
     response = Response(_code_css(), mimetype="text/css")
     response.headers["Cache-Control"] = "public, max-age=86400"
     return response
-
-
-def install_ui(app: Flask) -> None:
-    from pastefile.web.pages import bp
-
-    install_i18n(app)
-    app.register_blueprint(bp)
-    app.add_url_rule("/ui/code.css", "code_css", code_css)
-    app.jinja_env.filters["filesize"] = humanize_bytes
-    app.jinja_env.filters["ago"] = ago
-    app.jinja_env.globals["tus_threshold"] = TUS_THRESHOLD

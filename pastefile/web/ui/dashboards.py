@@ -1,4 +1,6 @@
-"""The owner's stats panel on a file card and the operator dashboard (HTML, SVG charts)."""
+"""The stats pages: ``GET /admin/stats`` (the operator dashboard, SVG charts),
+``GET /admin/reports`` and ``GET /admin/reports/<n>.xlsx``; and the owner's
+stats panel on a file card (``stats_panel``, a template global)."""
 
 from __future__ import annotations
 
@@ -9,21 +11,18 @@ from flask import Blueprint, Response, render_template, request, send_file
 from markupsafe import Markup
 
 from pastefile.db.models import File
-from pastefile.db.stats import StatsReport
-from pastefile.errors import Forbidden, NotFound, Unauthorized
+from pastefile.errors import NotFound
 from pastefile.services.access import is_owner
 from pastefile.stats import charts
 from pastefile.stats.counting import today
-from pastefile.stats.reports import XLSX_TYPE, list_reports
-from pastefile.stats.service import DayRange, StatsService, parse_range, totals
-from pastefile.web.identity import current_principal, services
+from pastefile.stats.reports import XLSX_TYPE
+from pastefile.stats.service import DayRange, parse_range, totals
+from pastefile.web.auth import admin_required, current_principal
+from pastefile.web.context import services
 
-bp = Blueprint("stats", __name__)
+bp = Blueprint("dashboards", __name__)
 PANEL_DAYS = 14
-
-
-def stats_service() -> StatsService:
-    return services().stats
+FOR_ADMINS = "the dashboard is for administrators"
 
 
 def stats_panel(file: File) -> Markup:
@@ -33,7 +32,7 @@ def stats_panel(file: File) -> Markup:
         return Markup("")
     end = today()
     span = DayRange(end - timedelta(days=PANEL_DAYS - 1), end)
-    days = stats_service().file_days(file.id, span)
+    days = services().stats.file_days(file.id, span)
     return Markup(  # noqa: S704 - the template escapes; the chart escapes its labels
         render_template("stats_panel.html", file=file, totals=totals(days), chart=_pvuv_chart(days))
     )
@@ -51,26 +50,18 @@ def _pvuv_chart(days: list[dict[str, Any]]) -> Markup:
     )
 
 
-def require_admin() -> None:
-    who = current_principal()
-    if who is None:
-        raise Unauthorized("log in first")
-    if not who.is_admin:
-        raise Forbidden("the dashboard is for administrators")
-
-
 @bp.get("/admin/stats")
+@admin_required(FOR_ADMINS)
 def dashboard() -> str:
-    require_admin()
     limit = services().settings.stats_max_range_days
     span = parse_range(request.args.get("from"), request.args.get("to"), limit, today())
-    site = stats_service().site(span)
+    site = services().stats.site(span)
     return render_template("stats_dashboard.html", site=site, charts=dashboard_charts(site, span))
 
 
 def dashboard_charts(site: dict[str, Any], span: DayRange) -> list[Markup]:
     labels = [d.isoformat()[5:] for d in span.days]
-    stored = stats_service().bytes_stored(span)
+    stored = services().stats.bytes_stored(span)
     return [
         charts.bar_chart("Uploads per day", labels, [u["uploads"] for u in site["uploads"]]),
         charts.line_chart("Bytes stored", labels, {"bytes": [s["bytes"] for s in stored]}),
@@ -94,16 +85,15 @@ def dashboard_charts(site: dict[str, Any], span: DayRange) -> list[Markup]:
 
 
 @bp.get("/admin/reports")
+@admin_required(FOR_ADMINS)
 def reports() -> str:
-    require_admin()
-    return render_template("stats_reports.html", reports=list_reports(services().db))
+    return render_template("stats_reports.html", reports=services().stats.reports())
 
 
 @bp.get("/admin/reports/<int:report_id>.xlsx")
+@admin_required(FOR_ADMINS)
 def report_file(report_id: int) -> Response:
-    require_admin()
-    with services().db.read() as session:
-        found = session.get(StatsReport, report_id) if report_id < 2**31 else None
+    found = services().stats.report(report_id)
     if found is None:
         raise NotFound("no such report")
     name = f"pastefile-{found.period}-{found.start_day}-{found.end_day}.xlsx"

@@ -1,34 +1,51 @@
-"""Response helpers: fast JSON and serving stored bytes."""
+"""Sending stored bytes: originals, image variants and video posters.
+
+Everything that comes from an upload is sent the same way: conditional
+(ETag, Last-Modified, 304), with Range, sandboxed (``sandbox``) and under the
+file's cache policy (``apply_cache_policy``). Which routes send them:
+pastefile/web/public/files.py.
+"""
 
 from __future__ import annotations
 
 import time
 import unicodedata
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
-import orjson
-from flask import Response, current_app, request
+from flask import Response, request
 from werkzeug.utils import send_file
+from werkzeug.wrappers import Response as BaseResponse
+from werkzeug.wsgi import wrap_file
 
 from pastefile.db.models import File
 from pastefile.services.filetypes import is_active
+from pastefile.services.imaging.variants import Rendition
 from pastefile.storage.base import Storage
+from pastefile.web.context import services
 
-# Raw files are rendered in a sandbox: no scripts, no forms, no plugins.
+# Uploaded bytes are rendered in a sandbox: no scripts, no forms, no plugins.
 RAW_CSP = (
     "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'"
 )
-
+# Short enough that a deleted file stops being served soon.
+MAX_AGE = 300
 # nginx's micro-cache keeps public files up to this size (X-Accel-Expires).
 MICRO_CACHE_MAX_BYTES = 1_000_000
 # RFC 5987 attr-char, as werkzeug's send_file quotes it.
 _ATTR_CHAR = "!#$&+-.^_`|~"
 
+R = TypeVar("R", bound=BaseResponse)
 
-def json_response(body: Any, status: int = 200, mimetype: str = "application/json") -> Response:
-    return Response(orjson.dumps(body), status=status, mimetype=mimetype)
+
+def sandbox(response: R) -> R:
+    """The headers every response carrying uploaded bytes gets: whatever the
+    bytes are, they run nothing from our origin (``nosniff`` comes from the
+    middleware, for every response). Other sites may embed them."""
+    response.headers["Content-Security-Policy"] = RAW_CSP
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response
 
 
 def send_stored(file: File, storage: Storage, as_attachment: bool) -> Response:
@@ -39,7 +56,7 @@ def send_stored(file: File, storage: Storage, as_attachment: bool) -> Response:
     """
     attachment = as_attachment or is_active(file.mimetype)
     path = storage.local_path(file.sha256)
-    prefix = current_app.extensions["pastefile"].settings.accel_redirect_prefix
+    prefix = services().settings.accel_redirect_prefix
     if prefix and path is not None:
         return _accel_redirect(file, path, prefix, attachment)
     if path is None:
@@ -54,10 +71,9 @@ def send_stored(file: File, storage: Storage, as_attachment: bool) -> Response:
         conditional=True,
         etag=file.sha256,
         last_modified=file.created_at,
-        max_age=300,
+        max_age=MAX_AGE,
     )
-    response.headers["Content-Security-Policy"] = RAW_CSP
-    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    sandbox(response)
     return response  # type: ignore[return-value]
 
 
@@ -77,13 +93,12 @@ def _send_remote(file: File, storage: Storage, attachment: bool) -> Response:
         conditional=False,
         etag=file.sha256,
         last_modified=file.created_at,
-        max_age=300,
+        max_age=MAX_AGE,
     )
     # werkzeug cannot stat a stream: give it the size, so Range requests get 206.
     streamed.content_length = file.size
     streamed.make_conditional(request.environ, accept_ranges=True, complete_length=file.size)
-    streamed.headers["Content-Security-Policy"] = RAW_CSP
-    streamed.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    sandbox(streamed)
     return streamed  # type: ignore[no-any-return]
 
 
@@ -98,7 +113,7 @@ def _accel_redirect(file: File, path: Path, prefix: str, attachment: bool) -> Re
     response.set_etag(file.sha256)
     response.last_modified = file.created_at
     response.cache_control.public = True
-    response.cache_control.max_age = 300
+    response.cache_control.max_age = MAX_AGE
     _set_disposition(response, file.filename, attachment)
     response.make_conditional(request.environ)
     if response.status_code == 200:
@@ -106,8 +121,7 @@ def _accel_redirect(file: File, path: Path, prefix: str, attachment: bool) -> Re
         relative = path.relative_to(path.parents[2]).as_posix()
         response.headers["X-Accel-Redirect"] = f"{prefix}/{relative}"
         response.headers["X-Accel-Expires"] = _micro_cache_expiry(file)
-    response.headers["Content-Security-Policy"] = RAW_CSP
-    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    sandbox(response)
     return response
 
 
@@ -153,3 +167,22 @@ def _set_disposition(response: Response, filename: str, attachment: bool) -> Non
         simple = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
         names = {"filename": simple, "filename*": f"UTF-8''{quote(filename, safe=_ATTR_CHAR)}"}
     response.headers.set("Content-Disposition", "attachment" if attachment else "inline", **names)
+
+
+def send_rendition(rendition: Rendition) -> Response:
+    """The variant's bytes with ETag = its sha256, Range and 304 support."""
+    if rendition.stream is not None:
+        body: object = wrap_file(request.environ, rendition.stream)
+    else:
+        body = rendition.data
+    response = Response(body, mimetype=rendition.mimetype, direct_passthrough=True)  # type: ignore[arg-type]
+    if rendition.stream is not None:
+        response.call_on_close(rendition.stream.close)
+    response.content_length = rendition.size
+    response.set_etag(rendition.sha256)
+    response.cache_control.public = True
+    response.cache_control.max_age = MAX_AGE
+    sandbox(response)
+    response.headers["X-Image-Size"] = f"{rendition.width}x{rendition.height}"
+    response.make_conditional(request, accept_ranges=True, complete_length=rendition.size)
+    return response

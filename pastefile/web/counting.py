@@ -1,7 +1,8 @@
-"""Stats in the web adapter: the counting hook, the stats API and the dashboards.
+"""The stats counting hook: after each request, count views, hits, downloads,
+uploads and active users into in-process buffers (pastefile/stats/counting.py).
 
-The hook runs after each request and only touches in-process buffers
-(pastefile/stats/counting.py); views.py is not edited for it.
+It runs on every request, so it reads the WSGI environ directly (Werkzeug's
+proxies and header objects cost more than the count itself).
 """
 
 from __future__ import annotations
@@ -9,36 +10,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, g, request
 
 from pastefile.stats.counting import StatsRecorder
-from pastefile.web import stats_pages
-from pastefile.web.api import stats as _api  # noqa: F401  (routes, before the API is registered)
 
 # endpoint -> the counter it feeds
-COUNTED = {"core.preview": "views", "core.raw": "hits", "core.download": "downloads"}
-UPLOADS = frozenset({"core.upload", "core.upload_raw", "api_v1.create_file"})
-EXTENSION = "pastefile_stats"
+COUNTED = {"preview.preview": "views", "files.raw": "hits", "files.download": "downloads"}
+UPLOADS = frozenset({"upload.upload", "upload.upload_raw", "api_v1_files.create_file"})
 
 
-def install_stats(app: Flask) -> None:
-    """Register the counting hook (when enabled), the API routes and the pages."""
-    services = app.extensions["pastefile"]
-    rec = services.stats_recorder
-    if services.settings.stats_enabled:
-        app.after_request(_counter(rec))
-    app.register_blueprint(stats_pages.bp)
-    app.jinja_env.globals["stats_panel"] = stats_pages.stats_panel
-
-
-def recorder() -> StatsRecorder:
-    return current_app.extensions["pastefile"].stats_recorder  # type: ignore[no-any-return]
+def init_counting(app: Flask, recorder: StatsRecorder, enabled: bool) -> None:
+    if enabled:
+        app.after_request(_counter(recorder))
 
 
 def _counter(rec: StatsRecorder) -> Callable[[Response], Response]:
-    """The after-request hook. It runs on every request, so it reads the WSGI
-    environ directly (Werkzeug's proxies and header objects cost more than the count)."""
-
     def count(response: Response) -> Response:
         status = response.status_code
         if status >= 400:

@@ -1,0 +1,111 @@
+"""The app factory: every blueprint and every extension of the web adapter, in one place."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from pastefile.composition import Services, build_services
+from pastefile.config import Settings, load_settings
+from pastefile.logging_setup import configure_logging
+from pastefile.web import middleware, ops
+from pastefile.web.api import blueprints as api
+from pastefile.web.api import events as api_events
+from pastefile.web.api import files as api_files
+from pastefile.web.api import jobs as api_jobs
+from pastefile.web.api import openapi as api_docs
+from pastefile.web.api import stats as api_stats
+from pastefile.web.api import tokens as api_tokens
+from pastefile.web.api import tus as api_uploads
+from pastefile.web.api import users as api_users
+from pastefile.web.api.ratelimit import build_limiter, limit_api, limit_logins
+from pastefile.web.context import PasteFileApp
+from pastefile.web.counting import init_counting
+from pastefile.web.i18n import init_i18n
+from pastefile.web.problems import register_error_handlers
+from pastefile.web.public import files, preview, resize, short, upload
+from pastefile.web.streaming import StreamingRequest
+from pastefile.web.ui import account, admin, dashboards, help, jobs, language, my_files, templating
+
+# Room for the multipart envelope around a file of exactly the size limit.
+MULTIPART_OVERHEAD = 1024 * 1024
+
+# The REST API (/api/v1): one rate-limit budget and the behaviour of api/blueprints.py.
+REST_API: tuple[Blueprint, ...] = (
+    api_files.bp,
+    api_tokens.bp,
+    api_users.bp,
+    api_stats.bp,
+    api_uploads.bp,
+    api_docs.bp,
+)
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> PasteFileApp:
+    """The app factory. Tests pass their own settings; servers read the env."""
+    settings = settings or (services.settings if services else load_settings())
+    configure_logging(settings.log_level, settings.log_dir, settings.log_json)
+    app = PasteFileApp(__name__)
+    app.request_class = StreamingRequest
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        DEBUG=settings.debug,
+        TESTING=settings.app_env == "testing",
+        MAX_CONTENT_LENGTH=int(settings.max_upload_size) + MULTIPART_OVERHEAD,
+        MAX_FORM_MEMORY_SIZE=64 * 1024,
+        MAX_FORM_PARTS=32,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
+    )
+    app.services = services or build_services(settings)
+    app.limiter = build_limiter(app, settings)
+
+    # The public contract: upload, bytes, preview, short links, resize.
+    app.register_blueprint(upload.bp)
+    app.register_blueprint(files.bp)
+    app.register_blueprint(preview.bp)
+    app.register_blueprint(short.bp)
+    app.register_blueprint(resize.bp)
+    # The REST API and the job API.
+    for blueprint in REST_API:
+        app.register_blueprint(blueprint)
+    app.register_blueprint(api_jobs.bp)
+    app.register_blueprint(api_events.bp)
+    # The browser's pages.
+    app.register_blueprint(account.bp)
+    app.register_blueprint(my_files.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(dashboards.bp)
+    app.register_blueprint(help.bp)
+    app.register_blueprint(jobs.bp)
+    app.register_blueprint(language.bp)
+    app.register_blueprint(templating.bp)
+    # Operations: /healthz, /readyz, /metrics.
+    app.register_blueprint(ops.bp)
+
+    limit_api(app.limiter, settings, REST_API)
+    limit_logins(app, app.limiter, settings, account.LIMITED)
+    app.before_request(api.no_upload_fallthrough)
+    _init_jobs(app)
+    init_counting(app, app.services.stats_recorder, settings.stats_enabled)
+    init_i18n(app)
+    templating.init_templating(app)
+    api_events.sock.init_app(app)  # its route is on api_events.bp, registered above
+    ops.init_observability(app, settings)
+    register_error_handlers(app)
+    middleware.init_middleware(app)
+    if settings.trusted_proxies:
+        # Only the last N hops of X-Forwarded-* are believed (deploy/nginx.conf sets them);
+        # a client's own X-Forwarded-For never becomes remote_addr.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+    return app
+
+
+def _init_jobs(app: PasteFileApp) -> None:
+    """Each request's job session ends with it; the in-process runner starts unless testing."""
+    jobs = app.services.jobs
+    app.teardown_appcontext(lambda _exc: jobs.sessions.remove())
+    if app.services.settings.app_env != "testing":
+        jobs.start()

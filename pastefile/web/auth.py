@@ -1,0 +1,226 @@
+"""Who is asking, and the guards routes put in front of themselves.
+
+A bearer token (``Authorization: Bearer pf_…``) or a logged-in session names a
+``Principal``; ``caller()`` adds what a request can prove about a file (an
+``X-Token``, an ``X-File-Password``, files unlocked in this session). Sessions
+are Flask's signed cookies; forms and session-authenticated API calls carry
+the session's CSRF token, checked by ``check_csrf``.
+
+Routes guard themselves with ``login_required``, ``admin_required`` or
+``require_scope(scope)`` and then read the admitted caller with ``principal()``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
+
+from flask import abort, g, request, session
+
+from pastefile.errors import Forbidden, InsufficientScope, Unauthorized
+from pastefile.services.access import Caller
+from pastefile.services.accounts import Principal
+from pastefile.web.context import services
+
+SESSION_USER = "uid"
+SESSION_UNLOCKED = "unlocked"
+SESSION_CSRF = "csrf"
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+# --- principals ----------------------------------------------------------------
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise Unauthorized("send 'Authorization: Bearer <token>'")
+    return value.strip()
+
+
+def current_principal() -> Principal | None:
+    """The caller: a bearer token first, else the session's user; cached per request."""
+    if "pf_principal" in g:
+        return g.pf_principal  # type: ignore[no-any-return]
+    token = bearer_token()
+    if token is not None:
+        principal: Principal | None = services().accounts.principal_for_token(token)
+    else:
+        principal = session_principal()
+    g.pf_principal = principal
+    return principal
+
+
+def session_principal() -> Principal | None:
+    user_id = session.get(SESSION_USER)
+    if user_id is None:
+        return None
+    user = services().accounts.active_user(int(user_id))
+    if user is None:  # disabled or deleted since login: the session ends now
+        session.clear()
+        return None
+    return services().accounts.session_principal(user)
+
+
+def socket_principal() -> Principal | None:
+    """Browsers cannot set headers on a WebSocket, so there the token may come
+    as ``?access_token=``; everything else is ``current_principal``."""
+    upgrade = request.environ.get("HTTP_UPGRADE", "").lower() == "websocket"
+    token = request.args.get("access_token") if upgrade else None
+    if token and "Authorization" not in request.headers:
+        return services().accounts.principal_for_token(token)
+    return current_principal()
+
+
+def authenticated_by_session() -> bool:
+    return "Authorization" not in request.headers and SESSION_USER in session
+
+
+def caller() -> Caller:
+    """Everything this request proves, for the service layer's read rules."""
+    return Caller(
+        principal=current_principal(),
+        manage_token=request.headers.get("X-Token") or None,
+        password=request.headers.get("X-File-Password") or None,
+        unlocked=frozenset(session.get(SESSION_UNLOCKED, ())),
+        client=request.remote_addr or "-",
+    )
+
+
+def log_in(user_id: int) -> None:
+    # A fresh session on login: nothing from before (a planted CSRF token) survives.
+    session.clear()
+    session[SESSION_USER] = user_id
+    session.permanent = True
+
+
+def log_out() -> None:
+    session.clear()
+
+
+# --- CSRF -------------------------------------------------------------------------
+
+
+def csrf_token() -> str:
+    """The session's CSRF token, made on first use; every form embeds it."""
+    token = session.get(SESSION_CSRF)
+    if not token:
+        token = secrets.token_urlsafe(32)
+        session[SESSION_CSRF] = token
+    return str(token)
+
+
+def csrf_valid() -> bool:
+    sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
+    expected = session.get(SESSION_CSRF) or ""
+    return bool(expected) and hmac.compare_digest(str(sent), str(expected))
+
+
+def check_csrf(api: bool = False) -> None:
+    """The one CSRF check. Pages: every POST needs the token, else 400. API calls:
+    only those the session cookie authenticates need it (tokens are not sent by a
+    browser on its own), else 403."""
+    if api and principal().token_id is not None:
+        return  # a bearer token: no cookie was involved
+    if csrf_valid():
+        return
+    if api:
+        raise Forbidden("send the session's CSRF token as X-CSRF-Token")
+    abort(400, "the form expired or did not come from this site; reload and try again")
+
+
+# --- guards ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Realm:
+    """How a family of routes finds the caller and refuses one."""
+
+    login: str  # the 401's detail
+    lacking: type[Forbidden]  # a caller without the scope...
+    lacking_detail: str  # ...and what it is told, with {scope}
+    find: Callable[[], Principal | None] = current_principal
+
+
+API = Realm(
+    "send 'Authorization: Bearer <token>'",
+    InsufficientScope,
+    "this needs a token with the '{scope}' scope",
+)
+# The job API and its WebSocket answer a missing scope with a plain 403 (docs/jobs.md).
+JOBS = Realm(
+    "log in, or send an API token as 'Authorization: Bearer …'",
+    Forbidden,
+    "the token lacks the '{scope}' scope",
+    socket_principal,
+)
+
+
+def admit(scope: str, realm: Realm = API, admin: str | None = None) -> Principal:
+    """The caller, who must hold ``scope`` (and be an administrator when ``admin``
+    gives the refusal); remembered for ``principal()``."""
+    who = realm.find()
+    if who is None:
+        raise Unauthorized(realm.login)
+    if not who.has_scope(scope):
+        raise realm.lacking(realm.lacking_detail.format(scope=scope))
+    if admin is not None and not who.is_admin:
+        raise Forbidden(admin)
+    g.pf_admitted = who
+    return who
+
+
+def signed_in(admin: str | None = None) -> Principal:
+    """Pages: a session or a token, else 401 (and an administrator when ``admin``)."""
+    who = current_principal()
+    if who is None:
+        raise Unauthorized("log in first")
+    if admin is not None and not who.is_admin:
+        raise Forbidden(admin)
+    g.pf_admitted = who
+    return who
+
+
+def principal() -> Principal:
+    """The caller a guard admitted for this request."""
+    who: Principal | None = g.get("pf_admitted")
+    if who is None:
+        raise Unauthorized("log in first")
+    return who
+
+
+def _guarded(check: Callable[[], object]) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    def decorate(view: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(view)
+        def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+            check()
+            return view(*args, **kwargs)
+
+        return guarded
+
+    return decorate
+
+
+def login_required(view: Callable[P, R]) -> Callable[P, R]:
+    return _guarded(signed_in)(view)
+
+
+def admin_required(
+    detail: str = "this page is for administrators",
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    return _guarded(functools.partial(signed_in, admin=detail))
+
+
+def require_scope(
+    scope: str, *, admin: str | None = None, realm: Realm = API
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    return _guarded(functools.partial(admit, scope, realm, admin))

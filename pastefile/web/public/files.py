@@ -1,0 +1,47 @@
+"""``GET /i/<id>`` (the bytes, or an image variant with ``?w=&h=…``),
+``GET /d/<id>`` (as a download) and ``GET /i/<id>/poster`` (a video's poster frame).
+
+All under the file's read rules (pastefile/web/access.py) and sent by
+pastefile/web/serving.py: sandboxed, conditional, with Range.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from pastefile.errors import NotFound
+from pastefile.jobs.media import POSTER_KEY
+from pastefile.services.imaging.params import wants_transform
+from pastefile.web.access import count_download, resolve_file, strip_ext
+from pastefile.web.context import services
+from pastefile.web.serving import apply_cache_policy, send_rendition, send_stored
+
+bp = Blueprint("files", __name__)
+
+
+@bp.get("/i/<ident>")
+def raw(ident: str) -> Response:
+    svc = services()
+    found = resolve_file(strip_ext(ident))
+    if wants_transform(request.args):
+        # ?w=&h=&fit=&fmt=&q=: a derived image from the pipeline (docs/images.md).
+        return apply_cache_policy(found, send_rendition(svc.images.render(found, request.args)))
+    count_download(found)
+    return apply_cache_policy(found, send_stored(found, svc.storage, as_attachment=False))
+
+
+@bp.get("/d/<ident>")
+def download(ident: str) -> Response:
+    found = resolve_file(strip_ext(ident))
+    count_download(found)
+    return apply_cache_policy(found, send_stored(found, services().storage, as_attachment=True))
+
+
+@bp.get("/i/<ident>/poster")
+def poster(ident: str) -> Response:
+    """The frame the ``thumbnail`` job stored for a video; 404 until it made one."""
+    found = resolve_file(ident)
+    rendition = services().images.cache.lookup(found.sha256, POSTER_KEY)
+    if rendition is None:
+        raise NotFound("this file has no poster frame; the thumbnail job makes one for videos")
+    return apply_cache_policy(found, send_rendition(rendition))

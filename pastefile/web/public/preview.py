@@ -1,0 +1,59 @@
+"""``GET /p/<id>`` (the preview page, or the file's JSON for non-browsers),
+``GET /p/<id>/card`` (the card alone, for the upload page) and
+``POST /p/<id>/unlock`` (the password prompt's form)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from pastefile.errors import PasswordRequired, WrongPassword
+from pastefile.web.access import resolve_file, strip_ext, unlock
+from pastefile.web.auth import check_csrf
+from pastefile.web.context import base_url
+from pastefile.web.negotiation import json_response, wants_html
+from pastefile.web.presenters import card_context, file_json
+
+bp = Blueprint("preview", __name__)
+
+
+@bp.get("/p/<ident>")
+def preview(ident: str) -> Response | str:
+    try:
+        found = resolve_file(strip_ext(ident))
+    except PasswordRequired as exc:
+        if not wants_html():
+            raise
+        return password_form(strip_ext(ident), exc)
+    if not wants_html():
+        return json_response(file_json(found, base_url()))
+    return render_template("preview.html", **card_context(found, base_url()))
+
+
+@bp.get("/p/<ident>/card")
+def card(ident: str) -> Response:
+    """The card alone, for the upload page to drop in place (the same template)."""
+    try:
+        found = resolve_file(ident)
+    except PasswordRequired:
+        abort(403)
+    html = render_template("_card.html", **card_context(found, base_url()))
+    return Response(html, mimetype="text/html")
+
+
+@bp.post("/p/<ident>/unlock")
+def unlock_file(ident: str) -> BaseResponse:
+    check_csrf()
+    try:
+        found = resolve_file(ident, password=request.form.get("password") or None)
+    except (PasswordRequired, WrongPassword) as exc:  # wrong ones are rate limited
+        return password_form(ident, exc)
+    unlock(found.public_id)
+    return redirect(url_for("preview.preview", ident=found.public_id), code=303)
+
+
+def password_form(
+    ident: str, error: PasswordRequired | WrongPassword, status: int = 403
+) -> Response:
+    html = render_template("unlock.html", ident=ident, error=error.detail)
+    return Response(html, status=status, mimetype="text/html")

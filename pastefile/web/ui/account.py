@@ -1,0 +1,90 @@
+"""``/register``, ``/login``, ``POST /logout`` and the tokens page
+``/account/tokens`` (with ``POST /account/tokens/<n>/revoke``).
+
+Every POST here checks the session's CSRF token; login and register are rate
+limited (the factory wraps ``LIMITED``).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from pastefile.errors import Conflict, Forbidden, InvalidInput, RegistrationClosed, Unauthorized
+from pastefile.services.accounts import SCOPES
+from pastefile.web.auth import check_csrf, log_in, log_out, login_required, principal
+from pastefile.web.context import services
+
+bp = Blueprint("account", __name__)
+# Endpoints under the login rate limit (a guessed password costs a try).
+LIMITED = ("account.login", "account.register")
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register() -> BaseResponse | str:
+    if not services().settings.open_registration:
+        raise RegistrationClosed("ask an administrator for an account")
+    error = None
+    if request.method == "POST":
+        check_csrf()
+        try:
+            user = services().accounts.create_user(
+                request.form.get("username", "").strip(), request.form.get("password", "")
+            )
+        except (InvalidInput, Conflict) as exc:
+            error = exc.detail
+        else:
+            log_in(user.id)
+            return redirect(url_for("account.tokens"), code=303)
+    return render_template("register.html", error=error)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> BaseResponse | str:
+    error = None
+    if request.method == "POST":
+        check_csrf()
+        try:
+            user = services().accounts.authenticate(
+                request.form.get("username", "").strip(), request.form.get("password", "")
+            )
+        except (Unauthorized, Forbidden) as exc:
+            error = exc.detail
+        else:
+            log_in(user.id)
+            return redirect(url_for("account.tokens"), code=303)
+    return render_template("login.html", error=error)
+
+
+@bp.post("/logout")
+def logout() -> BaseResponse:
+    check_csrf()
+    log_out()
+    return redirect(url_for("upload.index"), code=303)
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@login_required
+def tokens() -> str:
+    who = principal()
+    created, error = None, None
+    if request.method == "POST":
+        check_csrf()
+        scopes = [s for s in request.form.getlist("scopes") if s in SCOPES]
+        try:
+            _, created = services().accounts.create_token(who, request.form.get("name", ""), scopes)
+        except (InvalidInput, Forbidden) as exc:
+            error = exc.detail
+    rows = services().accounts.list_tokens(who.user_id)
+    scopes = [s for s in SCOPES if s in who.scopes]
+    return render_template(
+        "tokens.html", who=who, tokens=rows, created=created, error=error, scopes=scopes
+    )
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke(token_id: int) -> BaseResponse:
+    check_csrf()
+    services().accounts.revoke_token(principal().user_id, token_id)
+    return redirect(url_for("account.tokens"), code=303)

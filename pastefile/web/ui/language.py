@@ -1,0 +1,25 @@
+"""``GET /lang/<en|zh>?next=/path``: the language switch (a cookie), back to the page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, request
+from werkzeug.wrappers import Response as BaseResponse
+
+from pastefile.web.i18n import COOKIE, LANGUAGES
+
+bp = Blueprint("language", __name__)
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: no scheme, no host, no protocol-relative URL."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return "/"
+    return target
+
+
+@bp.get("/lang/<code>")
+def switch(code: str) -> BaseResponse:
+    response = redirect(safe_next(request.args.get("next")), code=303)
+    if code in LANGUAGES:
+        response.set_cookie(COOKIE, code, max_age=365 * 86400, samesite="Lax", httponly=True)
+    return response

@@ -1,0 +1,67 @@
+"""What an upload asks for: options from a form or a query string, its owner,
+a crop-resize size, and the options of a ``/r/`` copy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+
+from pastefile.db.models import File
+from pastefile.errors import InvalidInput
+from pastefile.services.access import Caller
+from pastefile.services.accounts import Principal
+from pastefile.services.imaging.params import parse_dimensions
+from pastefile.services.policy import PreparedUpload, UploadRequest
+from pastefile.services.upload_options import UploadOptions
+from pastefile.web.auth import authenticated_by_session, csrf_valid, current_principal
+from pastefile.web.context import services
+
+
+def upload_request(values: Any) -> UploadRequest:
+    """The upload options from a form or a query string."""
+    return UploadRequest(
+        expires_in=_int(values, "expires_in"),
+        max_downloads=_int(values, "max_downloads"),
+        password=values.get("password") or None,
+        visibility=values.get("visibility") or None,
+    )
+
+
+def _int(values: Any, name: str) -> int | None:
+    raw = values.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return int(str(raw))
+    except ValueError:
+        raise InvalidInput(f"{name} must be a whole number") from None
+
+
+def uploader() -> Principal | None:
+    """The upload's owner. A session counts only with a valid CSRF token;
+    without one the upload is anonymous, so a forged form gains nothing."""
+    if authenticated_by_session() and not csrf_valid():
+        return None
+    return current_principal()
+
+
+def prepare_upload(values: Any) -> PreparedUpload:
+    return services().policy.prepare(uploader(), upload_request(values))
+
+
+def derived_options(source: File) -> UploadOptions | None:
+    """The options of a copy of ``source`` (``/r/``); 403 for a restricted source
+    unless the caller manages it. A session counts only with a CSRF token."""
+    who = Caller(principal=uploader(), manage_token=request.headers.get("X-Token") or None)
+    return services().access.derived_options(source, who)
+
+
+def requested_size(values: Any, required: bool = False) -> tuple[int, int] | None:
+    """``w``/``h`` of a crop-resize, within the configured limits."""
+    settings = services().settings
+    limits = (settings.max_resize_dimension, settings.max_image_pixels)
+    size = parse_dimensions(values.get("w"), values.get("h"), *limits)
+    if size is None and required:
+        return parse_dimensions(values.get("w", "0"), values.get("h", "0"), *limits)
+    return size
