@@ -1,4 +1,4 @@
-"""How a file looks to clients: the book's JSON fields and the card's context."""
+"""How a file looks to clients: the public JSON fields and the card's context."""
 
 from __future__ import annotations
 

@@ -150,5 +150,5 @@ def tus_delete(upload_id: str) -> Response:
 )
 def tus_nowhere(rest: str) -> Response:
     """Nothing lives below an upload: deeper paths (``../x``, ``a/b``) are a 404 here,
-    not the 405 of the book's ``PUT /<filename>`` that matches every path."""
+    not the 405 of the raw-upload ``PUT /<filename>`` that matches every path."""
     raise NotFound("no such upload")
