@@ -33,15 +33,23 @@ from pastefile.db.jobs import (
 )
 from pastefile.db.models import File
 from pastefile.db.types import utcnow
-from pastefile.errors import Conflict, NotFound
+from pastefile.errors import Conflict, InvalidInput, NotFound
 from pastefile.events import EventBus
 from pastefile.jobs import presenters
 from pastefile.jobs.kinds import FILE_KINDS, kind_named
 from pastefile.jobs.runners.base import Runner
 from pastefile.jobs.sessions import ThreadSessions
+from pastefile.services.accounts import Permission, Principal
 from pastefile.services.file_cache import FileLookups
 
 log = logging.getLogger(__name__)
+
+MAX_URL = 2000
+
+
+def sees_every_job(who: Principal) -> bool:
+    """Operators see (and hear events of) everyone's jobs; others only their own."""
+    return who.can(Permission.OPERATOR)
 
 
 @dataclass(frozen=True)
@@ -184,6 +192,24 @@ class JobService:
         if job is None:
             raise NotFound("no such job")
         return job
+
+    def visible(self, job_id: int, who: Principal) -> Job:
+        """The job if ``who`` may see it: their own, or any for an operator.
+
+        Someone else's job does not exist for you (404), so ids cannot be probed.
+        """
+        job = self.get(job_id)
+        if not (sees_every_job(who) or job.owner_id == who.user_id):
+            raise NotFound("no such job")
+        return job
+
+    def fetch(self, url: object, owner_id: int | None) -> Job:
+        """Start an upload from a URL; the fetch itself applies the SSRF rules."""
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise InvalidInput('send {"url": "http(s)://…"}')
+        if len(url) > MAX_URL:
+            raise InvalidInput(f"the URL is longer than {MAX_URL} characters")
+        return self.submit("fetch_url", params={"url": url}, owner_id=owner_id)
 
     def find_unique(self, unique_key: str) -> Job | None:
         with self.sessions.transaction() as session:

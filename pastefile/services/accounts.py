@@ -182,8 +182,15 @@ class AccountService:
         disabled: bool | None = None,
         roles: int | None = None,
         if_version: str | None = None,
+        actor_id: int | None = None,
     ) -> User:
-        """Change a user; with ``if_version`` only if it is still ``user_version`` (else 412)."""
+        """Change a user; with ``if_version`` only if it is still ``user_version`` (else 412).
+
+        ``actor_id`` is who asks: nobody disables themselves or changes their own roles,
+        so the last administrator cannot lock everyone out by accident.
+        """
+        if actor_id == user_id and (disabled or roles is not None):
+            raise Forbidden("administrators cannot disable or demote themselves")
         with self.db.write() as session:
             user = session.get(User, user_id, with_for_update=True)
             if user is None:

@@ -115,7 +115,7 @@ class UploadPolicy:
     def check_quota(self, sha256: str, size: int, options: UploadOptions) -> None:
         if options.owner_id is None:
             return
-        max_bytes, max_files = self._quota_for(options.owner_id)
+        max_bytes, max_files = self.quota(options.owner_id)
         if not max_bytes and not max_files:
             return
         if self._dedups_to_existing(sha256, options):
@@ -150,7 +150,8 @@ class UploadPolicy:
         )
         return replace(options, expires_at=utcnow() + timedelta(seconds=seconds))
 
-    def _quota_for(self, user_id: int) -> tuple[int, int]:
+    def quota(self, user_id: int) -> tuple[int, int]:
+        """``(max_bytes, max_files)`` for ``user_id``: their own, else the defaults; 0 is none."""
         with self.db.read() as session:
             user = session.get(User, user_id)
         max_bytes = int(self.settings.user_quota_bytes)

@@ -15,7 +15,7 @@ from flask import Blueprint
 from flask_sock import Sock
 
 from pastefile.errors import PasteFileError
-from pastefile.services.accounts import Permission
+from pastefile.jobs.service import sees_every_job
 from pastefile.web.auth import JOBS, admit
 from pastefile.web.context import services
 
@@ -32,7 +32,7 @@ def events(ws: Any) -> None:
         ws.close(reason=1008, message=exc.detail[:120])
         return
     bus = services().events
-    subscription = bus.subscribe(who.user_id, who.can(Permission.OPERATOR))
+    subscription = bus.subscribe(who.user_id, sees_every_job(who))
     try:
         ws.send(orjson.dumps({"type": "hello", "user_id": who.user_id}).decode())
         while ws.connected:

@@ -182,10 +182,7 @@ def _fetch() -> Response:
     with the job API's rules for the caller (pastefile/web/api/jobs.py)."""
     who = admit("upload", JOBS)
     check_csrf(api=True)
-    url = _json_object().get("url")
-    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise InvalidInput('send {"url": "http(s)://…"}')
-    job = services().jobs.submit("fetch_url", params={"url": url[:2000]}, owner_id=who.user_id)
+    job = services().jobs.fetch(_json_object().get("url"), who.user_id)
     response = json_response(present([job], who)[0], status=202)
     response.headers["Location"] = f"/api/v1/jobs/{job.id}"
     return response

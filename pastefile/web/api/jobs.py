@@ -13,11 +13,11 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from pastefile.db.jobs import STATUSES, Job
-from pastefile.errors import InvalidInput, NotFound
+from pastefile.errors import InvalidInput
 from pastefile.jobs.kinds import KINDS
 from pastefile.jobs.presenters import job_json
-from pastefile.jobs.service import JobQuery
-from pastefile.services.accounts import Permission, Principal
+from pastefile.jobs.service import JobQuery, sees_every_job
+from pastefile.services.accounts import Principal
 from pastefile.web.auth import JOBS, check_csrf, principal, require_scope
 from pastefile.web.context import services
 from pastefile.web.negotiation import json_response
@@ -28,15 +28,8 @@ MAX_PER_PAGE = 200
 
 def present(jobs: list[Job], who: Principal) -> list[dict[str, Any]]:
     names = services().jobs.file_public_ids(jobs)
-    operator = who.can(Permission.OPERATOR)
+    operator = sees_every_job(who)
     return [job_json(j, names.get(j.file_id or 0), operator) for j in jobs]
-
-
-def _visible_job(job_id: int, who: Principal) -> Job:
-    job = services().jobs.get(job_id)
-    if not (who.can(Permission.OPERATOR) or job.owner_id == who.user_id):
-        raise NotFound("no such job")  # someone else's job does not exist for you
-    return job
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
@@ -59,7 +52,7 @@ def _query(who: Principal) -> JobQuery:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}")
     if kind and kind not in KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}")
-    everyone = who.can(Permission.OPERATOR) and request.args.get("owner") != "me"
+    everyone = sees_every_job(who) and request.args.get("owner") != "me"
     return JobQuery(
         status=status or None,
         kind=kind or None,
@@ -101,7 +94,7 @@ def _link_header(response: Response, query: JobQuery, total: int) -> None:
 @require_scope("read", realm=JOBS)
 def get_job(job_id: int) -> Response:
     who = principal()
-    return json_response(present([_visible_job(job_id, who)], who)[0])
+    return json_response(present([services().jobs.visible(job_id, who)], who)[0])
 
 
 @bp.post("/api/v1/jobs/<int:job_id>/cancel")
@@ -109,7 +102,7 @@ def get_job(job_id: int) -> Response:
 def cancel_job(job_id: int) -> Response:
     check_csrf(api=True)
     who = principal()
-    _visible_job(job_id, who)
+    services().jobs.visible(job_id, who)
     return json_response(present([services().jobs.cancel(job_id)], who)[0])
 
 
@@ -118,6 +111,6 @@ def cancel_job(job_id: int) -> Response:
 def retry_job(job_id: int) -> Response:
     check_csrf(api=True)
     who = principal()
-    _visible_job(job_id, who)
+    services().jobs.visible(job_id, who)
     job = services().jobs.retry(job_id)
     return json_response(present([job], who)[0], status=202)

@@ -35,12 +35,7 @@ def me() -> Response:
     svc = services()
     user: User = svc.accounts.get_user(who.user_id)
     count, used = svc.policy.usage(who.user_id)
-    quota_bytes = (
-        user.quota_bytes if user.quota_bytes is not None else svc.settings.user_quota_bytes
-    )
-    quota_files = (
-        user.quota_files if user.quota_files is not None else svc.settings.user_quota_files
-    )
+    quota_bytes, quota_files = svc.policy.quota(who.user_id)
     usage = Usage(
         files=count,
         bytes=used,

@@ -7,7 +7,7 @@ import re
 from flask import Response, request
 
 from pastefile.db.users import User
-from pastefile.errors import Forbidden, PreconditionFailed, PreconditionRequired
+from pastefile.errors import PreconditionFailed, PreconditionRequired
 from pastefile.services.accounts import user_version
 from pastefile.web.api.blueprints import api_blueprint
 from pastefile.web.api.common import json_body, paginate, query, respond, row_id
@@ -61,10 +61,8 @@ def patch_user(user_id: int) -> Response:
     services().accounts.get_user(user_id)  # 404 before any precondition talk
     version = _if_match_version(user_id)
     patch = json_body(UserPatch)
-    if user_id == who.user_id and (patch.disabled or patch.roles is not None):
-        raise Forbidden("administrators cannot disable or demote themselves")
     user = services().accounts.update_user(
-        user_id, disabled=patch.disabled, roles=patch.roles, if_version=version
+        user_id, patch.disabled, patch.roles, if_version=version, actor_id=who.user_id
     )
     return _with_etag(user)
 

@@ -9,7 +9,6 @@ from typing import Any
 from flask import Blueprint, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
-from pastefile.errors import Forbidden
 from pastefile.services.accounts import ROLE_ADMIN, ROLE_USER
 from pastefile.web.auth import admin_required, caller, check_csrf, principal
 from pastefile.web.context import services
@@ -42,12 +41,9 @@ def admin() -> str:
 @admin_required()
 def admin_user(user_id: int) -> BaseResponse:
     check_csrf()
-    action = request.form.get("action")
-    if user_id == principal().user_id and action in ("disable", "demote"):
-        raise Forbidden("you cannot disable or demote yourself")
-    changes = ACTIONS.get(action or "", {})
+    changes = ACTIONS.get(request.form.get("action") or "", {})
     if changes:
-        services().accounts.update_user(user_id, **changes)
+        services().accounts.update_user(user_id, **changes, actor_id=principal().user_id)
     return back_to("admin.admin")
 
 

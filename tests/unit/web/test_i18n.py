@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pastefile.web.i18n import safe_next
+from pastefile.web.ui.language import safe_next
 
 
 @pytest.mark.parametrize("target", ["//evil.test/", "https://evil.test/", "/\\evil.test", None])
