@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from pastefile.db.database import Database
@@ -54,23 +54,6 @@ class Caller:
     unlocked: frozenset[str] = frozenset()
     # Where the request came from (an IP address): wrong passwords are limited per client.
     client: str = "-"
-
-
-@dataclass(frozen=True)
-class FileQuery:
-    """One page of an owner's files; ``q`` is a case-insensitive filename match."""
-
-    page: int = 1
-    per_page: int = 20
-    sort: str = "created_at"
-    order: str = "desc"
-    type: str | None = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
-    q: str | None = None
-
-
-SORTABLE = {"created_at": File.created_at, "filename": File.filename, "size": File.size}
 
 
 @dataclass(frozen=True)
@@ -325,48 +308,3 @@ class FileAccess:
         for file in doomed.values():
             self.bury(file, "expired")
         return len(doomed)
-
-
-# --- listing ----------------------------------------------------------------------
-
-
-def list_files(db: Database, owner_id: int, query: FileQuery) -> tuple[list[File], int]:
-    """A page of one owner's files and the total that match.
-
-    Every query starts from ``owner_id`` (the ``ix_files_owner_created``
-    index), so filters and the ``q`` LIKE scan only that owner's rows.
-    """
-    conditions = [File.owner_id == owner_id, *_filters(query)]
-    column = SORTABLE[query.sort]
-    ordering = column.asc() if query.order == "asc" else column.desc()
-    tiebreak = File.id.asc() if query.order == "asc" else File.id.desc()
-    with db.read() as session:
-        total = session.scalar(select(func.count()).select_from(File).where(*conditions)) or 0
-        page = session.scalars(
-            select(File)
-            .where(*conditions)
-            .order_by(ordering, tiebreak)
-            .offset((query.page - 1) * query.per_page)
-            .limit(query.per_page)
-        )
-        return list(page), total
-
-
-def _filters(query: FileQuery) -> list[ColumnElement[bool]]:
-    found: list[ColumnElement[bool]] = []
-    if query.type:
-        kind = query.type.lower()
-        found.append(File.mimetype == kind if "/" in kind else File.mimetype.like(f"{kind}/%"))
-    if query.created_after is not None:
-        found.append(File.created_at >= query.created_after)
-    if query.created_before is not None:
-        found.append(File.created_at < query.created_before)
-    if query.q:
-        pattern = "%" + _escape_like(query.q.lower()) + "%"
-        found.append(func.lower(File.filename).like(pattern, escape="!"))
-    return found
-
-
-def _escape_like(text: str) -> str:
-    # "!" rather than backslash: MySQL treats backslashes in literals specially.
-    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")

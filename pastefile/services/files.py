@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from pastefile.cache import Cache, MemoryCache
@@ -15,6 +17,23 @@ from pastefile.services.blobs import BlobStore
 from pastefile.services.file_cache import FileLookups
 from pastefile.services.ids import looks_like_id
 from pastefile.services.imaging.variants import purge_variants
+
+
+@dataclass(frozen=True)
+class FileQuery:
+    """One page of an owner's files; ``q`` is a case-insensitive filename match."""
+
+    page: int = 1
+    per_page: int = 20
+    sort: str = "created_at"
+    order: str = "desc"
+    type: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    q: str | None = None
+
+
+SORTABLE = {"created_at": File.created_at, "filename": File.filename, "size": File.size}
 
 
 class FileService:
@@ -39,6 +58,27 @@ class FileService:
         if found is None:
             raise NotFound("no such short link")
         return found
+
+    def owned(self, owner_id: int, query: FileQuery) -> tuple[list[File], int]:
+        """A page of one owner's files and the total that match.
+
+        Every query starts from ``owner_id`` (the ``ix_files_owner_created``
+        index), so filters and the ``q`` LIKE scan only that owner's rows.
+        """
+        conditions = [File.owner_id == owner_id, *_filters(query)]
+        column = SORTABLE[query.sort]
+        ordering = column.asc() if query.order == "asc" else column.desc()
+        tiebreak = File.id.asc() if query.order == "asc" else File.id.desc()
+        with self.db.read() as session:
+            total = session.scalar(select(func.count()).select_from(File).where(*conditions)) or 0
+            page = session.scalars(
+                select(File)
+                .where(*conditions)
+                .order_by(ordering, tiebreak)
+                .offset((query.page - 1) * query.per_page)
+                .limit(query.per_page)
+            )
+            return list(page), total
 
     def find_by_sha256(self, sha256: str) -> File | None:
         """``pastefile get-file``: the oldest file with this content."""
@@ -98,3 +138,23 @@ class FileService:
         with self.db.read() as session:
             found = session.scalar(select(File.id).where(File.public_id == public_id))
         return int(found) if found is not None else None
+
+
+def _filters(query: FileQuery) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = []
+    if query.type:
+        kind = query.type.lower()
+        found.append(File.mimetype == kind if "/" in kind else File.mimetype.like(f"{kind}/%"))
+    if query.created_after is not None:
+        found.append(File.created_at >= query.created_after)
+    if query.created_before is not None:
+        found.append(File.created_at < query.created_before)
+    if query.q:
+        pattern = "%" + _escape_like(query.q.lower()) + "%"
+        found.append(func.lower(File.filename).like(pattern, escape="!"))
+    return found
+
+
+def _escape_like(text: str) -> str:
+    # "!" rather than backslash: MySQL treats backslashes in literals specially.
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")

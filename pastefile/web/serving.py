@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from werkzeug.wsgi import wrap_file
 
 from pastefile.db.models import File
+from pastefile.services.file_rules import may_be_cached_by_others
 from pastefile.services.filetypes import is_active
 from pastefile.services.imaging.variants import Rendition
 from pastefile.storage.base import Storage
@@ -125,20 +126,9 @@ def _accel_redirect(file: File, path: Path, prefix: str, attachment: bool) -> Re
     return response
 
 
-def shareable(file: File) -> bool:
-    """Whether shared caches (proxies, CDNs, nginx's micro-cache) may keep a copy.
-
-    Private and password-protected bytes must never sit in a cache that serves
-    other people, and a download limit must see every fetch.
-    """
-    return (
-        file.visibility != "private" and file.password_hash is None and file.max_downloads is None
-    )
-
-
 def apply_cache_policy(file: File, response: Response) -> Response:
     """Turn the default ``public, max-age`` into ``private, no-store`` where required."""
-    if not shareable(file):
+    if not may_be_cached_by_others(file):
         response.cache_control.public = False
         response.cache_control.max_age = None
         response.cache_control.private = True
@@ -153,7 +143,11 @@ def _micro_cache_expiry(file: File) -> str:
     entry while its clock has not passed that second, so a cached copy lives at most
     one second and a delete shows through the cache within one. Others: ``0``, never.
     """
-    if file.visibility == "public" and shareable(file) and file.size <= MICRO_CACHE_MAX_BYTES:
+    if (
+        file.visibility == "public"
+        and may_be_cached_by_others(file)
+        and file.size <= MICRO_CACHE_MAX_BYTES
+    ):
         return f"@{int(time.time())}"
     return "0"
 

@@ -11,7 +11,8 @@ from flask import Response, request
 
 from pastefile.db.models import File
 from pastefile.errors import InvalidInput, MissingFile, PreconditionFailed, PreconditionRequired
-from pastefile.services.access import FileChanges, FileQuery, list_files
+from pastefile.services.access import FileChanges
+from pastefile.services.files import FileQuery
 from pastefile.services.links import build_links
 from pastefile.services.policy import PreparedUpload
 from pastefile.services.uploads import UploadResult
@@ -91,7 +92,7 @@ def list_my_files() -> Response:
         created_before=aware(params.created_before),
         q=params.q,
     )
-    files, total = list_files(services().db, principal().user_id, wanted)
+    files, total = services().files.owned(principal().user_id, wanted)
     response = respond([file_out(f) for f in files])
     return paginate(response, params.page, params.per_page, total)
 

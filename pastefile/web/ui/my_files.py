@@ -11,7 +11,8 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from werkzeug.wrappers import Response as BaseResponse
 
 from pastefile.db.models import File
-from pastefile.services.access import Caller, FileChanges, FileQuery, list_files
+from pastefile.services.access import Caller, FileChanges
+from pastefile.services.files import FileQuery
 from pastefile.web.auth import check_csrf, login_required, principal
 from pastefile.web.context import services
 from pastefile.web.ui.cards import icon_for
@@ -47,7 +48,7 @@ def my_files() -> str:
     page = max(1, request.args.get("page", 1, type=int) or 1)
     q = request.args.get("q", "").strip() or None
     wanted = FileQuery(page=page, per_page=PER_PAGE, sort=field, order=order, q=q)
-    files, total = list_files(services().db, principal().user_id, wanted)
+    files, total = services().files.owned(principal().user_id, wanted)
     pages = max(1, -(-total // PER_PAGE))
     view = "list" if request.args.get("view") == "list" else "grid"
     return render_template(

@@ -26,8 +26,9 @@ from pastefile.errors import (
     Unauthorized,
     WrongPassword,
 )
-from pastefile.services.access import Caller, FileChanges, FileQuery, list_files
+from pastefile.services.access import Caller, FileChanges
 from pastefile.services.accounts import ROLE_ADMIN, Permission, Principal
+from pastefile.services.files import FileQuery
 from pastefile.services.policy import UploadRequest
 from tests.support.files import stored_blobs
 
@@ -338,18 +339,18 @@ def test_listing_is_per_owner_with_search_filters_and_order(services):
     for name, data in [("Report_2024.txt", b"r1"), ("holiday.txt", b"h1"), ("100%.txt", b"p1")]:
         _store(services, data, alice, name=name)
     _store(services, b"bob's report", bob, name="report-bob.txt")
-    files, total = list_files(services.db, alice.user_id, FileQuery(q="report"))
+    files, total = services.files.owned(alice.user_id, FileQuery(q="report"))
     assert total == 1 and files[0].filename == "Report_2024.txt"
-    files, total = list_files(services.db, alice.user_id, FileQuery(q="%"))
+    files, total = services.files.owned(alice.user_id, FileQuery(q="%"))
     assert [f.filename for f in files] == ["100%.txt"]
-    files, _ = list_files(services.db, alice.user_id, FileQuery(q="t_2"))
+    files, _ = services.files.owned(alice.user_id, FileQuery(q="t_2"))
     assert [f.filename for f in files] == ["Report_2024.txt"]
-    files, total = list_files(services.db, alice.user_id, FileQuery(sort="filename", order="asc"))
+    files, total = services.files.owned(alice.user_id, FileQuery(sort="filename", order="asc"))
     # Letter case orders by each database's collation; digits come first everywhere.
     assert total == 3 and files[0].filename == "100%.txt"
-    files, _ = list_files(services.db, alice.user_id, FileQuery(sort="size", order="desc"))
+    files, _ = services.files.owned(alice.user_id, FileQuery(sort="size", order="desc"))
     assert len(files) == 3
-    files, _ = list_files(services.db, alice.user_id, FileQuery(per_page=2, page=2))
+    files, _ = services.files.owned(alice.user_id, FileQuery(per_page=2, page=2))
     assert len(files) == 1
-    files, total = list_files(services.db, alice.user_id, FileQuery(type="image"))
+    files, total = services.files.owned(alice.user_id, FileQuery(type="image"))
     assert total == 0
