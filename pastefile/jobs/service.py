@@ -9,7 +9,6 @@ No web framework here: the Flask API, the CLI and Celery workers share it.
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -39,6 +38,7 @@ from pastefile.jobs import presenters
 from pastefile.jobs.kinds import FILE_KINDS, kind_named
 from pastefile.jobs.runners.base import Runner
 from pastefile.jobs.sessions import ThreadSessions
+from pastefile.jobs.transitions import backoff_seconds, describe_error, finish, requeue, reset
 from pastefile.services.accounts import Permission, Principal
 from pastefile.services.file_cache import FileLookups
 
@@ -60,12 +60,6 @@ class JobQuery:
     owner_id: int | None = None  # None: every owner (operators)
     page: int = 1
     per_page: int = 50
-
-
-def backoff_seconds(attempt: int, base: float, cap: float) -> float:
-    """Exponential backoff with equal jitter: half fixed, half random."""
-    ceiling = min(cap, base * 2 ** max(attempt - 1, 0))
-    return float(ceiling / 2 + random.uniform(0, ceiling / 2))
 
 
 class JobService:
@@ -153,7 +147,7 @@ class JobService:
             job = self._locked(session, job_id)
             if job.status in FINISHED:
                 raise Conflict(f"job {job_id} already {job.status}")
-            _finish(job, CANCELLED, "cancelled")
+            finish(job, CANCELLED, "cancelled")
             self._settle_file(session, job.file_id)
         self.runner.cancel(job)
         self._announce(job)
@@ -165,7 +159,7 @@ class JobService:
             job = self._locked(session, job_id)
             if job.status not in (FAILED, CANCELLED):
                 raise Conflict(f"job {job_id} is {job.status}; only failed or cancelled retry")
-            _reset(job)
+            reset(job)
             self._settle_file(session, job.file_id)
         self._announce(job)
         return self._dispatch(job)
@@ -325,7 +319,7 @@ class JobService:
             job = session.get(Job, job_id, with_for_update=True, populate_existing=True)
             if job is None or job.status != RUNNING:
                 return None  # cancelled meanwhile: the cancel stands
-            _finish(job, SUCCEEDED, "done")
+            finish(job, SUCCEEDED, "done")
             job.progress = 100
             job.result = result
             if isinstance(result.get("file_id"), int):
@@ -342,13 +336,13 @@ class JobService:
             job = session.get(Job, job_id, with_for_update=True, populate_existing=True)
             if job is None or job.status != RUNNING:
                 return None
-            job.error = _describe(error)
+            job.error = describe_error(error)
             job.traceback = trace[-20000:]
             delay = None if permanent else self._retry_delay(job)
             if delay is None:
-                _finish(job, FAILED, "failed")
+                finish(job, FAILED, "failed")
             else:
-                _requeue(job, delay)
+                requeue(job, delay)
             self._settle_file(session, job.file_id)
         self._announce(job)
         return delay
@@ -366,7 +360,7 @@ class JobService:
             if job is None or job.status in FINISHED:
                 return None
             job.error = reason[:1000]
-            _finish(job, FAILED, "failed")
+            finish(job, FAILED, "failed")
             self._settle_file(session, job.file_id)
         self._announce(job)
         return job
@@ -387,9 +381,9 @@ class JobService:
                 return
             if job.attempts >= job.max_attempts:
                 job.error = "the worker running it was lost"
-                _finish(job, FAILED, "failed")
+                finish(job, FAILED, "failed")
             else:
-                _requeue(job, 0)
+                requeue(job, 0)
                 job.message = "requeued after its worker was lost"
             self._settle_file(session, job.file_id)
         self._announce(job)
@@ -460,43 +454,3 @@ def _conditions(query: JobQuery) -> list[Any]:
     if query.owner_id is not None:
         conditions.append(Job.owner_id == query.owner_id)
     return conditions
-
-
-def _finish(job: Job, status: str, message: str) -> None:
-    now = utcnow()
-    job.status = status
-    job.message = message
-    job.finished_at = now
-    job.updated_at = now
-    job.lease_until = None
-
-
-def _requeue(job: Job, delay: float) -> None:
-    now = utcnow()
-    job.status = QUEUED
-    job.run_after = now + timedelta(seconds=delay)
-    job.message = f"retry {job.attempts + 1} of {job.max_attempts} in {delay:.0f}s"
-    job.updated_at = now
-    job.worker = None
-    job.lease_until = None
-
-
-def _reset(job: Job) -> None:
-    job.status = QUEUED
-    job.attempts = 0
-    job.progress = 0
-    job.message = "queued again"
-    job.error = None
-    job.traceback = None
-    job.result = None
-    job.started_at = None
-    job.finished_at = None
-    job.run_after = None
-    job.worker = None
-    job.task_id = None
-    job.updated_at = utcnow()
-
-
-def _describe(error: BaseException) -> str:
-    detail = getattr(error, "detail", None) or str(error) or error.__class__.__name__
-    return f"{error.__class__.__name__}: {detail}"[:1000]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pastefile.jobs.service import backoff_seconds
+from pastefile.jobs.transitions import backoff_seconds
 
 
 def test_backoff_grows_exponentially_with_jitter() -> None:
