@@ -19,6 +19,7 @@ from pastefile.web.api import tokens as api_tokens
 from pastefile.web.api import tus as api_uploads
 from pastefile.web.api import users as api_users
 from pastefile.web.api.ratelimit import build_limiter, limit_api, limit_logins
+from pastefile.web.auth import protect_session_changes
 from pastefile.web.context import PasteFileApp
 from pastefile.web.counting import init_counting
 from pastefile.web.i18n import init_i18n
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     limit_api(app.limiter, settings, REST_API)
     limit_logins(app, app.limiter, settings, account.LIMITED)
     app.before_request(api.no_upload_fallthrough)
+    app.before_request(protect_session_changes)
     _init_jobs(app)
     init_counting(app, app.services.stats_recorder, settings.stats_enabled)
     init_i18n(app)

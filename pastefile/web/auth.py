@@ -24,7 +24,7 @@ from flask import abort, g, request, session
 from pastefile.errors import Forbidden, InsufficientScope, Unauthorized
 from pastefile.services.access import Caller
 from pastefile.services.accounts import Principal
-from pastefile.web.context import services
+from pastefile.web.context import base_url, services
 
 SESSION_USER = "uid"
 SESSION_UNLOCKED = "unlocked"
@@ -125,17 +125,55 @@ def csrf_valid() -> bool:
     return bool(expected) and hmac.compare_digest(str(sent), str(expected))
 
 
+def same_origin() -> bool:
+    """Whether the request's ``Origin`` (when a browser sent one) is this site."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True  # not a browser's cross-origin request: curl, or an old browser
+    ours = {request.host_url.rstrip("/"), base_url()}
+    return origin.rstrip("/") in ours
+
+
 def check_csrf(api: bool = False) -> None:
-    """The one CSRF check. Pages: every POST needs the token, else 400. API calls:
-    only those the session cookie authenticates need it (tokens are not sent by a
-    browser on its own), else 403."""
-    if api and principal().token_id is not None:
-        return  # a bearer token: no cookie was involved
-    if csrf_valid():
+    """The one CSRF check: the session's token and a same-site ``Origin``.
+
+    Pages: a POST without them is a 400. API calls: only those the session cookie
+    authenticates need them (a browser never sends a bearer token on its own),
+    else 403."""
+    if api and not authenticated_by_session():
+        return  # a bearer token, or nobody: no cookie was involved
+    if csrf_valid() and same_origin():
         return
     if api:
-        raise Forbidden("send the session's CSRF token as X-CSRF-Token")
+        raise Forbidden("send the session's CSRF token as X-CSRF-Token, from this site")
     abort(400, "the form expired or did not come from this site; reload and try again")
+
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Uploads that arrive with a session but without its token are taken as anonymous
+# instead of refused (``uploading.uploader``): a forged form gains nothing by them.
+_FORGED_UPLOADS_ARE_ANONYMOUS = frozenset(
+    {
+        "upload.upload",
+        "upload.upload_raw",
+        "resize.resize",
+        "api_v1_files.create_file",
+        "api_v1_uploads.tus_create",
+        "api_v1_uploads.tus_patch",
+        "api_v1_uploads.tus_delete",
+        "api_v1_uploads.tus_nowhere",
+    }
+)
+
+
+def protect_session_changes() -> None:
+    """Before every request: a change the session cookie authenticates needs the
+    CSRF token and a same-site Origin, on every route, pages and API alike."""
+    if request.method not in UNSAFE_METHODS or not authenticated_by_session():
+        return
+    if request.endpoint in _FORGED_UPLOADS_ARE_ANONYMOUS:
+        return
+    check_csrf(api=request.path.startswith("/api/"))
 
 
 # --- guards ----------------------------------------------------------------------

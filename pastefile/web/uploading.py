@@ -14,7 +14,7 @@ from pastefile.services.accounts import Principal
 from pastefile.services.imaging.params import parse_dimensions
 from pastefile.services.policy import PreparedUpload, UploadRequest
 from pastefile.services.upload_options import UploadOptions
-from pastefile.web.auth import authenticated_by_session, csrf_valid, current_principal
+from pastefile.web.auth import authenticated_by_session, csrf_valid, current_principal, same_origin
 from pastefile.web.context import services
 
 
@@ -41,7 +41,7 @@ def _int(values: Any, name: str) -> int | None:
 def uploader() -> Principal | None:
     """The upload's owner. A session counts only with a valid CSRF token;
     without one the upload is anonymous, so a forged form gains nothing."""
-    if authenticated_by_session() and not csrf_valid():
+    if authenticated_by_session() and not (csrf_valid() and same_origin()):
         return None
     return current_principal()
 

@@ -16,7 +16,7 @@ from flask_sock import Sock
 
 from pastefile.errors import PasteFileError
 from pastefile.jobs.service import sees_every_job
-from pastefile.web.auth import JOBS, admit
+from pastefile.web.auth import JOBS, admit, same_origin
 from pastefile.web.context import services
 
 bp = Blueprint("events", __name__)
@@ -30,6 +30,10 @@ def events(ws: Any) -> None:
         who = admit("read", JOBS)
     except PasteFileError as exc:
         ws.close(reason=1008, message=exc.detail[:120])
+        return
+    if who.token_id is None and not same_origin():
+        # A page on another site may not ride on this browser's session cookie.
+        ws.close(reason=1008, message="this socket is for pages of this site")
         return
     bus = services().events
     subscription = bus.subscribe(who.user_id, sees_every_job(who))

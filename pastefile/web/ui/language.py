@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -11,8 +13,18 @@ bp = Blueprint("language", __name__)
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path on this site: no scheme, no host, no protocol-relative URL."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+    """Only a path on this site: no scheme, no host, no protocol-relative URL.
+
+    Browsers drop tabs and newlines from a Location and read a backslash as a
+    slash, so ``/%09/evil.example`` would lead off-site: any control character,
+    whitespace or backslash sends the visitor home instead.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    if any(ch.isspace() or ch == "\\" or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
         return "/"
     return target
 
