@@ -33,10 +33,12 @@ from pastefile.errors import (
     WrongPassword,
 )
 from pastefile.ratelimit import RateLimiter
+from pastefile.services import filetypes
 from pastefile.services.accounts import AccountService, Principal, tokens_match
 from pastefile.services.file_rules import Rules, is_plain_public
 from pastefile.services.files import FileService
 from pastefile.services.ids import looks_like_id
+from pastefile.services.names import sanitize_filename
 from pastefile.services.rowids import get_by_row_id
 from pastefile.services.upload_options import UploadOptions
 
@@ -229,7 +231,8 @@ class FileAccess:
             raise InvalidInput("anonymous files cannot be private; use 'unlisted'")
         values: dict[str, object] = {"version": File.version + 1, "updated_at": utcnow()}
         if changes.filename is not None:
-            values["filename"] = changes.filename
+            extension = filetypes.extension_for(file.mimetype)
+            values["filename"] = sanitize_filename(changes.filename, extension)
         if changes.visibility is not None:
             values["visibility"] = changes.visibility
         if changes.expires_at is not None or changes.clear_expiry:

@@ -6,13 +6,16 @@ import re
 import unicodedata
 
 MAX_NAME_BYTES = 255
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# C0 and C1 controls (NUL, CR, LF included), and the bidi controls that make
+# "a\u202egnp.exe" display as "aexe.png".
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def sanitize_filename(raw: str | None, fallback_ext: str = "bin") -> str:
     """Reduce a client-supplied name to a safe display name.
 
-    Directory parts, control characters (NUL included) and leading dots go;
+    Every name a client gives (at upload, on tus, on rename) goes through here.
+    Directory parts, control and bidi characters (NUL included) and leading dots go;
     the result is NFC-normalised and cut to 255 UTF-8 bytes, keeping the
     extension when it can.
     """
