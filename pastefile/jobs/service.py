@@ -41,6 +41,7 @@ from pastefile.jobs.sessions import ThreadSessions
 from pastefile.jobs.transitions import backoff_seconds, describe_error, finish, requeue, reset
 from pastefile.services.accounts import Permission, Principal
 from pastefile.services.file_cache import FileLookups
+from pastefile.services.rowids import is_row_id
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +182,8 @@ class JobService:
     # --- reading --------------------------------------------------------------------
 
     def get(self, job_id: int) -> Job:
+        if not is_row_id(job_id):
+            raise NotFound("no such job")  # beyond the column's range nothing can exist
         with self.sessions.transaction() as session:
             job = session.get(Job, job_id)
         if job is None:

@@ -14,6 +14,7 @@ from pastefile.db.jobs import Job
 from pastefile.db.models import File
 from pastefile.db.stats import FileDailyStats, StatsReport
 from pastefile.errors import InvalidInput
+from pastefile.services.rowids import is_row_id
 from pastefile.stats.sql import COUNTERS, as_date, days_between
 from pastefile.stats.stores import StatsStore
 
@@ -169,7 +170,7 @@ class StatsService:
             return list(session.scalars(stmt))
 
     def report(self, report_id: int) -> StatsReport | None:
-        if report_id > 2**31 - 1:  # beyond the column's range nothing can exist
+        if not is_row_id(report_id):  # beyond the column's range nothing can exist
             return None
         with self.db.read() as session:
             return session.get(StatsReport, report_id)

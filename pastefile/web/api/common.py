@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import UnsupportedMediaType
 
 from pastefile.errors import InvalidInput, NotFound
+from pastefile.services.rowids import is_row_id
 from pastefile.web.context import base_url
 
 M = TypeVar("M", bound=BaseModel)
@@ -30,12 +31,9 @@ def no_content() -> Response:
     return Response(status=204)
 
 
-MAX_ROW_ID = 2**31 - 1
-
-
 def row_id(value: int) -> int:
     """Row ids from URLs: beyond the column's range nothing can exist."""
-    if value > MAX_ROW_ID:
+    if not is_row_id(value):
         raise NotFound("no such resource")
     return value
 

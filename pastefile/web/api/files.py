@@ -15,6 +15,7 @@ from pastefile.services.access import FileChanges
 from pastefile.services.files import FileQuery
 from pastefile.services.links import build_links
 from pastefile.services.policy import PreparedUpload
+from pastefile.services.rowids import is_row_id
 from pastefile.services.uploads import UploadResult
 from pastefile.web.api.blueprints import api_blueprint
 from pastefile.web.api.common import aware, json_body, no_content, paginate, query, respond
@@ -155,7 +156,7 @@ def _if_match_version(ident: str) -> int:
     if not header:
         raise PreconditionRequired("PATCH needs If-Match with the file's current ETag")
     match = _ETAG.match(header.strip())
-    if match is None or match.group(1) != ident:
+    if match is None or match.group(1) != ident or not is_row_id(int(match.group(2))):
         raise PreconditionFailed("If-Match does not name this file's current version")
     return int(match.group(2))
 

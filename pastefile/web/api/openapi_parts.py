@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from pastefile.services.rowids import MAX_ROW_ID
 from pastefile.web.api.schemas import Problem
 
 REF = "#/components/schemas/{model}"
@@ -31,7 +32,6 @@ ERRORS = {
 }
 COMMON = (400, 401, 403, 404, 405, 406, 429)
 ID_PARAM = {"name": "ident", "in": "path", "required": True, "schema": {"type": "string"}}
-MAX_ROW_ID = 2**31 - 1
 INT_ID = {
     "name": "{name}",
     "in": "path",

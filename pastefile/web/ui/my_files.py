@@ -25,9 +25,13 @@ SORTS |= {"big": ("size", "desc")}
 EXPIRIES = {"": None, "3600": 3600, "86400": 86400, "604800": 604800, "2592000": 2592000}
 
 
+# The query a page keeps across its forms; anything else a client adds is dropped.
+KEPT_ARGS = ("q", "sort", "page", "view")
+
+
 def back_to(endpoint: str) -> BaseResponse:
     """After a form: the page it came from, with its query (search, sort, page)."""
-    args: dict[str, Any] = request.args.to_dict()
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k in KEPT_ARGS}
     return redirect(url_for(endpoint, **args), code=303)
 
 
