@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flask import request, session
+from flask import Response, request, session
+from werkzeug.http import parse_range_header
 
 from pastefile.db.models import File
+from pastefile.errors import Gone
 from pastefile.web.auth import SESSION_UNLOCKED, caller
 from pastefile.web.context import services
 
@@ -39,14 +41,43 @@ def unlock(ident: str) -> None:
     session[SESSION_UNLOCKED] = [*unlocked[-(MAX_UNLOCKED - 1) :], ident]
 
 
-def count_download(file: File) -> None:
-    """A GET of the bytes from the start is a download; Range continuations are not."""
-    if request.method != "GET":
-        return
-    ranges = request.headers.get("Range", "")
-    if ranges and not ranges.replace(" ", "").startswith("bytes=0-"):
-        return
-    services().access.count_download(file)
+def counted(file: File, response: Response) -> Response:
+    """The download rule: a GET whose response carries the file's first byte is one
+    download, of the file itself or of a variant or poster made from it.
+
+    What counts is decided from the response that is about to be sent, so no way of
+    spelling a Range (``bytes=-<size>``, ``bytes=00-``, odd case or spaces) gets the
+    whole file for free; a 304, a HEAD or a range that starts later is not a download.
+    Past the limit the prepared response is dropped and the answer is 410.
+    """
+    if request.method != "GET" or not _carries_first_byte(file, response):
+        return response
+    try:
+        services().access.count_download(file)
+    except Gone:
+        response.close()
+        raise
+    return response
+
+
+def _carries_first_byte(file: File, response: Response) -> bool:
+    status = response.status_code
+    if status == 206:
+        content_range = response.content_range
+        return content_range is not None and content_range.start == 0
+    if status not in (200, 302):  # 302: a presigned redirect hands the bytes out
+        return False
+    if response.headers.get("X-Accel-Redirect"):
+        return _asked_from_the_start(file.size)  # nginx answers the Range itself
+    return True
+
+
+def _asked_from_the_start(size: int) -> bool:
+    ranges = parse_range_header(request.headers.get("Range"))
+    if ranges is None:
+        return True  # no Range, or one nginx will ignore: the whole file
+    bounds = ranges.range_for_length(size)  # None for several ranges: not counted
+    return bounds is not None and bounds[0] == 0
 
 
 def strip_ext(ident: str) -> str:

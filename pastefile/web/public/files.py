@@ -12,7 +12,7 @@ from flask import Blueprint, Response, request
 from pastefile.errors import NotFound
 from pastefile.jobs.media import POSTER_KEY
 from pastefile.services.imaging.params import wants_transform
-from pastefile.web.access import count_download, resolve_file, strip_ext
+from pastefile.web.access import counted, resolve_file, strip_ext
 from pastefile.web.context import services
 from pastefile.web.serving import apply_cache_policy, send_rendition, send_stored
 
@@ -25,16 +25,17 @@ def raw(ident: str) -> Response:
     found = resolve_file(strip_ext(ident))
     if wants_transform(request.args):
         # ?w=&h=&fit=&fmt=&q=: a derived image from the pipeline (docs/images.md).
-        return apply_cache_policy(found, send_rendition(svc.images.render(found, request.args)))
-    count_download(found)
-    return apply_cache_policy(found, send_stored(found, svc.storage, as_attachment=False))
+        rendition = svc.images.render(found, request.args)
+        return apply_cache_policy(found, counted(found, send_rendition(rendition)))
+    sent = send_stored(found, svc.storage, as_attachment=False)
+    return apply_cache_policy(found, counted(found, sent))
 
 
 @bp.get("/d/<ident>")
 def download(ident: str) -> Response:
     found = resolve_file(strip_ext(ident))
-    count_download(found)
-    return apply_cache_policy(found, send_stored(found, services().storage, as_attachment=True))
+    sent = send_stored(found, services().storage, as_attachment=True)
+    return apply_cache_policy(found, counted(found, sent))
 
 
 @bp.get("/i/<ident>/poster")
@@ -44,4 +45,4 @@ def poster(ident: str) -> Response:
     rendition = services().images.cache.lookup(found.sha256, POSTER_KEY)
     if rendition is None:
         raise NotFound("this file has no poster frame; the thumbnail job makes one for videos")
-    return apply_cache_policy(found, send_rendition(rendition))
+    return apply_cache_policy(found, counted(found, send_rendition(rendition)))
