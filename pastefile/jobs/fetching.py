@@ -44,7 +44,11 @@ def fetch_url(ctx: JobContext) -> dict[str, Any]:
         writer.abort()
         raise
     ctx.progress(90, "storing")
-    stored = uploads.finish(writer, fetched.filename, options=UploadOptions(ctx.job.owner_id))
+    asked = ctx.params.get("options")
+    options = UploadOptions.from_params(asked) if isinstance(asked, dict) else None
+    stored = uploads.finish(
+        writer, fetched.filename, options=options or UploadOptions(ctx.job.owner_id)
+    )
     return {
         "file_id": stored.file.id,
         "file": stored.file.public_id,
@@ -54,3 +58,12 @@ def fetch_url(ctx: JobContext) -> dict[str, Any]:
         "mimetype": stored.file.mimetype,
         "created": stored.created,
     }
+
+
+def _options(ctx: JobContext) -> UploadOptions:
+    """The options the upload was asked with; jobs queued before they were kept
+    carry only their owner."""
+    asked = ctx.params.get("options")
+    if isinstance(asked, dict):
+        return UploadOptions.from_params(asked)
+    return UploadOptions(ctx.job.owner_id)

@@ -12,6 +12,17 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="milliseconds") if value else None
 
 
+def _public(params: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The job's parameters without secrets: stored hashes become "set"."""
+    if not params or not isinstance(params.get("options"), dict):
+        return params
+    options = {
+        key: ("set" if value and key.endswith("_hash") else value)
+        for key, value in params["options"].items()
+    }
+    return {**params, "options": options}
+
+
 def job_json(job: Job, file_public_id: str | None = None, operator: bool = False) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": job.id,
@@ -24,7 +35,7 @@ def job_json(job: Job, file_public_id: str | None = None, operator: bool = False
         "max_attempts": job.max_attempts,
         "error": job.error,
         "result": job.result,
-        "params": job.params,
+        "params": _public(job.params),
         "file": file_public_id,
         "owner_id": job.owner_id,
         "created_at": _iso(job.created_at),

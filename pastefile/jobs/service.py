@@ -42,6 +42,7 @@ from pastefile.jobs.transitions import backoff_seconds, describe_error, finish, 
 from pastefile.services.accounts import Permission, Principal
 from pastefile.services.file_cache import FileLookups
 from pastefile.services.rowids import is_row_id
+from pastefile.services.upload_options import UploadOptions
 
 log = logging.getLogger(__name__)
 
@@ -200,13 +201,15 @@ class JobService:
             raise NotFound("no such job")
         return job
 
-    def fetch(self, url: object, owner_id: int | None) -> Job:
-        """Start an upload from a URL; the fetch itself applies the SSRF rules."""
+    def fetch(self, url: object, options: UploadOptions) -> Job:
+        """Start an upload from a URL with the upload's options (owner, visibility,
+        password, expiry, download limit); the fetch itself applies the SSRF rules."""
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             raise InvalidInput('send {"url": "http(s)://…"}')
         if len(url) > MAX_URL:
             raise InvalidInput(f"the URL is longer than {MAX_URL} characters")
-        return self.submit("fetch_url", params={"url": url}, owner_id=owner_id)
+        params = {"url": url, "options": options.to_params()}
+        return self.submit("fetch_url", params=params, owner_id=options.owner_id)
 
     def find_unique(self, unique_key: str) -> Job | None:
         with self.sessions.transaction() as session:

@@ -42,6 +42,24 @@ class UploadOptions:
         owner = "anon" if self.owner_id is None else str(self.owner_id)
         return f"{owner}:{sha256}"
 
+    def to_params(self) -> dict[str, Any]:
+        """As JSON-safe values, for a job that stores the upload later (a URL fetch)."""
+        values = self.columns()
+        values["expires_at"] = self.expires_at.isoformat() if self.expires_at else None
+        return values
+
+    @classmethod
+    def from_params(cls, values: dict[str, Any]) -> UploadOptions:
+        expires = values.get("expires_at")
+        return cls(
+            owner_id=values.get("owner_id"),
+            visibility=str(values.get("visibility") or "public"),
+            expires_at=datetime.fromisoformat(expires) if expires else None,
+            max_downloads=values.get("max_downloads"),
+            password_hash=values.get("password_hash"),
+            manage_token_hash=values.get("manage_token_hash"),
+        )
+
     def columns(self) -> dict[str, Any]:
         return {
             "owner_id": self.owner_id,

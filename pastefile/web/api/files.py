@@ -33,7 +33,7 @@ from pastefile.web.api.schemas import (
 from pastefile.web.auth import JOBS, admit, caller, check_csrf, principal, require_scope
 from pastefile.web.context import base_url, services
 from pastefile.web.negotiation import json_response
-from pastefile.web.uploading import prepare_upload
+from pastefile.web.uploading import prepare_upload, upload_request
 
 bp = api_blueprint("files", __name__)
 _ETAG = re.compile(r'^(?:W/)?"([A-Za-z0-9]+)-v(\d+)"$')
@@ -179,12 +179,23 @@ def remove_file(ident: str) -> Response:
     return respond(RemovalOut(sha256=sha, removed=removed))
 
 
+FETCH_FIELDS = frozenset({"url", "expires_in", "max_downloads", "password", "visibility"})
+
+
 def _fetch() -> Response:
     """Upload from a URL: ``{"url": …}`` starts a ``fetch_url`` job and answers 202,
     with the job API's rules for the caller (pastefile/web/api/jobs.py)."""
     who = admit("upload", JOBS)
     check_csrf(api=True)
-    job = services().jobs.fetch(_json_object().get("url"), who.user_id)
+    body = _json_object()
+    unknown = set(body) - FETCH_FIELDS
+    if unknown:
+        raise InvalidInput(f"unknown fields {sorted(unknown)}; send {sorted(FETCH_FIELDS)}")
+    for field in ("password", "visibility"):
+        if body.get(field) is not None and not isinstance(body[field], str):
+            raise InvalidInput(f"{field} must be a string")
+    prepared = services().policy.prepare(who, upload_request(body))
+    job = services().jobs.fetch(body.get("url"), prepared.options)
     response = json_response(present([job], who)[0], status=202)
     response.headers["Location"] = f"/api/v1/jobs/{job.id}"
     return response
