@@ -59,11 +59,12 @@ def serve(host: str, port: int, workers: int | None, migrate: bool | None) -> No
         run_gunicorn(host, port, workers)
         return
     from pastefile.web import create_app
+    from pastefile.web.devserver import run_development_server
 
     click.echo(
         f"pastefile ({settings.app_env}) on http://{host}:{port}/  data: {settings.data_dir}"
     )
-    create_app(settings).run(host=host, port=port, threaded=True, debug=settings.debug)
+    run_development_server(create_app(settings), host, port, settings.debug)
 
 
 def migrate_module_upgrade(services: Services) -> None:

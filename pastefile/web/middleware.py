@@ -14,6 +14,14 @@ from pastefile.logging_setup import request_id_var
 from pastefile.web.streaming import open_writers
 
 access_log = logging.getLogger("pastefile.access")
+# The app's own HTML pages: scripts and styles from this site only, no inline
+# script, nothing framed or posted elsewhere. Uploaded bytes get the stricter
+# sandbox of web/serving.py instead.
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; "
+    "object-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
+)
 # Query parameters whose values must never reach a log file.
 _SECRET_PARAMS = frozenset({"access_token", "token", "password", "api_key", "key"})
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
@@ -39,6 +47,8 @@ def _finish(response: Response) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
     elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
     access_log.info(
         '%s "%s %s" %s %s %.1fms "%s"',

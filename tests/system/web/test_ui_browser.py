@@ -93,8 +93,17 @@ def page(browser: Browser, live: dict[str, Any]) -> Iterator[Page]:
     context = browser.new_context(viewport=VIEWPORT, locale="en-US", base_url=live["base"])
     context.set_default_timeout(15_000)
     opened = context.new_page()
+    # Every page works under the app's Content-Security-Policy: nothing it does is refused.
+    refused: list[str] = []
+    opened.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield opened
     context.close()
+    assert not refused, refused
 
 
 def _shot(page: Page, name: str) -> None:
@@ -199,7 +208,7 @@ def test_several_files_and_paste(page: Page) -> None:
         for n in range(3)
     ]
     page.set_input_files("#file", files=files)
-    page.wait_for_function("document.querySelectorAll('#results .card').length === 3")
+    page.wait_for_function("() => document.querySelectorAll('#results .card').length === 3")
     page.evaluate(
         """() => { const dt = new DataTransfer();
         dt.items.add(new File(["pasted\\n"], "pasted.txt", {type: "text/plain"}));
@@ -310,7 +319,7 @@ def test_image_card_uses_the_pipeline_srcset(page: Page, live: dict[str, Any]) -
     page.goto(f"/p/{ident}")
     image = page.locator(".card img.preview")
     assert "w=" in (image.get_attribute("srcset") or "")
-    page.wait_for_function("document.querySelector('.card img.preview').naturalWidth > 0")
+    page.wait_for_function("() => document.querySelector('.card img.preview').naturalWidth > 0")
     assert page.locator(".meta", has_text="1600 \u00d7 1000").count() == 1
     assert page.locator("meta[property='og:image']").get_attribute("content", timeout=1000)
     assert page.locator(".qr svg").count() == 1
