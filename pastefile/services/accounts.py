@@ -17,13 +17,13 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from pastefile.config import Settings
 from pastefile.db.database import Database
 from pastefile.db.types import utcnow
-from pastefile.db.users import ApiToken, User
+from pastefile.db.users import ApiToken, User, UserSession
 from pastefile.errors import (
     Conflict,
     Forbidden,
@@ -159,6 +159,40 @@ class AccountService:
         if user is None:
             raise NotFound("no such user")
         return user
+
+    # --- browser sessions -------------------------------------------------------
+
+    def open_session(self, user_id: int) -> str:
+        """A new signed-in session: its random id for the cookie; only the hash is kept."""
+        session_id = secrets.token_urlsafe(32)
+        with self.db.write() as session:
+            session.add(UserSession(id_hash=hash_token(session_id), user_id=user_id))
+        return session_id
+
+    def session_user(self, session_id: str) -> User | None:
+        """The user a session belongs to, while it is open and the account active."""
+        query = (
+            select(User)
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(UserSession.id_hash == hash_token(session_id))
+        )
+        with self.db.read() as session:
+            user = session.scalar(query)
+        if user is None or user.disabled or not user.roles & Permission.LOGIN:
+            return None
+        return user
+
+    def end_session(self, session_id: str) -> None:
+        with self.db.write() as session:
+            session.execute(
+                delete(UserSession).where(UserSession.id_hash == hash_token(session_id))
+            )
+
+    def end_all_sessions(self, user_id: int) -> int:
+        """Log a user out everywhere; returns how many sessions ended."""
+        with self.db.write() as session:
+            result = session.execute(delete(UserSession).where(UserSession.user_id == user_id))
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     def active_user(self, user_id: int) -> User | None:
         """The user behind a session, or None once disabled or gone."""

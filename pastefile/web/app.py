@@ -19,7 +19,7 @@ from pastefile.web.api import tokens as api_tokens
 from pastefile.web.api import tus as api_uploads
 from pastefile.web.api import users as api_users
 from pastefile.web.api.ratelimit import build_limiter, limit_api, limit_logins
-from pastefile.web.auth import protect_session_changes
+from pastefile.web.auth import SessionCookies, protect_session_changes
 from pastefile.web.context import PasteFileApp
 from pastefile.web.counting import init_counting
 from pastefile.web.i18n import init_i18n
@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
     )
+    app.session_interface = SessionCookies()
     app.services = services or build_services(settings)
     app.limiter = build_limiter(app, settings)
 

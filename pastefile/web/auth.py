@@ -19,19 +19,31 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
-from flask import abort, g, request, session
+from flask import Flask, abort, g, request, session
+from flask.sessions import SecureCookieSessionInterface
 
 from pastefile.errors import Forbidden, InsufficientScope, Unauthorized
 from pastefile.services.access import Caller
 from pastefile.services.accounts import Principal
 from pastefile.web.context import base_url, services
 
-SESSION_USER = "uid"
+# The cookie (Flask's, signed) holds the id of a server-side session record, so
+# a session ends for good when its record goes: at logout, "log out everywhere",
+# or when the account is disabled.
+SESSION_ID = "sid"
 SESSION_UNLOCKED = "unlocked"
 SESSION_CSRF = "csrf"
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed cookie, marked Secure whenever this request came over HTTPS
+    (directly, or as trusted proxies say), not only when the base URL says so."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
 
 
 # --- principals ----------------------------------------------------------------
@@ -61,11 +73,11 @@ def current_principal() -> Principal | None:
 
 
 def session_principal() -> Principal | None:
-    user_id = session.get(SESSION_USER)
-    if user_id is None:
+    session_id = session.get(SESSION_ID)
+    if not isinstance(session_id, str):
         return None
-    user = services().accounts.active_user(int(user_id))
-    if user is None:  # disabled or deleted since login: the session ends now
+    user = services().accounts.session_user(session_id)
+    if user is None:  # logged out elsewhere, disabled or deleted: the session ends now
         session.clear()
         return None
     return services().accounts.session_principal(user)
@@ -82,7 +94,7 @@ def socket_principal() -> Principal | None:
 
 
 def authenticated_by_session() -> bool:
-    return "Authorization" not in request.headers and SESSION_USER in session
+    return "Authorization" not in request.headers and SESSION_ID in session
 
 
 def caller() -> Caller:
@@ -98,13 +110,24 @@ def caller() -> Caller:
 
 def log_in(user_id: int) -> None:
     # A fresh session on login: nothing from before (a planted CSRF token) survives.
-    session.clear()
-    session[SESSION_USER] = user_id
+    log_out()
+    session[SESSION_ID] = services().accounts.open_session(user_id)
     session.permanent = True
 
 
 def log_out() -> None:
+    """End this browser's session on the server too: its cookie is worthless after."""
+    session_id = session.get(SESSION_ID)
+    if isinstance(session_id, str):
+        services().accounts.end_session(session_id)
     session.clear()
+
+
+def log_out_everywhere(user_id: int) -> int:
+    """End every session of the user, this one included."""
+    ended = services().accounts.end_all_sessions(user_id)
+    session.clear()
+    return ended
 
 
 # --- CSRF -------------------------------------------------------------------------

@@ -12,7 +12,14 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from pastefile.errors import Conflict, Forbidden, InvalidInput, RegistrationClosed, Unauthorized
 from pastefile.services.accounts import SCOPES
-from pastefile.web.auth import check_csrf, log_in, log_out, login_required, principal
+from pastefile.web.auth import (
+    check_csrf,
+    log_in,
+    log_out,
+    log_out_everywhere,
+    login_required,
+    principal,
+)
 from pastefile.web.context import services
 
 bp = Blueprint("account", __name__)
@@ -60,6 +67,15 @@ def login() -> BaseResponse | str:
 def logout() -> BaseResponse:
     check_csrf()
     log_out()
+    return redirect(url_for("upload.index"), code=303)
+
+
+@bp.post("/logout/everywhere")
+@login_required
+def logout_everywhere() -> BaseResponse:
+    """End every session of this account, on every device (a lost laptop, say)."""
+    check_csrf()
+    log_out_everywhere(principal().user_id)
     return redirect(url_for("upload.index"), code=303)
 
 

@@ -26,10 +26,10 @@ from pastefile.jobs.schedule import periodic_jobs
 from pastefile.services.accounts import ROLE_ADMIN
 from pastefile.stats.counting import today
 from pastefile.stats.reports import make_report
-from pastefile.web.auth import SESSION_USER
 from tests.support.cli import cli_env
 from tests.support.jobs import drain_jobs
 from tests.support.servers import free_port
+from tests.support.sessions import sign_in
 from tests.support.stats import post_file, recorder, user_headers
 
 USER, PASSWORD = "mailer", "s3cret-mail"
@@ -176,8 +176,7 @@ def test_admins_list_and_download_past_reports(app, client, services, settings):
     )  # fmt: skip
     root, _ = user_headers(services, "root", ROLE_ADMIN, ("read", "admin"))
     assert client.get("/admin/reports").status_code == 401
-    with client.session_transaction() as session:
-        session[SESSION_USER] = root.id
+    sign_in(client, services, root.id)
     page = client.get("/admin/reports", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert f"/admin/reports/{made.id}.xlsx" in page
     download = client.get(f"/admin/reports/{made.id}.xlsx")

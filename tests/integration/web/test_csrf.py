@@ -17,8 +17,9 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from pastefile.composition import Services
 from pastefile.services.accounts import ROLE_ADMIN, ROLE_USER
-from pastefile.web.auth import SESSION_CSRF, SESSION_USER
+from pastefile.web.auth import SESSION_CSRF, SESSION_ID
 from tests.support.api import problem
+from tests.support.sessions import sign_in
 
 CSRF = "a-csrf-token-of-this-session"
 EVIL = "http://evil.example"
@@ -29,16 +30,10 @@ def database_url(sqlite_url: str) -> str:
     return sqlite_url
 
 
-def _sign_in(client: FlaskClient, user_id: int) -> None:
-    with client.session_transaction() as session:
-        session[SESSION_USER] = user_id
-        session[SESSION_CSRF] = CSRF
-
-
 @pytest.fixture
 def admin(services: Services, client: FlaskClient) -> int:
     user = services.accounts.create_user("root", "a long password", ROLE_ADMIN)
-    _sign_in(client, user.id)
+    sign_in(client, services, user.id, csrf=CSRF)
     return user.id
 
 
@@ -148,9 +143,10 @@ def server(app: Flask) -> Iterator[BaseWSGIServer]:
     httpd.shutdown()
 
 
-def _session_cookie(app: Flask, user_id: int) -> str:
+def _session_cookie(app: Flask, services: Services, user_id: int) -> str:
     serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
-    return f"session={serializer.dumps({SESSION_USER: user_id, SESSION_CSRF: CSRF})}"
+    session_id = services.accounts.open_session(user_id)
+    return f"session={serializer.dumps({SESSION_ID: session_id, SESSION_CSRF: CSRF})}"
 
 
 def _socket(server: BaseWSGIServer, cookie: str, origin: str) -> Client:
@@ -162,7 +158,7 @@ def test_another_site_cannot_open_the_events_socket_with_the_cookie(
     app: Flask, services: Services, server: BaseWSGIServer
 ) -> None:
     user = services.accounts.create_user("alice", "a long password", ROLE_USER)
-    ws = _socket(server, _session_cookie(app, user.id), EVIL)
+    ws = _socket(server, _session_cookie(app, services, user.id), EVIL)
     with pytest.raises(ConnectionClosed):
         ws.receive(timeout=10)
 
@@ -172,6 +168,6 @@ def test_this_site_opens_the_events_socket_with_the_cookie(
 ) -> None:
     user = services.accounts.create_user("alice", "a long password", ROLE_USER)
     # This test client sends "Host: 127.0.0.1" (no port), so that is this site's origin here.
-    ws = _socket(server, _session_cookie(app, user.id), "http://127.0.0.1")
+    ws = _socket(server, _session_cookie(app, services, user.id), "http://127.0.0.1")
     assert '"hello"' in str(ws.receive(timeout=10))
     ws.close()

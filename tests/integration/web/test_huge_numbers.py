@@ -8,8 +8,8 @@ from flask.testing import FlaskClient
 
 from pastefile.composition import Services
 from pastefile.services.accounts import Permission
-from pastefile.web.auth import SESSION_CSRF, SESSION_USER
 from tests.support.api import make_token, post_file, problem
+from tests.support.sessions import sign_in
 
 HUGE = "99999999999999999999999"
 
@@ -43,9 +43,7 @@ def test_a_stray_query_argument_does_not_break_the_page_after_a_delete(
     principal = services.accounts.session_principal(user)
     _, value = services.accounts.create_token(principal, "t", ["read", "upload", "delete"])
     ident = post_file(client, {"Authorization": f"Bearer {value}"}).get_json()["id"]
-    with client.session_transaction() as session:
-        session[SESSION_USER] = user.id
-        session[SESSION_CSRF] = "token"
+    sign_in(client, services, user.id, csrf="token")
     response = client.post(
         "/me/files/delete?endpoint=x&q=a", data={"ids": ident, "csrf_token": "token"}
     )

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from pastefile.services.accounts import ROLE_ADMIN
 from pastefile.stats.counting import today
-from pastefile.web.auth import SESSION_USER
+from tests.support.sessions import sign_in
 from tests.support.stats import post_file, recorder, user_headers
 
 
@@ -72,9 +72,8 @@ def test_site_stats_are_for_administrators(app, client, services):
     assert body["days"][-1]["active_users"] >= 1
 
 
-def _log_in(client, user_id):  # type: ignore[no-untyped-def]
-    with client.session_transaction() as session:
-        session[SESSION_USER] = user_id
+def _log_in(client, services, user_id):  # type: ignore[no-untyped-def]
+    sign_in(client, services, user_id)
 
 
 def test_the_owner_sees_a_panel_on_the_card_and_visitors_do_not(app, client, services):
@@ -83,7 +82,7 @@ def test_the_owner_sees_a_panel_on_the_card_and_visitors_do_not(app, client, ser
     html = {"Accept": "text/html"}
     assert "stats-panel" not in client.get(f"/p/{ident}", headers=html).get_data(as_text=True)
     recorder(app).flush()
-    _log_in(client, alice.id)
+    _log_in(client, services, alice.id)
     page = client.get(f"/p/{ident}", headers=html).get_data(as_text=True)
     assert "stats-panel" in page and "<svg" in page
 
@@ -95,7 +94,7 @@ def test_the_dashboard_draws_every_chart_and_escapes_labels(app, client, service
     client.get(f"/i/{ident}")
     recorder(app).flush()
     assert client.get("/admin/stats").status_code == 401
-    _log_in(client, root.id)
+    _log_in(client, services, root.id)
     page = client.get("/admin/stats", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert page.count("<svg") == 6
     assert "<img src=x" not in page and "&lt;img src=x" in page
