@@ -27,5 +27,8 @@ class RateLimiter(Protocol):
     def peek(self, rate: str, *keys: str) -> Verdict:
         """The budget's state without spending any of it."""
 
+    def refund(self, rate: str, *keys: str) -> None:
+        """Give back one unit spent by ``hit`` (an attempt that turned out right)."""
+
     def clear(self, rate: str, *keys: str) -> None:
         """Start the budget over (after a successful login, say)."""

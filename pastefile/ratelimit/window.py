@@ -39,6 +39,9 @@ class WindowLimiter:
         item = parse(rate)
         return self._verdict(rate, self.strategy.test(item, *keys), keys)
 
+    def refund(self, rate: str, *keys: str) -> None:
+        self.strategy.hit(parse(rate), *keys, cost=-1)
+
     def clear(self, rate: str, *keys: str) -> None:
         self.strategy.clear(parse(rate), *keys)
 

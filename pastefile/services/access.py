@@ -180,12 +180,15 @@ class FileAccess:
     def _check_password(self, file: File, caller: Caller) -> None:
         if not caller.password:
             raise PasswordRequired("send the file's password")
+        # Spend before checking, in one atomic step, so concurrent guesses cannot all
+        # be checked; a right password gets its unit back. The budget is per client
+        # address and file: a new or made-up token does not start a fresh one.
         budget = (self.password_rate, "password", caller.client, file.public_id)
-        if not self.limiter.peek(*budget).allowed:
+        if not self.limiter.hit(*budget).allowed:
             raise TooManyAttempts("too many wrong passwords for this file; wait and try again")
         if not self.accounts.verify_password(file.password_hash, caller.password):
-            self.limiter.hit(*budget)
             raise WrongPassword("the password is wrong")
+        self.limiter.refund(*budget)
 
     # --- changing -----------------------------------------------------------------
 

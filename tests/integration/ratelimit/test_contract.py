@@ -67,3 +67,11 @@ def test_concurrent_hits_never_all_slip_under_the_limit(limiter: RateLimiter, ke
     for thread in threads:
         thread.join()
     assert allowed.count(True) == 5
+
+
+def test_a_refund_gives_one_unit_back(limiter: RateLimiter, key: str) -> None:
+    limiter.hit("2/minute", key)
+    limiter.hit("2/minute", key)
+    limiter.refund("2/minute", key)
+    assert limiter.hit("2/minute", key).allowed
+    assert not limiter.hit("2/minute", key).allowed
