@@ -90,6 +90,7 @@ def build_services(settings: Settings) -> Services:
         db,
         blobs,
         engine,
+        limiter,
         guards=[policy.check_blocklist, policy.check_quota, policy.apply_retention],
         listeners=[lambda result: start_upload_jobs(jobs, result)],
     )

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     denied_types: CommaList = Field(default_factory=lambda: list(DEFAULT_DENIED_TYPES))
     max_image_pixels: int = Field(50_000_000, gt=0)
     max_resize_dimension: int = Field(8192, gt=0)
+    # w x h above this is refused when it enlarges the source (a few KB of noise
+    # scaled up to 8192x6103 is ~150 MB stored); shrinking is held to max_image_pixels.
+    max_upscale_pixels: int = Field(16_000_000, gt=0)
     # The image pipeline (docs/images.md).
     max_animation_frames: int = Field(1, ge=1)
     variant_cache: bool = True
@@ -83,6 +86,8 @@ class Settings(BaseSettings):
     api_rate_limit: str = "600/minute"
     login_rate_limit: str = "10/minute"
     password_rate_limit: str = "5/minute"  # noqa: S105 - a rate, not a secret
+    # /r/ copies per client: each decodes an image and stores a new file.
+    resize_rate_limit: str = "30/minute"
     tus_expiry_seconds: int = Field(86400, gt=0)
 
     # Background jobs: in-process threads, or Celery when a broker is set.

@@ -15,7 +15,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from pastefile.config import Settings
 from pastefile.db.database import Database
 from pastefile.db.models import File
-from pastefile.errors import EmptyFile, ServiceBusy, TooLarge
+from pastefile.errors import EmptyFile, ServiceBusy, TooLarge, TooManyAttempts
+from pastefile.ratelimit import RateLimiter
 from pastefile.services import filetypes
 from pastefile.services.blobs import BlobStore
 from pastefile.services.ids import new_public_id, new_short_code
@@ -63,6 +64,7 @@ class UploadService:
         db: Database,
         blobs: BlobStore,
         engine: ImageEngine,
+        limiter: RateLimiter,
         guards: Sequence[UploadGuard] = (),
         listeners: Sequence[Callable[[UploadResult], None]] = (),
     ) -> None:
@@ -71,6 +73,7 @@ class UploadService:
         self.blobs = blobs
         self.storage = blobs.storage
         self.engine = engine
+        self.limiter = limiter
         # Checks on the bytes to be stored, before anything is recorded.
         self.guards = tuple(guards)
         # Told about every recorded upload; they may start jobs and add their ids.
@@ -147,15 +150,23 @@ class UploadService:
         return options
 
     def resize_existing(
-        self, source: File, size: tuple[int, int], options: UploadOptions | None = None
+        self,
+        source: File,
+        size: tuple[int, int],
+        options: UploadOptions | None = None,
+        client: str = "-",
     ) -> UploadResult:
         """``/r/``: a crop-resized copy of a stored image, as a new file.
 
         ``options`` are the copy's owner and rules (``FileAccess.derived_options``).
+        Each copy decodes an image and stores a file, so ``client`` (an address) has
+        a budget of them (``PASTEFILE_RESIZE_RATE_LIMIT``).
         """
+        if not self.limiter.hit(self.settings.resize_rate_limit, "resize", client).allowed:
+            raise TooManyAttempts("too many resized copies from you; wait and try again")
         with self.storage.open(source.sha256) as stream:
             resized = originals.crop_resize(
-                self.engine, stream, source.mimetype, size, self.settings.max_image_pixels
+                self.engine, stream, source.mimetype, size, *self._pixel_limits
             )
         writer = self.storage.writer()
         try:
@@ -167,10 +178,14 @@ class UploadService:
         name = f"{stem}_{size[0]}x{size[1]}.{filetypes.extension_for(resized.mimetype)}"
         return self.finish(writer, name, options=options)
 
+    @property
+    def _pixel_limits(self) -> tuple[int, int]:
+        return self.settings.max_image_pixels, self.settings.max_upscale_pixels
+
     def _resized(self, incoming: _Incoming, size: tuple[int, int]) -> _Incoming:
         with incoming.writer.reader() as stream:
             resized = originals.crop_resize(
-                self.engine, stream, incoming.mimetype, size, self.settings.max_image_pixels
+                self.engine, stream, incoming.mimetype, size, *self._pixel_limits
             )
         incoming.writer.abort()
         writer = self.storage.writer()

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from pastefile.errors import CorruptImage, NotAnImage
+from pastefile.errors import CorruptImage, InvalidDimensions, NotAnImage
 from pastefile.services.imaging import exif, gps
 from pastefile.services.imaging.engines.base import RESIZABLE_TYPES, ImageEngine, ImageInfo, Limits
 from pastefile.services.imaging.params import book_spec
@@ -62,11 +62,17 @@ def exif_summary(engine: ImageEngine, source: BinaryIO, mimetype: str) -> str | 
 
 
 def crop_resize(
-    engine: ImageEngine, source: BinaryIO, mimetype: str, size: tuple[int, int], max_pixels: int
+    engine: ImageEngine,
+    source: BinaryIO,
+    mimetype: str,
+    size: tuple[int, int],
+    max_pixels: int,
+    max_upscale_pixels: int,
 ) -> Resized:
     """Scale and centre-crop to exactly ``size``."""
     if mimetype not in RESIZABLE_TYPES:
         raise NotAnImage(f"cannot resize a file of type {mimetype}")
+    _check_enlargement(engine, source, size, max_upscale_pixels)
     out = engine.render(source, book_spec(size, mimetype), Limits(max_pixels))
     return Resized(out.data, out.mimetype, out.width, out.height)
 
@@ -121,3 +127,19 @@ def _verified(
 def _has_gps(engine: ImageEngine, stream: BinaryIO, mimetype: str) -> bool:
     info = probe(engine, stream, mimetype)
     return bool(info and exif.summarize(info.exif, 1).get("has_gps"))
+
+
+def _check_enlargement(
+    engine: ImageEngine, source: BinaryIO, size: tuple[int, int], max_upscale_pixels: int
+) -> None:
+    """Enlarging has a tighter budget than shrinking: its output is all new pixels."""
+    wanted = size[0] * size[1]
+    if wanted <= max_upscale_pixels:
+        return
+    info = engine.probe(source)
+    source.seek(0)
+    if wanted > info.width * info.height:
+        raise InvalidDimensions(
+            f"enlarging a {info.width}x{info.height} image to {size[0]}x{size[1]} is over "
+            f"the limit of {max_upscale_pixels} pixels for enlargements"
+        )

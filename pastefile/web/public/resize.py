@@ -19,7 +19,10 @@ def resize(ident: str) -> Response:
     assert size is not None
     source = resolve_file(strip_ext(ident))
     # A restricted source's copy keeps its owner and rules; only its manager makes one.
-    result = services().uploads.resize_existing(source, size, derived_options(source))
+    copy_options = derived_options(source)
+    result = services().uploads.resize_existing(
+        source, size, copy_options, request.remote_addr or "-"
+    )
     body = file_json(result.file, base_url())
     status = 201 if result.created else 200
     if request.accept_mimetypes.best_match(["text/plain", "application/json"]) == "text/plain":
