@@ -16,6 +16,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from pastefile.config import Settings
+from pastefile.ratelimit import storage_uri
 
 
 def rate_key() -> str:
@@ -30,7 +31,7 @@ def build_limiter(app: Flask, settings: Settings) -> Limiter:
     return Limiter(
         rate_key,
         app=app,
-        storage_uri=settings.redis_url or "memory://",
+        storage_uri=storage_uri(settings),  # where the service layer's limiter counts too
         headers_enabled=True,
         strategy="fixed-window",
         key_prefix="pastefile-rl",
@@ -44,6 +45,11 @@ def limit_api(limiter: Limiter, settings: Settings, blueprints: Iterable[Bluepri
     shared = limiter.shared_limit(lambda: settings.api_rate_limit, scope="api_v1")
     for bp in blueprints:
         shared(bp)
+
+
+def limit_uploads(limiter: Limiter, settings: Settings, blueprint: Blueprint) -> None:
+    """Uploads through the public routes (``POST /``, ``PUT /<name>``) per client."""
+    limiter.limit(lambda: settings.upload_rate_limit, methods=["POST", "PUT"])(blueprint)
 
 
 def limit_logins(
