@@ -18,7 +18,7 @@ from pastefile.web.api import stats as api_stats
 from pastefile.web.api import tokens as api_tokens
 from pastefile.web.api import tus as api_uploads
 from pastefile.web.api import users as api_users
-from pastefile.web.api.ratelimit import build_limiter, limit_api, limit_logins, limit_uploads
+from pastefile.web.api.ratelimit import build_limiter, limit_api, limit_logins
 from pastefile.web.auth import SessionCookies, protect_session_changes
 from pastefile.web.context import PasteFileApp
 from pastefile.web.counting import init_counting
@@ -87,7 +87,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(ops.bp)
 
     limit_api(app.limiter, settings, (*REST_API, api_jobs.bp))
-    limit_uploads(app.limiter, settings, upload.bp)
     limit_logins(app, app.limiter, settings, account.LIMITED)
     app.before_request(api.no_upload_fallthrough)
     app.before_request(protect_session_changes)

@@ -13,6 +13,7 @@ Routes guard themselves with ``login_required``, ``admin_required`` or
 from __future__ import annotations
 
 import functools
+import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from typing import ParamSpec, TypeVar
 
 from flask import Flask, abort, g, request, session
 from flask.sessions import SecureCookieSessionInterface
+from flask_limiter.util import get_remote_address
 
 from pastefile.errors import Forbidden, InsufficientScope, Unauthorized
 from pastefile.services.access import Caller
@@ -128,6 +130,15 @@ def log_out_everywhere(user_id: int) -> int:
     ended = services().accounts.end_all_sessions(user_id)
     session.clear()
     return ended
+
+
+def rate_key() -> str:
+    """Whose budget a request spends: its bearer token, else its client address."""
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        # Keyed by a digest, so the token itself never reaches the limiter's storage.
+        return "token:" + hashlib.sha256(header[7:].strip().encode()).hexdigest()[:32]
+    return "ip:" + (get_remote_address() or "-")
 
 
 # --- CSRF -------------------------------------------------------------------------

@@ -8,13 +8,19 @@ from typing import Any
 from flask import request
 
 from pastefile.db.models import File
-from pastefile.errors import InvalidInput
+from pastefile.errors import InvalidInput, TooManyAttempts
 from pastefile.services.access import Caller
 from pastefile.services.accounts import Principal
 from pastefile.services.imaging.params import parse_dimensions
 from pastefile.services.policy import PreparedUpload, UploadRequest
 from pastefile.services.upload_options import UploadOptions
-from pastefile.web.auth import authenticated_by_session, csrf_valid, current_principal, same_origin
+from pastefile.web.auth import (
+    authenticated_by_session,
+    csrf_valid,
+    current_principal,
+    rate_key,
+    same_origin,
+)
 from pastefile.web.context import services
 
 
@@ -65,3 +71,11 @@ def requested_size(values: Any, required: bool = False) -> tuple[int, int] | Non
     if size is None and required:
         return parse_dimensions(values.get("w", "0"), values.get("h", "0"), *limits)
     return size
+
+
+def spend_upload_budget() -> None:
+    """Public uploads (``POST /``, ``PUT /<name>``) have a budget per token or client
+    address, so nobody fills the disk a few thousand small files at a time."""
+    rate = services().settings.upload_rate_limit
+    if not services().limiter.hit(rate, "upload", rate_key()).allowed:
+        raise TooManyAttempts(f"more than {rate} uploads from you; wait and try again")

@@ -6,25 +6,16 @@ worker and node shares the counts.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from typing import cast
 
-from flask import Blueprint, Flask, request
+from flask import Blueprint, Flask
 from flask.typing import RouteCallable
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 
 from pastefile.config import Settings
 from pastefile.ratelimit import storage_uri
-
-
-def rate_key() -> str:
-    header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer "):
-        # Keyed by a digest, so the token itself never reaches the limiter's storage.
-        return "token:" + hashlib.sha256(header[7:].strip().encode()).hexdigest()[:32]
-    return "ip:" + (get_remote_address() or "-")
+from pastefile.web.auth import rate_key
 
 
 def build_limiter(app: Flask, settings: Settings) -> Limiter:
@@ -45,11 +36,6 @@ def limit_api(limiter: Limiter, settings: Settings, blueprints: Iterable[Bluepri
     shared = limiter.shared_limit(lambda: settings.api_rate_limit, scope="api_v1")
     for bp in blueprints:
         shared(bp)
-
-
-def limit_uploads(limiter: Limiter, settings: Settings, blueprint: Blueprint) -> None:
-    """Uploads through the public routes (``POST /``, ``PUT /<name>``) per client."""
-    limiter.limit(lambda: settings.upload_rate_limit, methods=["POST", "PUT"])(blueprint)
 
 
 def limit_logins(

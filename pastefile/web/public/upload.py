@@ -10,7 +10,7 @@ from pastefile.services.uploads import UploadResult
 from pastefile.web.context import base_url, services
 from pastefile.web.negotiation import json_response, wants_html
 from pastefile.web.presenters import card_context, file_json, with_location
-from pastefile.web.uploading import prepare_upload, requested_size
+from pastefile.web.uploading import prepare_upload, requested_size, spend_upload_budget
 
 bp = Blueprint("upload", __name__)
 
@@ -22,6 +22,7 @@ def index() -> str:
 
 @bp.post("/")
 def upload() -> Response:
+    spend_upload_budget()  # before a byte of the body is read
     resize = requested_size(request.form)
     part = request.files.get("file")
     if part is None or not part.filename:
@@ -33,6 +34,7 @@ def upload() -> Response:
 
 @bp.put("/<path:filename>")
 def upload_raw(filename: str) -> Response:
+    spend_upload_budget()
     prepared = prepare_upload(request.args)
     result = services().uploads.save_stream(
         request.stream, filename, requested_size(request.args), prepared.options

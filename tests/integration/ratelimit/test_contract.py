@@ -10,6 +10,7 @@ import pytest
 
 from pastefile.ratelimit import RateLimiter, WindowLimiter
 from tests.support.cache import REDIS_URL, need_redis
+from tests.support.servers import free_port
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -75,3 +76,15 @@ def test_a_refund_gives_one_unit_back(limiter: RateLimiter, key: str) -> None:
     limiter.refund("2/minute", key)
     assert limiter.hit("2/minute", key).allowed
     assert not limiter.hit("2/minute", key).allowed
+
+
+def test_a_store_that_is_down_turns_limits_off_not_the_service(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    dead = WindowLimiter.from_uri(f"redis://127.0.0.1:{free_port()}/0")
+    verdicts = [dead.hit("1/minute", "k") for _ in range(3)]
+    assert all(v.allowed for v in verdicts)
+    assert dead.peek("1/minute", "k").allowed
+    dead.refund("1/minute", "k")
+    dead.clear("1/minute", "k")
+    assert "the store is down" in caplog.text
