@@ -106,7 +106,7 @@ def build_services(settings: Settings) -> Services:
         tus=TusService(settings, db, part_store_for(storage), uploads, policy),
         intake=IntakeService(storage, uploads),
         fetcher=Fetcher(_fetch_policy(settings)),
-        images=ImageService(settings, db, blobs, engine),
+        images=ImageService(settings, db, blobs, engine, limiter),
         accounts=accounts,
         policy=policy,
         access=FileAccess(db, files, accounts, limiter, settings.password_rate_limit),

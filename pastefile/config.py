@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     password_rate_limit: str = "5/minute"  # noqa: S105 - a rate, not a secret
     # Uploads through POST / and PUT /<name> per client (the API has its own budget).
     upload_rate_limit: str = "120/minute"
+    # Image variants rendered (cache misses) per client: each decodes an image.
+    transform_rate_limit: str = "120/minute"
     # /r/ copies per client: each decodes an image and stores a new file.
     resize_rate_limit: str = "30/minute"
     tus_expiry_seconds: int = Field(86400, gt=0)

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pastefile.config import Settings
 from pastefile.db.database import Database
 from pastefile.db.models import File
-from pastefile.errors import NotAnImage
+from pastefile.errors import NotAnImage, TooManyAttempts
+from pastefile.ratelimit import RateLimiter
 from pastefile.services.blobs import BlobStore
 from pastefile.services.imaging.engines.base import RESIZABLE_TYPES, Encoded, ImageEngine, Limits
 from pastefile.services.imaging.params import (
@@ -40,17 +41,23 @@ class ImageService:
         db: Database,
         blobs: BlobStore,
         engine: ImageEngine,
+        limiter: RateLimiter,
     ) -> None:
         self.settings = settings
         self.storage = blobs.storage
         self.engine = engine
+        self.limiter = limiter
         self.policy = TransformPolicy.from_settings(settings)
         self.cache = VariantCache(db, blobs, settings.max_variants_per_file)
         self.flights: SingleFlight[Rendition] = SingleFlight()
         self.limits = Limits(settings.max_image_pixels)
 
-    def render(self, file: File, query: Mapping[str, str]) -> Rendition:
-        """The derived image ``query`` asks for: from the cache, or made once."""
+    def render(self, file: File, query: Mapping[str, str], client: str | None = None) -> Rendition:
+        """The derived image ``query`` asks for: from the cache, or made once.
+
+        ``client`` (an address) spends its budget on variants that must be rendered;
+        None is the service itself (the thumbnail job), which has none.
+        """
         request = parse_request(
             query, self.settings.max_resize_dimension, self.settings.max_image_pixels
         )
@@ -62,7 +69,15 @@ class ImageService:
             hit = self.cache.lookup(file.sha256, spec.key)
             if hit is not None:
                 return hit
+        if client is not None:
+            self._spend(client)
         return self.flights.do((file.sha256, spec.key), lambda: self._make(file.sha256, spec))
+
+    def _spend(self, client: str) -> None:
+        """A variant not in the cache costs a decode: each client has a budget of them."""
+        rate = self.settings.transform_rate_limit
+        if not self.limiter.hit(rate, "transform", client).allowed:
+            raise TooManyAttempts(f"more than {rate} new image variants from you; wait a little")
 
     def _make(self, source_sha256: str, spec: RenderSpec) -> Rendition:
         encoded = self.encode(source_sha256, spec)

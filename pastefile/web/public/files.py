@@ -25,7 +25,7 @@ def raw(ident: str) -> Response:
     found = resolve_file(strip_ext(ident))
     if wants_transform(request.args):
         # ?w=&h=&fit=&fmt=&q=: a derived image from the pipeline (docs/images.md).
-        rendition = svc.images.render(found, request.args)
+        rendition = svc.images.render(found, request.args, request.remote_addr or "-")
         return apply_cache_policy(found, counted(found, send_rendition(rendition)))
     sent = send_stored(found, svc.storage, as_attachment=False)
     return apply_cache_policy(found, counted(found, sent))

@@ -51,3 +51,14 @@ def test_each_client_has_a_budget_of_resized_copies(client: FlaskClient) -> None
         f"/r/{source}?w=44&h=30", headers=JSON, environ_base={"REMOTE_ADDR": "10.0.0.9"}
     )
     assert other.status_code == 201, "another client has a budget of its own"
+
+
+@pytest.mark.parametrize(
+    "settings_overrides", [{"transform_rate_limit": "2/minute", "variant_cache": True}]
+)
+def test_each_client_has_a_budget_of_new_variants(client: FlaskClient) -> None:
+    source = _source(client)
+    assert client.get(f"/i/{source}?w=50").status_code == 200
+    assert client.get(f"/i/{source}?w=60").status_code == 200
+    problem(client.get(f"/i/{source}?w=70", headers=JSON), 429, "too_many_requests")
+    assert client.get(f"/i/{source}?w=50").status_code == 200, "a cached variant is free"
