@@ -79,6 +79,13 @@ class UploadService:
         # Told about every recorded upload; they may start jobs and add their ids.
         self.listeners = tuple(listeners)
 
+    def spend_budget(self, client: str) -> None:
+        """Public uploads have a budget per client (a token or an address), so nobody
+        fills the disk a few thousand small files at a time."""
+        rate = self.settings.upload_rate_limit
+        if not self.limiter.hit(rate, "upload", client).allowed:
+            raise TooManyAttempts(f"more than {rate} uploads from you; wait and try again")
+
     def new_writer(self) -> BlobWriter:
         """A sink that enforces the upload size limit while bytes arrive."""
         return self.storage.writer(int(self.settings.max_upload_size))

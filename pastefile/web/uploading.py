@@ -8,7 +8,7 @@ from typing import Any
 from flask import request
 
 from pastefile.db.models import File
-from pastefile.errors import InvalidInput, TooManyAttempts
+from pastefile.errors import InvalidInput
 from pastefile.services.access import Caller
 from pastefile.services.accounts import Principal
 from pastefile.services.imaging.params import parse_dimensions
@@ -76,6 +76,4 @@ def requested_size(values: Any, required: bool = False) -> tuple[int, int] | Non
 def spend_upload_budget() -> None:
     """Public uploads (``POST /``, ``PUT /<name>``) have a budget per token or client
     address, so nobody fills the disk a few thousand small files at a time."""
-    rate = services().settings.upload_rate_limit
-    if not services().limiter.hit(rate, "upload", rate_key()).allowed:
-        raise TooManyAttempts(f"more than {rate} uploads from you; wait and try again")
+    services().uploads.spend_budget(rate_key())
