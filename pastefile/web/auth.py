@@ -19,6 +19,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
+from urllib.parse import urlsplit
 
 from flask import Flask, abort, g, request, session
 from flask.sessions import SecureCookieSessionInterface
@@ -160,12 +161,16 @@ def csrf_valid() -> bool:
 
 
 def same_origin() -> bool:
-    """Whether the request's ``Origin`` (when a browser sent one) is this site."""
+    """Whether the request's ``Origin`` (when a browser sent one) is this site.
+
+    Hosts are compared, not schemes: behind a proxy that ends TLS the app may see
+    ``http`` while the browser says ``https``, and that is still this site.
+    """
     origin = request.headers.get("Origin")
     if origin is None:
         return True  # not a browser's cross-origin request: curl, or an old browser
-    ours = {request.host_url.rstrip("/"), base_url()}
-    return origin.rstrip("/") in ours
+    ours = {request.host.lower(), urlsplit(base_url()).netloc.lower()}
+    return urlsplit(origin.strip()).netloc.lower() in ours
 
 
 def check_csrf(api: bool = False) -> None:
