@@ -62,20 +62,23 @@ def send_stored(file: File, storage: Storage, as_attachment: bool) -> Response:
         return _accel_redirect(file, path, prefix, attachment)
     if path is None:
         return _send_remote(file, storage, attachment)
-    source: Any = path
-    response = send_file(
+    response: Response = _send_file(file, path, attachment, conditional=True)
+    return sandbox(response)
+
+
+def _send_file(file: File, source: Any, attachment: bool, conditional: bool) -> Any:
+    """werkzeug's ``send_file`` with the file's name, type, ETag, date and cache age."""
+    return send_file(
         source,
         request.environ,
         mimetype=file.mimetype,
         as_attachment=attachment,
         download_name=file.filename,
-        conditional=True,
+        conditional=conditional,
         etag=file.sha256,
         last_modified=file.created_at,
         max_age=MAX_AGE,
     )
-    sandbox(response)
-    return response  # type: ignore[return-value]
 
 
 def _send_remote(file: File, storage: Storage, attachment: bool) -> Response:
@@ -85,17 +88,7 @@ def _send_remote(file: File, storage: Storage, attachment: bool) -> Response:
         response = Response(status=302, headers={"Location": url})
         response.cache_control.no_store = True
         return response
-    streamed: Any = send_file(
-        storage.open(file.sha256),
-        request.environ,
-        mimetype=file.mimetype,
-        as_attachment=attachment,
-        download_name=file.filename,
-        conditional=False,
-        etag=file.sha256,
-        last_modified=file.created_at,
-        max_age=MAX_AGE,
-    )
+    streamed = _send_file(file, storage.open(file.sha256), attachment, conditional=False)
     # werkzeug cannot stat a stream: give it the size, so Range requests get 206.
     streamed.content_length = file.size
     streamed.make_conditional(request.environ, accept_ranges=True, complete_length=file.size)

@@ -7,9 +7,12 @@ limited (the factory wraps ``LIMITED``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
+from pastefile.db.users import User
 from pastefile.errors import Conflict, Forbidden, InvalidInput, RegistrationClosed, Unauthorized
 from pastefile.services.accounts import SCOPES
 from pastefile.web.auth import (
@@ -31,36 +34,30 @@ LIMITED = ("account.login", "account.register")
 def register() -> BaseResponse | str:
     if not services().settings.open_registration:
         raise RegistrationClosed("ask an administrator for an account")
-    error = None
-    if request.method == "POST":
-        check_csrf()
-        try:
-            user = services().accounts.create_user(
-                request.form.get("username", "").strip(), request.form.get("password", "")
-            )
-        except (InvalidInput, Conflict) as exc:
-            error = exc.detail
-        else:
-            log_in(user.id)
-            return redirect(url_for("account.tokens"), code=303)
-    return render_template("register.html", error=error)
+    return _sign_in_form("register.html", services().accounts.create_user)
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> BaseResponse | str:
+    return _sign_in_form("login.html", services().accounts.authenticate)
+
+
+def _sign_in_form(template: str, account: Callable[[str, str], User]) -> BaseResponse | str:
+    """The register and login forms: on success a fresh session and the tokens page,
+    otherwise the form again with the reason (a taken name, a wrong password…)."""
     error = None
     if request.method == "POST":
         check_csrf()
         try:
-            user = services().accounts.authenticate(
+            user = account(
                 request.form.get("username", "").strip(), request.form.get("password", "")
             )
-        except (Unauthorized, Forbidden) as exc:
+        except (InvalidInput, Conflict, Unauthorized, Forbidden) as exc:
             error = exc.detail
         else:
             log_in(user.id)
             return redirect(url_for("account.tokens"), code=303)
-    return render_template("login.html", error=error)
+    return render_template(template, error=error)
 
 
 @bp.post("/logout")
