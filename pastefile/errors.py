@@ -12,6 +12,8 @@ class PasteFileError(Exception):
 
     code = "error"
     title = "Error"
+    #: Seconds after which trying again may succeed (HTTP ``Retry-After``), when known.
+    retry_after: int | None = None
 
     def __init__(self, detail: str = "", **extra: object) -> None:
         super().__init__(detail or self.title)
@@ -224,6 +226,10 @@ class TooManyAttempts(PasteFileError):
 
     code = "too_many_requests"
     title = "Too Many Requests"
+
+    def __init__(self, detail: str = "", retry_after: int = 1) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
 
 
 class ServiceBusy(PasteFileError):

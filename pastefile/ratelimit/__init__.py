@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from pastefile.config import Settings
-from pastefile.ratelimit.base import RateLimiter, Verdict
+from pastefile.ratelimit.base import RateLimiter, Verdict, spend
 from pastefile.ratelimit.window import WindowLimiter
 
-__all__ = ["RateLimiter", "Verdict", "WindowLimiter", "rate_limiter_from_settings", "storage_uri"]
+__all__ = [
+    "RateLimiter",
+    "Verdict",
+    "WindowLimiter",
+    "rate_limiter_from_settings",
+    "spend",
+    "storage_uri",
+]
 
 
 def storage_uri(settings: Settings) -> str:
@@ -15,4 +22,6 @@ def storage_uri(settings: Settings) -> str:
 
 
 def rate_limiter_from_settings(settings: Settings) -> RateLimiter:
-    return WindowLimiter.from_uri(storage_uri(settings))
+    # Deployments that share a Redis keep their counts apart, as they do their cache.
+    prefix = f"{settings.cache_prefix}:limits"
+    return WindowLimiter.from_uri(storage_uri(settings), key_prefix=prefix)

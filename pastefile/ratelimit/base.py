@@ -3,8 +3,12 @@ every adapter (the web app, the Thrift server) that runs in a process."""
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass
 from typing import Protocol
+
+from pastefile.errors import TooManyAttempts
 
 
 @dataclass(frozen=True)
@@ -32,3 +36,12 @@ class RateLimiter(Protocol):
 
     def clear(self, rate: str, *keys: str) -> None:
         """Start the budget over (after a successful login, say)."""
+
+
+def spend(limiter: RateLimiter, rate: str, *keys: str, refusal: str) -> Verdict:
+    """Spend one unit of ``rate`` for ``keys``, or refuse (429) saying when to come back."""
+    verdict = limiter.hit(rate, *keys)
+    if not verdict.allowed:
+        wait = max(1, math.ceil(verdict.reset_at - time.time()))
+        raise TooManyAttempts(refusal, retry_after=wait)
+    return verdict

@@ -26,8 +26,8 @@ class WindowLimiter:
         self.strategy = FixedWindowRateLimiter(storage)
 
     @classmethod
-    def from_uri(cls, uri: str) -> WindowLimiter:
-        storage = storage_from_string(uri)
+    def from_uri(cls, uri: str, key_prefix: str = "LIMITS") -> WindowLimiter:
+        storage = storage_from_string(uri, key_prefix=key_prefix)
         if not isinstance(storage, Storage):
             raise ValueError(f"{uri!r} names an asyncio storage; use a synchronous one")
         return cls(storage)

@@ -29,10 +29,9 @@ from pastefile.errors import (
     NotFound,
     PasswordRequired,
     PreconditionFailed,
-    TooManyAttempts,
     WrongPassword,
 )
-from pastefile.ratelimit import RateLimiter
+from pastefile.ratelimit import RateLimiter, spend
 from pastefile.services import filetypes
 from pastefile.services.accounts import AccountService, Principal, tokens_match
 from pastefile.services.file_rules import Rules, is_plain_public
@@ -184,8 +183,7 @@ class FileAccess:
         # be checked; a right password gets its unit back. The budget is per client
         # address and file: a new or made-up token does not start a fresh one.
         budget = (self.password_rate, "password", caller.client, file.public_id)
-        if not self.limiter.hit(*budget).allowed:
-            raise TooManyAttempts("too many wrong passwords for this file; wait and try again")
+        spend(self.limiter, *budget, refusal="too many wrong passwords for this file; wait")
         if not self.accounts.verify_password(file.password_hash, caller.password):
             raise WrongPassword("the password is wrong")
         self.limiter.refund(*budget)

@@ -15,8 +15,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from pastefile.config import Settings
 from pastefile.db.database import Database
 from pastefile.db.models import File
-from pastefile.errors import EmptyFile, ServiceBusy, TooLarge, TooManyAttempts
-from pastefile.ratelimit import RateLimiter
+from pastefile.errors import EmptyFile, ServiceBusy, TooLarge
+from pastefile.ratelimit import RateLimiter, spend
 from pastefile.services import filetypes
 from pastefile.services.blobs import BlobStore
 from pastefile.services.ids import new_public_id, new_short_code
@@ -83,8 +83,7 @@ class UploadService:
         """Public uploads have a budget per client (a token or an address), so nobody
         fills the disk a few thousand small files at a time."""
         rate = self.settings.upload_rate_limit
-        if not self.limiter.hit(rate, "upload", client).allowed:
-            raise TooManyAttempts(f"more than {rate} uploads from you; wait and try again")
+        spend(self.limiter, rate, "upload", client, refusal=f"more than {rate} uploads from you")
 
     def new_writer(self) -> BlobWriter:
         """A sink that enforces the upload size limit while bytes arrive."""
@@ -169,8 +168,8 @@ class UploadService:
         Each copy decodes an image and stores a file, so ``client`` (an address) has
         a budget of them (``PASTEFILE_RESIZE_RATE_LIMIT``).
         """
-        if not self.limiter.hit(self.settings.resize_rate_limit, "resize", client).allowed:
-            raise TooManyAttempts("too many resized copies from you; wait and try again")
+        rate = self.settings.resize_rate_limit
+        spend(self.limiter, rate, "resize", client, refusal=f"more than {rate} resized copies")
         with self.storage.open(source.sha256) as stream:
             resized = originals.crop_resize(
                 self.engine, stream, source.mimetype, size, *self._pixel_limits

@@ -66,7 +66,7 @@ def _from_service(error: errors.PasteFileError) -> Response:
     if status >= 500:
         log.error("service error on %s: %s", request.path, error.detail)
     response = problem(status, error.code, error.title, error.detail, **error.extra)
-    if isinstance(error, errors.ServiceBusy):
+    if error.retry_after is not None:
         response.headers["Retry-After"] = str(error.retry_after)
     return response
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pastefile.config import Settings
 from pastefile.db.database import Database
 from pastefile.db.models import File
-from pastefile.errors import NotAnImage, TooManyAttempts
-from pastefile.ratelimit import RateLimiter
+from pastefile.errors import NotAnImage
+from pastefile.ratelimit import RateLimiter, spend
 from pastefile.services.blobs import BlobStore
 from pastefile.services.imaging.engines.base import RESIZABLE_TYPES, Encoded, ImageEngine, Limits
 from pastefile.services.imaging.params import (
@@ -76,8 +76,7 @@ class ImageService:
     def _spend(self, client: str) -> None:
         """A variant not in the cache costs a decode: each client has a budget of them."""
         rate = self.settings.transform_rate_limit
-        if not self.limiter.hit(rate, "transform", client).allowed:
-            raise TooManyAttempts(f"more than {rate} new image variants from you; wait a little")
+        spend(self.limiter, rate, "transform", client, refusal=f"more than {rate} new variants")
 
     def _make(self, source_sha256: str, spec: RenderSpec) -> Rendition:
         encoded = self.encode(source_sha256, spec)

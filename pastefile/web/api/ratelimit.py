@@ -25,7 +25,8 @@ def build_limiter(app: Flask, settings: Settings) -> Limiter:
         storage_uri=storage_uri(settings),  # where the service layer's limiter counts too
         headers_enabled=True,
         strategy="fixed-window",
-        key_prefix="pastefile-rl",
+        # Deployments that share a Redis keep their counts apart, as they do their cache.
+        key_prefix=f"{settings.cache_prefix}:rl",
         # A rate-limit store that is down must not take the service down with it.
         swallow_errors=True,
     )

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from pastefile.ratelimit import RateLimiter, WindowLimiter
+from pastefile.config import load_settings
+from pastefile.ratelimit import RateLimiter, WindowLimiter, rate_limiter_from_settings
 from tests.support.cache import REDIS_URL, need_redis
 from tests.support.servers import free_port
 
@@ -88,3 +89,14 @@ def test_a_store_that_is_down_turns_limits_off_not_the_service(
     dead.refund("1/minute", "k")
     dead.clear("1/minute", "k")
     assert "the store is down" in caplog.text
+
+
+def test_deployments_sharing_a_redis_count_apart(key: str) -> None:
+    need_redis()
+    one, two = (
+        rate_limiter_from_settings(load_settings(redis_url=REDIS_URL, cache_prefix=prefix))
+        for prefix in ("deploy-one", "deploy-two")
+    )
+    assert one.hit("1/minute", "login", key).allowed
+    assert not one.hit("1/minute", "login", key).allowed
+    assert two.hit("1/minute", "login", key).allowed

@@ -30,7 +30,9 @@ def test_the_api_counts_wrong_passwords_too(client: FlaskClient, services: Servi
     guess = {"X-File-Password": "wrong"}
     for _ in range(5):
         problem(client.get(f"/api/v1/files/{ident}", headers=guess), 403, "wrong_password")
-    problem(client.get(f"/api/v1/files/{ident}", headers=guess), 429, "too_many_requests")
+    refused = client.get(f"/api/v1/files/{ident}", headers=guess)
+    problem(refused, 429, "too_many_requests")
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
     fresh = {**make_token(services, "mallory"), **guess}
     problem(client.get(f"/api/v1/files/{ident}", headers=fresh), 429, "too_many_requests")
 

@@ -38,6 +38,7 @@ def test_uploads_have_a_budget_per_client(client: FlaskClient) -> None:
         assert client.put(f"/n{n}.txt", data=f"upload {n}\n".encode()).status_code == 201
     limited = client.put("/n3.txt", data=b"one too many\n")
     problem(limited, 429, "too_many_requests")
+    assert 0 < int(limited.headers["Retry-After"]) <= 60
     assert client.get("/", headers={"Accept": "text/html"}).status_code == 200, "pages are free"
     other = client.put(
         "/n4.txt", data=b"another client\n", environ_base={"REMOTE_ADDR": "10.1.2.3"}

@@ -46,7 +46,9 @@ def test_each_client_has_a_budget_of_resized_copies(client: FlaskClient) -> None
     source = _source(client)
     for width in (40, 41, 42):
         assert client.get(f"/r/{source}?w={width}&h=30", headers=JSON).status_code == 201
-    problem(client.get(f"/r/{source}?w=43&h=30", headers=JSON), 429, "too_many_requests")
+    refused = client.get(f"/r/{source}?w=43&h=30", headers=JSON)
+    problem(refused, 429, "too_many_requests")
+    assert 0 < int(refused.headers["Retry-After"]) <= 60, "says when to come back"
     other = client.get(
         f"/r/{source}?w=44&h=30", headers=JSON, environ_base={"REMOTE_ADDR": "10.0.0.9"}
     )
@@ -60,5 +62,7 @@ def test_each_client_has_a_budget_of_new_variants(client: FlaskClient) -> None:
     source = _source(client)
     assert client.get(f"/i/{source}?w=50").status_code == 200
     assert client.get(f"/i/{source}?w=60").status_code == 200
-    problem(client.get(f"/i/{source}?w=70", headers=JSON), 429, "too_many_requests")
+    refused = client.get(f"/i/{source}?w=70", headers=JSON)
+    problem(refused, 429, "too_many_requests")
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
     assert client.get(f"/i/{source}?w=50").status_code == 200, "a cached variant is free"
