@@ -24,8 +24,10 @@ bind = [os.environ.get("PASTEFILE_BIND", "unix:/run/pastefile/web.sock")]
 # group); compose.yaml opens it to all, nginx being another container's user.
 umask = int(os.environ.get("PASTEFILE_SOCKET_UMASK") or "007", 8)
 
-# gthread: a slow client holds a thread, not a process; uploads stream through it.
-worker_class = "gthread"
+# gthread that reads each request's head on its event loop and keeps threads for short
+# requests: a slow client holds neither a process nor, until its request is in, a thread
+# (pastefile/gunicorn_worker.py, docs/security.md). Uploads stream through a thread.
+worker_class = "pastefile.gunicorn_worker.GuardedThreadWorker"
 workers = int(os.environ.get("PASTEFILE_WEB_WORKERS") or multiprocessing.cpu_count() * 2 + 1)
 threads = int(os.environ.get("PASTEFILE_WEB_THREADS") or 8)
 

@@ -123,6 +123,12 @@ class Settings(BaseSettings):
     # trust for X-Forwarded-For/-Proto/-Host (0: none, the peer is the client), and the
     # internal location that /i/ and /d/ hand local files to (X-Accel-Redirect; "": the
     # app sends the bytes itself).
+    # `pastefile serve` in production (docs/security.md, slow clients): seconds a client has
+    # to send its request line, headers and a small body; the longest pause in a body; and
+    # the slowest body rate (bytes/s) kept after that pause's worth of grace.
+    client_header_timeout: float = Field(10.0, gt=0)
+    client_body_timeout: float = Field(30.0, gt=0)
+    client_min_rate: int = Field(1024, gt=0)
     trusted_proxies: int = Field(0, ge=0, le=5)
     accel_redirect_prefix: str = Field("", pattern=r"^(/[A-Za-z0-9_.-]+)*$")
 

@@ -133,7 +133,7 @@ def gunicorn_options(host: str, port: int, workers: int | None) -> dict[str, Any
     return {
         "bind": f"{host}:{port}",
         "workers": workers or multiprocessing.cpu_count() * 2 + 1,
-        "worker_class": "gthread",
+        "worker_class": "pastefile.gunicorn_worker.GuardedThreadWorker",
         "threads": 8,
         "timeout": 120,
         "graceful_timeout": 30,
