@@ -40,6 +40,8 @@ from pastefile.config import load_settings
 SMALL_BODY = 64 * 1024
 #: Threads that only short requests (headers and a small body in) may take.
 RESERVED_THREADS = 2
+#: How long a closing connection is read from before it is dropped.
+LINGER_SECONDS = 2.0
 _HEAD_END = b"\r\n\r\n"
 _HEAD_LIMIT = 64 * 1024 + SMALL_BODY
 
@@ -105,6 +107,7 @@ class GuardedThreadWorker(ThreadWorker):  # type: ignore[misc]
         self.long_running = 0
         self.reading: dict[TConn, _Pending] = {}
         self.waiting: deque[tuple[TConn, _Pending]] = deque()
+        self.lingering: dict[TConn, float] = {}
 
     # -- the way in: every request is read on the loop first ---------------
 
@@ -178,7 +181,10 @@ class GuardedThreadWorker(ThreadWorker):  # type: ignore[misc]
         reader = conn.parser.unreader
         reader.begin()
         keep = super().handle(conn)
-        return False if reader.timed_out else keep
+        if reader.timed_out:
+            conn.pf_hard_close = True
+            return False
+        return keep
 
     # -- the way out -------------------------------------------------------
 
@@ -186,7 +192,12 @@ class GuardedThreadWorker(ThreadWorker):  # type: ignore[misc]
         if getattr(conn, "pf_long", False):
             conn.pf_long = False
             self.long_running -= 1
-        super().finish_request(conn, fs)
+        if fs.cancelled() or fs.exception() is not None or not fs.result():
+            # gunicorn would linger here, on the loop, for up to 2 s per connection
+            # whose client keeps it open: a few such clients stall every other one.
+            self._end(conn, hard=getattr(conn, "pf_hard_close", False))
+        else:
+            super().finish_request(conn, fs)
         while self.waiting and self.long_running < self.long_slots:
             waiting_conn, state = self.waiting.popleft()
             self._start(waiting_conn, state)
@@ -198,11 +209,46 @@ class GuardedThreadWorker(ThreadWorker):  # type: ignore[misc]
             if state.deadline <= now:
                 self._forget(conn, registered=True)
                 _answer(conn.sock, 408, "Request Timeout", "The request was not sent in time.")
-                self._close(conn)
+                self._end(conn)
         while self.waiting and self.waiting[0][1].deadline + self.body_timeout <= now:
             conn, _state = self.waiting.popleft()
             _answer(conn.sock, 503, "Service Unavailable", "Too many uploads at once; retry.")
+            self._end(conn)
+        for conn, deadline in list(self.lingering.items()):
+            if deadline <= now:
+                self._unlinger(conn)
+
+    # -- closing without waiting on the loop -------------------------------
+
+    def _end(self, conn: TConn, hard: bool = False) -> None:
+        """Close after the answer: send FIN, then read what the client still sends
+        (so the kernel does not reset the answer away) until it closes or time is up."""
+        try:
+            if hard:
+                raise OSError
+            conn.sock.shutdown(socket.SHUT_WR)
+            conn.sock.setblocking(False)
+        except OSError:
             self._close(conn)
+            return
+        self.lingering[conn] = time.monotonic() + LINGER_SECONDS
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_linger, conn))
+
+    def _on_linger(self, conn: TConn, _sock: socket.socket) -> None:
+        try:
+            if conn.sock.recv(65536):
+                return
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            pass
+        self._unlinger(conn)
+
+    def _unlinger(self, conn: TConn) -> None:
+        del self.lingering[conn]
+        with contextlib.suppress(KeyError, ValueError, OSError):
+            self.poller.unregister(conn.sock)
+        self._close(conn)
 
     def _forget(self, conn: TConn, *, registered: bool) -> None:
         self.reading.pop(conn, None)

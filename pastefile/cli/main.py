@@ -56,12 +56,6 @@ def serve(host: str, port: int, workers: int | None, migrate: bool | None) -> No
     if settings.app_env == "production":
         from pastefile.gunicorn_app import run_gunicorn
 
-        if not settings.redis_url:
-            click.echo(
-                "warning: without PASTEFILE_REDIS_URL every worker counts rate limits "
-                "(logins, passwords, uploads) on its own; set it to share them",
-                err=True,
-            )
         run_gunicorn(host, port, workers)
         return
     from pastefile.web import create_app

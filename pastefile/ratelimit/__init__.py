@@ -1,13 +1,16 @@
-"""Rate limits: counted in this process (embedded) or on Redis (scaled out)."""
+"""Rate limits: counted in a SQLite file every process of the machine shares (embedded),
+or on Redis (scaled out)."""
 
 from __future__ import annotations
 
 from pastefile.config import Settings
 from pastefile.ratelimit.base import RateLimiter, Verdict, spend
+from pastefile.ratelimit.sqlite_store import SCHEME, SqliteStorage
 from pastefile.ratelimit.window import WindowLimiter
 
 __all__ = [
     "RateLimiter",
+    "SqliteStorage",
     "Verdict",
     "WindowLimiter",
     "rate_limiter_from_settings",
@@ -17,8 +20,9 @@ __all__ = [
 
 
 def storage_uri(settings: Settings) -> str:
-    """Where counts live: Redis when ``PASTEFILE_REDIS_URL`` is set, else this process."""
-    return settings.redis_url or "memory://"
+    """Where counts live: Redis when ``PASTEFILE_REDIS_URL`` is set, else a file beside the
+    embedded data that every process of this machine shares."""
+    return settings.redis_url or f"{SCHEME}://{settings.data_dir.resolve() / 'ratelimits.db'}"
 
 
 def rate_limiter_from_settings(settings: Settings) -> RateLimiter:

@@ -1,6 +1,6 @@
 """Fixed-window budgets over a storage of the ``limits`` library.
 
-The storage decides where counts live: in this process (``memory://``) or on
+The storage decides where counts live: a SQLite file shared by the machine, memory, or
 Redis, shared by every worker and node. ``hit`` is the library's atomic
 increment-and-compare, so concurrent attempts can never all slip under a limit.
 When the store is down, limits are off (logged) rather than the service.

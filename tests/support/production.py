@@ -10,7 +10,6 @@ import re
 import signal
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,7 +17,6 @@ from pathlib import Path
 
 import requests
 
-from tests.support.cache import REDIS_URL
 from tests.support.cli import PASTEFILE, cli_env, run_cli
 from tests.support.servers import free_port, wait_until
 
@@ -79,8 +77,8 @@ class ProductionServer:
 def production_server(root: Path, **settings: str) -> Iterator[ProductionServer]:
     """``pastefile serve --workers 2`` with APP_ENV=production on SQLite and the local disk.
 
-    Rate limits are shared on Redis, as the production docs ask; the prefix keeps
-    this server's counts apart from every other run's.
+    The embedded defaults, as a self-hoster runs it: no Redis, so both workers share
+    their rate limits through the SQLite file beside the data.
     """
     port = free_port()
     env = cli_env(
@@ -90,8 +88,6 @@ def production_server(root: Path, **settings: str) -> Iterator[ProductionServer]
         PASTEFILE_DATABASE_URL=f"sqlite:///{root / 'pastefile.db'}",
         PASTEFILE_STORAGE_URL=f"file://{root / 'files'}",
         PASTEFILE_LOG_DIR=str(root / "logs"),
-        PASTEFILE_REDIS_URL=REDIS_URL,
-        PASTEFILE_CACHE_PREFIX=f"h{uuid.uuid4().hex[:10]}",
         **settings,
     )
     log = open(root / "server.out", "ab")  # noqa: SIM115 - the child keeps it

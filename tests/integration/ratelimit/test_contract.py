@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
+import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from pastefile.config import load_settings
 from pastefile.ratelimit import RateLimiter, WindowLimiter, rate_limiter_from_settings
+from pastefile.ratelimit.sqlite_store import SCHEME
 from tests.support.cache import REDIS_URL, need_redis
 from tests.support.servers import free_port
 
 
-@pytest.fixture(params=["memory", "redis"])
-def limiter(request: pytest.FixtureRequest) -> Iterator[RateLimiter]:
+@pytest.fixture(params=["memory", "sqlite", "redis"])
+def limiter(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RateLimiter]:
     if request.param == "redis":
         need_redis()
         yield WindowLimiter.from_uri(REDIS_URL)
+    elif request.param == "sqlite":
+        yield WindowLimiter.from_uri(f"{SCHEME}://{tmp_path / 'limits.db'}")
     else:
         yield WindowLimiter.from_uri("memory://")
 
@@ -100,3 +106,23 @@ def test_deployments_sharing_a_redis_count_apart(key: str) -> None:
     assert one.hit("1/minute", "login", key).allowed
     assert not one.hit("1/minute", "login", key).allowed
     assert two.hit("1/minute", "login", key).allowed
+
+
+def _hit_from_another_process(uri: str, key: str, tries: int) -> int:
+    limiter = WindowLimiter.from_uri(uri)
+    return sum(limiter.hit("10/minute", "login", key).allowed for _ in range(tries))
+
+
+def test_the_embedded_store_is_one_budget_for_every_process(tmp_path: Path, key: str) -> None:
+    uri = f"{SCHEME}://{tmp_path / 'limits.db'}"
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        allowed = pool.starmap(_hit_from_another_process, [(uri, key, 10)] * 4)
+    assert sum(allowed) == 10, allowed
+
+
+def test_the_embedded_store_starts_a_window_over_when_it_ends(tmp_path: Path, key: str) -> None:
+    limiter = WindowLimiter.from_uri(f"{SCHEME}://{tmp_path / 'limits.db'}")
+    assert limiter.hit("1/second", key).allowed
+    assert not limiter.hit("1/second", key).allowed
+    time.sleep(1.1)
+    assert limiter.hit("1/second", key).allowed

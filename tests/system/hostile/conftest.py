@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.cache import need_redis
 from tests.support.production import ProductionServer, production_server
 
 
@@ -14,7 +13,6 @@ from tests.support.production import ProductionServer, production_server
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ProductionServer]:
-    need_redis()
     settings = getattr(request.module, "SERVER_SETTINGS", {})
     with production_server(tmp_path_factory.mktemp("prod"), **settings) as running:
         yield running

@@ -86,3 +86,21 @@ def test_a_trickled_upload_is_dropped_and_nothing_of_it_is_kept(server: Producti
     assert answer.startswith(b"HTTP/1.1 400 "), answer
     assert server.stored_objects() == before
     assert server.healthy()
+
+
+def test_clients_that_never_close_after_the_answer_do_not_stall_others(
+    server: ProductionServer,
+) -> None:
+    lingerers = []
+    for _ in range(12):
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        lingerers.append(sock)  # never read, never closed until the end
+    try:
+        started = time.monotonic()
+        answered = [server.healthy(timeout=1.0) for _ in range(10)]
+        elapsed = time.monotonic() - started
+    finally:
+        for sock in lingerers:
+            sock.close()
+    assert all(answered) and elapsed < 5, (answered, elapsed)
