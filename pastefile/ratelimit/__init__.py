@@ -4,11 +4,12 @@ or on Redis (scaled out)."""
 from __future__ import annotations
 
 from pastefile.config import Settings
-from pastefile.ratelimit.base import RateLimiter, Verdict, spend
+from pastefile.ratelimit.base import RateLimited, RateLimiter, Verdict, spend
 from pastefile.ratelimit.sqlite_store import SCHEME, SqliteStorage
 from pastefile.ratelimit.window import WindowLimiter
 
 __all__ = [
+    "RateLimited",
     "RateLimiter",
     "SqliteStorage",
     "Verdict",

@@ -38,10 +38,17 @@ class RateLimiter(Protocol):
         """Start the budget over (after a successful login, say)."""
 
 
+class RateLimited(TooManyAttempts):
+    """A budget is spent: a 429 that says when to come back, and the budget's state."""
+
+    def __init__(self, detail: str, verdict: Verdict) -> None:
+        super().__init__(detail, retry_after=max(1, math.ceil(verdict.reset_at - time.time())))
+        self.verdict = verdict
+
+
 def spend(limiter: RateLimiter, rate: str, *keys: str, refusal: str) -> Verdict:
-    """Spend one unit of ``rate`` for ``keys``, or refuse (429) saying when to come back."""
+    """Spend one unit of ``rate`` for ``keys``, or refuse with ``RateLimited``."""
     verdict = limiter.hit(rate, *keys)
     if not verdict.allowed:
-        wait = max(1, math.ceil(verdict.reset_at - time.time()))
-        raise TooManyAttempts(refusal, retry_after=wait)
+        raise RateLimited(refusal, verdict)
     return verdict

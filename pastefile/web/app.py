@@ -18,7 +18,7 @@ from pastefile.web.api import stats as api_stats
 from pastefile.web.api import tokens as api_tokens
 from pastefile.web.api import tus as api_uploads
 from pastefile.web.api import users as api_users
-from pastefile.web.api.ratelimit import build_limiter, limit_api, limit_logins
+from pastefile.web.api.ratelimit import limit_api, limit_logins
 from pastefile.web.auth import SessionCookies, protect_session_changes
 from pastefile.web.context import PasteFileApp
 from pastefile.web.counting import init_counting
@@ -61,7 +61,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     app.session_interface = SessionCookies()
     app.services = services or build_services(settings)
-    app.limiter = build_limiter(app, settings)
 
     # The public contract: upload, bytes, preview, short links, resize.
     app.register_blueprint(upload.bp)
@@ -86,8 +85,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     # Operations: /healthz, /readyz, /metrics.
     app.register_blueprint(ops.bp)
 
-    limit_api(app.limiter, settings, (*REST_API, api_jobs.bp))
-    limit_logins(app, app.limiter, settings, account.LIMITED)
+    limit_api(app, (*REST_API, api_jobs.bp))
+    limit_logins(app, account.bp, account.LIMITED)
     app.before_request(api.no_upload_fallthrough)
     app.before_request(protect_session_changes)
     _init_jobs(app)

@@ -23,7 +23,6 @@ from urllib.parse import urlsplit
 
 from flask import Flask, abort, g, request, session
 from flask.sessions import SecureCookieSessionInterface
-from flask_limiter.util import get_remote_address
 
 from pastefile.errors import Forbidden, InsufficientScope, Unauthorized
 from pastefile.services.access import Caller
@@ -139,7 +138,7 @@ def rate_key() -> str:
     if header.lower().startswith("bearer "):
         # Keyed by a digest, so the token itself never reaches the limiter's storage.
         return "token:" + hashlib.sha256(header[7:].strip().encode()).hexdigest()[:32]
-    return "ip:" + (get_remote_address() or "-")
+    return "ip:" + (request.remote_addr or "-")
 
 
 # --- CSRF -------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The running app and what it holds, typed: the one way web code reaches the services.
 
-``create_app`` builds a ``PasteFileApp``; every module asks ``services()``,
-``limiter()`` or ``base_url()`` instead of reading ``app.extensions``.
+``create_app`` builds a ``PasteFileApp``; every module asks ``services()`` or
+``base_url()`` instead of reading ``app.extensions``.
 """
 
 from __future__ import annotations
@@ -9,16 +9,14 @@ from __future__ import annotations
 from typing import cast
 
 from flask import Flask, current_app, request
-from flask_limiter import Limiter
 
 from pastefile.composition import Services
 
 
 class PasteFileApp(Flask):
-    """Flask with the process's ``Services`` and the rate limiter as attributes."""
+    """Flask with the process's ``Services`` as an attribute."""
 
     services: Services
-    limiter: Limiter
 
 
 def app() -> PasteFileApp:
@@ -27,10 +25,6 @@ def app() -> PasteFileApp:
 
 def services() -> Services:
     return app().services
-
-
-def limiter() -> Limiter:
-    return app().limiter
 
 
 def base_url() -> str:

@@ -1,48 +1,59 @@
-"""Rate limits with Flask-Limiter: per token, else per client IP.
+"""The API's budget and the login forms' budget, per token or else per client address.
 
-In memory by default; on Redis when ``PASTEFILE_REDIS_URL`` is set, so every
-worker and node shares the counts.
+Both are spent from the service layer's one rate limiter (``services().limiter``),
+in the store every other budget uses: ``ratelimits.db`` beside the data, or Redis
+when ``PASTEFILE_REDIS_URL`` is set. Only the routes that have a budget pay for it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import cast
 
-from flask import Blueprint, Flask
-from flask.typing import RouteCallable
-from flask_limiter import Limiter
+from flask import Blueprint, Flask, Response, g, request
 
-from pastefile.config import Settings
-from pastefile.ratelimit import storage_uri
+from pastefile.ratelimit import RateLimited, Verdict, spend
 from pastefile.web.auth import rate_key
+from pastefile.web.context import services
+
+# The hooks go on this app's table for each blueprint (what ``bp.before_request``
+# fills in), so building a second app never adds them to a blueprint twice.
 
 
-def build_limiter(app: Flask, settings: Settings) -> Limiter:
-    return Limiter(
-        rate_key,
-        app=app,
-        storage_uri=storage_uri(settings),  # where the service layer's limiter counts too
-        headers_enabled=True,
-        strategy="fixed-window",
-        # Deployments that share a Redis keep their counts apart, as they do their cache.
-        key_prefix=f"{settings.cache_prefix}:rl",
-        # A rate-limit store that is down must not take the service down with it.
-        swallow_errors=True,
-    )
-
-
-def limit_api(limiter: Limiter, settings: Settings, blueprints: Iterable[Blueprint]) -> None:
-    """One budget for the whole API per caller, not one per endpoint or blueprint."""
-    shared = limiter.shared_limit(lambda: settings.api_rate_limit, scope="api_v1")
+def limit_api(app: Flask, blueprints: Iterable[Blueprint]) -> None:
+    """One budget for the whole API per caller, not one per endpoint or blueprint;
+    every answer says what is left of it (``X-RateLimit-*``)."""
     for bp in blueprints:
-        shared(bp)
+        app.before_request_funcs.setdefault(bp.name, []).insert(0, _spend_api_budget)
+        app.after_request_funcs.setdefault(bp.name, []).append(_rate_headers)
 
 
-def limit_logins(
-    app: Flask, limiter: Limiter, settings: Settings, endpoints: Iterable[str]
-) -> None:
+def limit_logins(app: Flask, bp: Blueprint, endpoints: Iterable[str]) -> None:
     """Guessing passwords at the login and register forms costs a try each POST."""
-    limit = limiter.limit(lambda: settings.login_rate_limit, methods=["POST"])
-    for endpoint in endpoints:
-        app.view_functions[endpoint] = cast(RouteCallable, limit(app.view_functions[endpoint]))
+    limited = frozenset(endpoints)
+
+    def spend_login_budget() -> None:
+        if request.method == "POST" and request.endpoint in limited:
+            rate = services().settings.login_rate_limit
+            spend(services().limiter, rate, "login", rate_key(), refusal="too many attempts")
+
+    app.before_request_funcs.setdefault(bp.name, []).insert(0, spend_login_budget)
+
+
+def _spend_api_budget() -> None:
+    rate = services().settings.api_rate_limit
+    try:
+        g.api_budget = spend(
+            services().limiter, rate, "api", rate_key(), refusal=f"more than {rate} API calls"
+        )
+    except RateLimited as refused:
+        g.api_budget = refused.verdict
+        raise
+
+
+def _rate_headers(response: Response) -> Response:
+    verdict: Verdict | None = g.get("api_budget")
+    if verdict is not None:
+        response.headers["X-RateLimit-Limit"] = str(verdict.limit)
+        response.headers["X-RateLimit-Remaining"] = str(verdict.remaining)
+        response.headers["X-RateLimit-Reset"] = str(int(verdict.reset_at))
+    return response

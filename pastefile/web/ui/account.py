@@ -2,7 +2,7 @@
 ``/account/tokens`` (with ``POST /account/tokens/<n>/revoke``).
 
 Every POST here checks the session's CSRF token; login and register are rate
-limited (the factory wraps ``LIMITED``).
+limited (the factory gives ``LIMITED`` a budget).
 """
 
 from __future__ import annotations
