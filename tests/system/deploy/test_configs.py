@@ -25,7 +25,7 @@ def test_nginx_accepts_the_rendered_config(tmp_path):
     assert "test is successful" in result.stderr
 
 
-def test_gunicorn_config_loads_with_gthread_preload_and_a_child_exit_hook():
+def test_gunicorn_config_loads_with_the_guarded_worker_preload_and_a_child_exit_hook():
     code = (
         "import json; ns = {'__file__': 'deploy/gunicorn.conf.py'};"
         "exec(open('deploy/gunicorn.conf.py').read(), ns);"
@@ -37,5 +37,6 @@ def test_gunicorn_config_loads_with_gthread_preload_and_a_child_exit_hook():
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == (
-        '["gthread", true, true, true, ["unix:/tmp/x.sock"], "pastefile.wsgi:application"]'
+        '["pastefile.gunicorn_worker.GuardedThreadWorker", true, true, true,'
+        ' ["unix:/tmp/x.sock"], "pastefile.wsgi:application"]'
     )
