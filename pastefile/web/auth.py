@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, g, request, session
-from flask.sessions import SecureCookieSessionInterface
+from flask import Flask, Request, abort, g, request, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from pastefile.errors import Forbidden, InsufficientScope, Unauthorized
 from pastefile.services.access import Caller
@@ -46,6 +46,13 @@ class SessionCookies(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        # Most requests carry no cookie (files, short links, the API, health checks):
+        # they get an empty session without a signer being built for them.
+        if not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 # --- principals ----------------------------------------------------------------

@@ -47,7 +47,7 @@ def test_forty_slow_clients_do_not_stop_health_checks_or_small_uploads(
     probes, failures = 0, 0
     for _ in until(stop - 0.5):
         probes += 1
-        failures += not server.healthy(timeout=1.0)
+        failures += not server.healthy(timeout=3.0)
         time.sleep(0.2)
     upload = requests.put(server.url("/during-attack.txt"), data=b"still here", timeout=5)
     for attacker in attackers:
