@@ -79,7 +79,7 @@ def build_services(settings: Settings) -> Services:
     cache = cache_from_settings(settings)
     accounts = AccountService(settings, db)
     policy = UploadPolicy(settings, db, accounts)
-    blobs = BlobStore(storage)
+    blobs = BlobStore(storage, db)
     files = FileService(db, blobs, cache)
     engine = image_engine_from_settings(settings)
     events = event_bus_from_settings(settings)
