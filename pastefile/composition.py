@@ -91,7 +91,8 @@ def build_services(settings: Settings) -> Services:
         blobs,
         engine,
         limiter,
-        guards=[policy.check_blocklist, policy.check_quota, policy.apply_retention],
+        guards=[policy.check_blocklist, policy.apply_retention],
+        reservations=[policy.reserve_quota],
         listeners=[lambda result: start_upload_jobs(jobs, result)],
     )
     stats_store = stats_store_from_settings(settings, db)
