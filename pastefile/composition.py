@@ -116,7 +116,7 @@ def build_services(settings: Settings) -> Services:
         stats_store=stats_store,
         stats_recorder=StatsRecorder(db, stats_store, settings.stats_flush_seconds),
         stats=StatsService(db, stats_store),
-        health=Readiness(db, storage, cache, settings.broker_url),
+        health=Readiness(settings, db, storage, cache),
         jobs=jobs,
     )
     return services
