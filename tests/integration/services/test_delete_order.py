@@ -3,6 +3,7 @@ downloads, byte for byte, because the bytes go only after the commit."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,3 +59,13 @@ def test_a_refused_delete_commit_keeps_the_bytes(client, services: Services) -> 
     response = client.get(f"/d/{body['id']}")
     assert response.status_code == 200
     assert response.data == data
+
+
+def test_bytes_a_row_uses_are_never_unlinked_after_a_commit(client, services: Services) -> None:
+    """The unlink after a delete's commit gives up when the bytes have a row again:
+    an identical upload published them in between."""
+    data = os.urandom(20_000)
+    body = post_file(client, make_token(services), data=data, name="again.bin").get_json()
+    assert services.blobs.unlink_unclaimed(hashlib.sha256(data).hexdigest()) is False
+    response = client.get(f"/d/{body['id']}")
+    assert response.status_code == 200 and response.data == data
