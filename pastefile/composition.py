@@ -79,7 +79,7 @@ def build_services(settings: Settings) -> Services:
     cache = cache_from_settings(settings)
     accounts = AccountService(settings, db)
     policy = UploadPolicy(settings, db, accounts)
-    blobs = BlobStore(storage)
+    blobs = BlobStore(storage, db)
     files = FileService(db, blobs, cache)
     engine = image_engine_from_settings(settings)
     events = event_bus_from_settings(settings)
@@ -91,7 +91,8 @@ def build_services(settings: Settings) -> Services:
         blobs,
         engine,
         limiter,
-        guards=[policy.check_blocklist, policy.check_quota, policy.apply_retention],
+        guards=[policy.check_blocklist, policy.apply_retention],
+        reservations=[policy.reserve_quota],
         listeners=[lambda result: start_upload_jobs(jobs, result)],
     )
     stats_store = stats_store_from_settings(settings, db)
@@ -115,7 +116,7 @@ def build_services(settings: Settings) -> Services:
         stats_store=stats_store,
         stats_recorder=StatsRecorder(db, stats_store, settings.stats_flush_seconds),
         stats=StatsService(db, stats_store),
-        health=Readiness(db, storage, cache, settings.broker_url),
+        health=Readiness(settings, db, storage, cache),
         jobs=jobs,
     )
     return services

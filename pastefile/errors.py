@@ -238,3 +238,11 @@ class ServiceBusy(PasteFileError):
     code = "busy"
     title = "The service is busy"
     retry_after = 1
+
+
+class NotReady(PasteFileError):
+    """A part this process needs (the database and its schema, the storage, Redis, the
+    broker) is not usable; the detail names each one and what to do."""
+
+    code = "not_ready"
+    title = "Not ready"

@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from pastefile.cli.settings import require_ready
 from pastefile.cli.settings import settings as _settings
 from pastefile.composition import build_services
 from pastefile.config import Settings, load_settings
@@ -28,6 +29,7 @@ from pastefile.jobs.kinds import QUEUES
 def worker(queues: str, concurrency: int | None, loglevel: str, hostname: str | None) -> None:
     """Run background jobs: a Celery worker, or the in-process runner without a broker."""
     settings = _settings()
+    require_ready(settings)
     if not settings.broker_url:
         _thread_worker(settings, concurrency)
         return
@@ -73,6 +75,7 @@ def beat(loglevel: str) -> None:
             "beat needs PASTEFILE_BROKER_URL; without a broker every process schedules "
             "periodic jobs itself, and one leader among them runs each tick"
         )
+    require_ready(settings)
     from pastefile.jobs.runners.celery_app import make_celery
 
     schedule = settings.data_dir / "celerybeat-schedule"

@@ -13,6 +13,7 @@ from pastefile.cli import accounts, jobs, rpc, stats
 from pastefile.cli.settings import settings as _settings
 from pastefile.composition import Services, build_services
 from pastefile.db import migrate
+from pastefile.errors import NotReady
 
 _MISSING_SCHEMA = ("no such table", "doesn't exist", "does not exist")
 
@@ -23,6 +24,8 @@ class _Commands(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except NotReady as exc:
+            raise click.ClickException(exc.detail) from None
         except DBAPIError as exc:
             message = str(exc.orig).lower()
             if any(marker in message for marker in _MISSING_SCHEMA):
@@ -52,7 +55,10 @@ def serve(host: str, port: int, workers: int | None, migrate: bool | None) -> No
     # shared databases are migrated on purpose, once, with `db upgrade`.
     if migrate or (migrate is None and services.db.is_sqlite):
         migrate_module_upgrade(services)
-    services.close()
+    try:
+        services.health.require_ready()  # say so now, not with a 500 at the first request
+    finally:
+        services.close()
     if settings.app_env == "production":
         from pastefile.gunicorn_app import run_gunicorn
 

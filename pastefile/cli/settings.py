@@ -35,3 +35,13 @@ def _variable(loc: tuple[int | str, ...]) -> str:
 def services() -> Services:
     """The parts of this process, built from the environment's settings."""
     return build_services(settings())
+
+
+def require_ready(settings: Settings) -> None:
+    """Refuse to start, saying why and what to do, when a part this process needs is not
+    usable (``Readiness.require_ready``)."""
+    built = build_services(settings)
+    try:
+        built.health.require_ready()
+    finally:
+        built.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,6 +18,16 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 slow_log = logging.getLogger("pastefile.slowquery")
+_AFTER_COMMIT = "pastefile.after_commit"
+
+
+def after_commit(session: Session, hook: Callable[[], object]) -> None:
+    """Run ``hook`` after the ``Database.write`` transaction of ``session`` commits.
+
+    For work that must not happen unless the commit did, such as unlinking bytes
+    whose row the transaction removes.
+    """
+    session.info.setdefault(_AFTER_COMMIT, []).append(hook)
 
 
 class Database:
@@ -37,9 +47,17 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A transaction that commits on success and rolls back on error."""
-        with self._writer() as session, session.begin():
-            yield session
+        """A transaction that commits on success and rolls back on error.
+
+        What ``after_commit`` registered runs once the commit succeeded, outside
+        the transaction; a rollback forgets it.
+        """
+        with self._writer() as session:
+            with session.begin():
+                yield session
+            hooks = session.info.pop(_AFTER_COMMIT, [])
+        for hook in hooks:
+            hook()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from pastefile.db.database import Database
 
@@ -33,3 +37,26 @@ def downgrade(db: Database, revision: str) -> None:
         config.attributes["connection"] = conn
         command.downgrade(config, revision)
         conn.commit()
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """The database's Alembic revisions next to the ones this code ships."""
+
+    current: frozenset[str]
+    heads: frozenset[str]
+    known: frozenset[str]
+
+
+@functools.cache
+def _shipped() -> tuple[frozenset[str], frozenset[str]]:
+    script = ScriptDirectory.from_config(_config())
+    known = frozenset(rev.revision for rev in script.walk_revisions())
+    return frozenset(script.get_heads()), known
+
+
+def schema_state(db: Database) -> SchemaState:
+    heads, known = _shipped()
+    with db.engine.connect() as conn:
+        current = frozenset(MigrationContext.configure(conn).get_current_heads())
+    return SchemaState(current, heads, known)

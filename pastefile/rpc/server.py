@@ -144,6 +144,7 @@ def _prepare(services: Services) -> None:
     # As `pastefile serve` does: the embedded SQLite database migrates itself.
     if services.db.is_sqlite:
         migrate.upgrade(services.db)
+    services.health.require_ready()
     if not services.settings.base_url:
         log.warning("PASTEFILE_BASE_URL is not set; RPC links use %s", DEFAULT_BASE_URL)
 

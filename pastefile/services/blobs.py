@@ -2,9 +2,13 @@
 
 A blob is a ``blobs`` row plus the bytes in storage. Every writer (uploads,
 image variants, reports) publishes bytes while holding the row's lock, and
-every remover (file deletes, variant evictions, garbage collection) unlinks
-them under the same lock after asking ``is_referenced``. So a delete and a
-concurrent identical upload can never leave a row that points at nothing.
+every remover (file deletes, variant evictions, garbage collection) removes
+the row under the same lock after asking ``is_referenced``. The bytes go only
+after that transaction commits, so a commit the database refuses leaves the
+row and its bytes as they were; and they go under a claim on the key that an
+upload of the same bytes waits for, so neither side can leave a row that
+points at nothing. Whatever cannot be unlinked then is a stray object, which
+garbage collection removes after its grace period.
 
 What refers to a blob is read from the tables' foreign keys, so a table a
 feature adds later (image variants, kept reports, …) keeps its blobs alive
@@ -13,13 +17,18 @@ without anyone remembering to say so.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from pastefile.db.database import Database, after_commit
 from pastefile.db.models import Base, Blob
 from pastefile.storage.base import BlobWriter, Storage
+
+log = logging.getLogger(__name__)
 
 
 def _referring_columns() -> list[ColumnElement[str]]:
@@ -33,8 +42,9 @@ def _referring_columns() -> list[ColumnElement[str]]:
 
 
 class BlobStore:
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, db: Database) -> None:
         self.storage = storage
+        self.db = db
         self.references = _referring_columns()
 
     def lock_or_create(self, session: Session, sha256: str, size: int, mimetype: str) -> None:
@@ -60,16 +70,40 @@ class BlobStore:
         )
 
     def release(self, session: Session, sha256: str) -> bool:
-        """Remove the row and the bytes if nothing refers to them; True when removed.
+        """Remove the row if nothing refers to it, and the bytes once that commits;
+        True when removed.
 
-        Call it in the transaction that removed the last reference.
+        Call it in the ``Database.write`` transaction that removed the last reference.
         """
         blob = session.get(Blob, sha256, with_for_update=True)
         if blob is None or self.is_referenced(session, sha256):
             return False
         session.delete(blob)
         session.flush()
-        self.storage.delete(sha256)
+        after_commit(session, lambda: self.unlink_unclaimed(sha256))
+        return True
+
+    def unlink_unclaimed(self, sha256: str) -> bool:
+        """Unlink bytes that have no row, unless an upload published them again.
+
+        A placeholder row claims the key while the bytes go: an upload of the
+        same bytes inserts the same key, so it waits for this transaction and
+        then writes its bytes afresh, and a row that exists (or appears first)
+        makes this give up. Anything that fails here is left to ``gc``.
+        """
+        try:
+            with self.db.write() as session:
+                claim = Blob(sha256=sha256, size=0, mimetype="")
+                session.add(claim)
+                session.flush()
+                self.storage.delete(sha256)
+                session.delete(claim)
+        except SQLAlchemyError as exc:
+            log.info("blob %s kept for gc: %s", sha256, exc.__class__.__name__)
+            return False
+        except Exception:  # each storage fails in its own way; gc tries again
+            log.warning("blob %s could not be unlinked; left to gc", sha256, exc_info=True)
+            return False
         return True
 
     def unreferenced(self, session: Session, older_than: datetime, limit: int) -> list[str]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from pastefile.config import Settings
 from pastefile.db.database import Database
@@ -112,29 +113,32 @@ class UploadPolicy:
             if session.get(BlockedHash, sha256) is not None:
                 raise Blocked("this content was removed by moderation and cannot be uploaded")
 
-    def check_quota(self, sha256: str, size: int, options: UploadOptions) -> None:
+    def reserve_quota(
+        self, session: Session, sha256: str, size: int, options: UploadOptions
+    ) -> None:
+        """The quota, checked in the transaction that records the upload.
+
+        The owner's row is locked first (SQLite's write transaction is one lock
+        already), so concurrent uploads of one owner are counted one after the
+        other and never all fit into the same free space.
+        """
         if options.owner_id is None:
             return
-        max_bytes, max_files = self.quota(options.owner_id)
+        user = session.get(User, options.owner_id, with_for_update=True)
+        max_bytes, max_files = self._limits(user)
         if not max_bytes and not max_files:
             return
-        if self._dedups_to_existing(sha256, options):
+        key = options.dedup_key(sha256)
+        if key is not None and session.scalar(select(File.id).where(File.dedup_key == key)):
             return  # the owner gets their own file back: nothing new is stored
         if max_bytes and size > max_bytes:
             raise QuotaTooLarge(f"this file ({size} bytes) exceeds your whole quota ({max_bytes})")
-        count, used = self.usage(options.owner_id)
+        count, used = _usage(session, options.owner_id)
         if max_files and count + 1 > max_files:
             raise QuotaExceeded(f"you have {count} files; your quota is {max_files} files")
         if max_bytes and used + size > max_bytes:
             free = max(max_bytes - used, 0)
             raise QuotaExceeded(f"{free} of your {max_bytes} bytes are free; this file is {size}")
-
-    def _dedups_to_existing(self, sha256: str, options: UploadOptions) -> bool:
-        key = options.dedup_key(sha256)
-        if key is None:
-            return False
-        with self.db.read() as session:
-            return session.scalar(select(File.id).where(File.dedup_key == key)) is not None
 
     def apply_retention(self, sha256: str, size: int, options: UploadOptions) -> UploadOptions:
         """Anonymous uploads without an expiry get the size-based one, if enabled."""
@@ -153,7 +157,9 @@ class UploadPolicy:
     def quota(self, user_id: int) -> tuple[int, int]:
         """``(max_bytes, max_files)`` for ``user_id``: their own, else the defaults; 0 is none."""
         with self.db.read() as session:
-            user = session.get(User, user_id)
+            return self._limits(session.get(User, user_id))
+
+    def _limits(self, user: User | None) -> tuple[int, int]:
         max_bytes = int(self.settings.user_quota_bytes)
         max_files = self.settings.user_quota_files
         if user is not None and user.quota_bytes is not None:
@@ -164,12 +170,16 @@ class UploadPolicy:
 
     def usage(self, user_id: int) -> tuple[int, int]:
         """How many files ``user_id`` owns and how many bytes they take."""
-        stmt = select(func.count(), func.coalesce(func.sum(File.size), 0)).where(
-            File.owner_id == user_id
-        )
         with self.db.read() as session:
-            count, used = session.execute(stmt).one()
-        return int(count), int(used)
+            return _usage(session, user_id)
+
+
+def _usage(session: Session, user_id: int) -> tuple[int, int]:
+    stmt = select(func.count(), func.coalesce(func.sum(File.size), 0)).where(
+        File.owner_id == user_id
+    )
+    count, used = session.execute(stmt).one()
+    return int(count), int(used)
 
 
 def _max_downloads(value: int | None) -> int | None:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from pastefile.services.file_rules import is_plain_public
 
 VISIBILITIES = ("public", "unlisted", "private")
@@ -72,8 +74,13 @@ class UploadOptions:
 
 
 # Called with (sha256, size, options) once the bytes are in and typed, before
-# anything is recorded: the moderation blocklist and quotas raise here, and
-# size-based retention returns the options with an expiry (None: unchanged).
+# anything is recorded: the moderation blocklist raises here, and size-based
+# retention returns the options with an expiry (None: unchanged).
 UploadGuard = Callable[[str, int, UploadOptions], UploadOptions | None]
+
+# Called with (session, sha256, size, options) in the transaction that records
+# the upload, before its bytes are published: the quota locks its owner's row
+# and raises here, so concurrent uploads are counted one after the other.
+UploadReservation = Callable[[Session, str, int, UploadOptions], None]
 
 ANONYMOUS = UploadOptions()

@@ -23,7 +23,12 @@ from pastefile.services.ids import new_public_id, new_short_code
 from pastefile.services.imaging import originals
 from pastefile.services.imaging.engines import ImageEngine
 from pastefile.services.names import sanitize_filename
-from pastefile.services.upload_options import ANONYMOUS, UploadGuard, UploadOptions
+from pastefile.services.upload_options import (
+    ANONYMOUS,
+    UploadGuard,
+    UploadOptions,
+    UploadReservation,
+)
 from pastefile.storage.base import BlobWriter
 
 log = logging.getLogger(__name__)
@@ -55,7 +60,8 @@ class UploadService:
     Its steps, in order: refuse empty uploads; detect the type from the bytes
     and apply the allow/deny lists; strip GPS and crop-resize when asked;
     then, on the bytes that will actually be stored, the size limit and every
-    guard (blocklist, quota, retention); last, dedup and record.
+    guard (blocklist, retention); last, dedup and record, with the quota
+    reserved in the recording transaction.
     """
 
     def __init__(
@@ -66,6 +72,7 @@ class UploadService:
         engine: ImageEngine,
         limiter: RateLimiter,
         guards: Sequence[UploadGuard] = (),
+        reservations: Sequence[UploadReservation] = (),
         listeners: Sequence[Callable[[UploadResult], None]] = (),
     ) -> None:
         self.settings = settings
@@ -76,6 +83,8 @@ class UploadService:
         self.limiter = limiter
         # Checks on the bytes to be stored, before anything is recorded.
         self.guards = tuple(guards)
+        # Checks that must hold at the moment of recording (the quota), run in its transaction.
+        self.reservations = tuple(reservations)
         # Told about every recorded upload; they may start jobs and add their ids.
         self.listeners = tuple(listeners)
 
@@ -241,6 +250,8 @@ class UploadService:
         writer = incoming.writer
         sha = writer.sha256
         with self.db.write() as session:
+            for reserve in self.reservations:
+                reserve(session, sha, writer.size, options)
             # Bytes are published while the blob row is locked; see services/blobs.py.
             self.blobs.publish(session, writer, incoming.mimetype)
             with self.storage.open(sha) as stream:

@@ -4,6 +4,13 @@ A request only adds to in-process dictionaries under a lock; a background
 thread writes them in batches every ``stats_flush_seconds`` (and at exit).
 A crash loses at most the counts of the last interval: that is the price of
 not touching the database on every hit (docs/stats.md).
+
+A flush the database refuses (down, locked, a deadlock) is not lost: what was
+not written yet goes back into the buffer for the next flush, up to
+``MAX_KEPT`` entries (counters, visitors, active users, uploads), beyond which
+it is dropped with an error in the log, so memory cannot grow while the
+database stays away. Counts of a file deleted meanwhile are skipped; the rest
+are written.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from pastefile.db.database import Database
 from pastefile.db.models import File
@@ -29,6 +37,7 @@ from pastefile.stats.stores import StatsStore
 log = logging.getLogger(__name__)
 KINDS = ("views", "hits", "downloads")
 BATCH = 500
+MAX_KEPT = 100_000
 
 
 def visitor_id(salt: str, ip: str, user_agent: str) -> str:
@@ -49,9 +58,23 @@ class Batch:
     visitors: set[tuple[str, date, str]] = field(default_factory=set)
     active: set[tuple[date, int]] = field(default_factory=set)
     uploads: list[str] = field(default_factory=list)
+    # Downloads per file id, from counts already committed, for the store's ranking.
+    downloads: Counter[int] = field(default_factory=Counter)
 
     def __bool__(self) -> bool:
-        return bool(self.counts or self.visitors or self.active or self.uploads)
+        return len(self) > 0
+
+    def __len__(self) -> int:
+        parts = (self.counts, self.visitors, self.active, self.uploads, self.downloads)
+        return sum(len(part) for part in parts)
+
+    def add(self, newer: Batch) -> None:
+        """Add what came in since this batch was taken."""
+        self.counts.update(newer.counts)
+        self.visitors |= newer.visitors
+        self.active |= newer.active
+        self.uploads.extend(newer.uploads)
+        self.downloads.update(newer.downloads)
 
 
 class StatsRecorder:
@@ -61,6 +84,7 @@ class StatsRecorder:
         self.db = db
         self.store = store
         self.interval = interval
+        self.max_kept = MAX_KEPT
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._batch = Batch()
@@ -147,29 +171,62 @@ class StatsRecorder:
             batch = self.take()
             if not batch:
                 return 0
+            self._prune(batch)
             try:
-                self._prune(batch)
                 return self._write(batch)
             except Exception:
-                log.exception("stats: a batch could not be written and is dropped")
+                self._keep(batch)
                 return 0
 
+    def _keep(self, left: Batch) -> None:
+        """Put what a refused flush did not write back in front of the newer counts."""
+        with self._lock:
+            if len(left) + len(self._batch) > self.max_kept:
+                log.exception(
+                    "stats: a batch could not be written and is dropped"
+                    " (%d entries waited, the bound is %d)",
+                    len(left),
+                    self.max_kept,
+                )
+                return
+            left.add(self._batch)
+            self._batch = left
+        log.warning("stats: a batch could not be written; kept for the next flush", exc_info=True)
+
     def _write(self, batch: Batch) -> int:
+        """Write each part, emptying it once written, so a retry repeats no addition."""
+        written = 0
         ids = self._file_ids({key[0] for key in batch.counts} | {v[0] for v in batch.visitors})
-        rows = _count_rows(batch.counts, ids)
-        for part in chunked(rows, BATCH):
-            with self.db.write() as session:
-                add_counts(session, part)
+        if batch.counts:
+            written = self._write_counts(batch, ids)
         visitors = sorted({(ids[p], d, v) for p, d, v in batch.visitors if p in ids})
-        for vpart in chunked(visitors, BATCH):
+        for vpart in chunked(visitors, BATCH):  # adding a visitor twice is harmless
             self.store.add_visitors(vpart)
+        batch.visitors.clear()
         if batch.active:
             self.store.add_active(sorted(batch.active))
+            batch.active.clear()
         self.store.push_uploads(batch.uploads)
-        downloads = Counter[int]()
+        batch.uploads.clear()
+        self.store.add_downloads({f: n for f, n in batch.downloads.items() if n})
+        batch.downloads.clear()
+        return written
+
+    def _write_counts(self, batch: Batch, ids: dict[str, int]) -> int:
+        """All counters in one transaction, for the files that still exist then.
+
+        Their rows are share-locked (SQLite: the write lock) so a delete waits
+        for the commit instead of making the insert fail on the foreign key.
+        """
+        rows = _count_rows(batch.counts, ids)
+        with self.db.write() as session:
+            live = _lock_files(session, sorted({row["file_id"] for row in rows}))
+            rows = [row for row in rows if row["file_id"] in live]
+            for part in chunked(rows, BATCH):
+                add_counts(session, part)
+        batch.counts.clear()
         for row in rows:
-            downloads[row["file_id"]] += row["downloads"]
-        self.store.add_downloads({f: n for f, n in downloads.items() if n})
+            batch.downloads[row["file_id"]] += row["downloads"]
         return len(rows)
 
     def _prune(self, batch: Batch) -> None:
@@ -194,6 +251,14 @@ class StatsRecorder:
     def close(self) -> None:
         self._stop.set()
         self.flush()
+
+
+def _lock_files(session: Session, file_ids: list[int]) -> set[int]:
+    live: set[int] = set()
+    for part in chunked(file_ids, BATCH):
+        stmt = select(File.id).where(File.id.in_(part)).with_for_update(read=True)
+        live.update(session.scalars(stmt))
+    return live
 
 
 def _count_rows(

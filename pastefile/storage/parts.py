@@ -9,6 +9,7 @@ processes, and the sweeper never removes a part a request is writing to.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import os
@@ -73,7 +74,9 @@ class Part:
 class PartStore:
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # An unusable storage root is reported by the readiness check, at start.
+        with contextlib.suppress(OSError):
+            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
 
     def path(self, upload_id: str) -> Path:
         if not valid_upload_id(upload_id):

@@ -42,6 +42,17 @@ REST_API: tuple[Blueprint, ...] = (
 )
 
 
+def _ready_services(settings: Settings) -> Services:
+    """A server's own parts, refused before the first request when one is not usable."""
+    built = build_services(settings)
+    try:
+        built.health.require_ready()
+    except Exception:
+        built.close()
+        raise
+    return built
+
+
 def create_app(settings: Settings | None = None, services: Services | None = None) -> PasteFileApp:
     """The app factory. Tests pass their own settings; servers read the env."""
     settings = settings or (services.settings if services else load_settings())
@@ -60,7 +71,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
     )
     app.session_interface = SessionCookies()
-    app.services = services or build_services(settings)
+    app.services = services or _ready_services(settings)
 
     # The public contract: upload, bytes, preview, short links, resize.
     app.register_blueprint(upload.bp)

@@ -41,12 +41,13 @@ def readyz() -> Response:
         return Response(
             orjson.dumps({"status": "ok", "checks": checks}), mimetype="application/json"
         )
+    reasons = "; ".join(f"{name}: {checks[name].removeprefix('down: ')}" for name in down)
     body = {
         "type": "about:blank",
         "title": "Not ready",
         "status": 503,
         "code": "not_ready",
-        "detail": "down: " + ", ".join(down),
+        "detail": "down: " + reasons,
         "down": down,
         "checks": checks,
     }

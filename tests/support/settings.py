@@ -40,6 +40,15 @@ def service_unavailable(name: str, reason: object) -> None:
 
 def server_database(admin_url: str, name: str) -> Iterator[str]:
     """Create a fresh database on a server, migrate it, and drop it afterwards."""
+    for url in empty_server_database(admin_url, name):
+        database = Database(url)
+        migrate.upgrade(database)
+        database.dispose()
+        yield url
+
+
+def empty_server_database(admin_url: str, name: str) -> Iterator[str]:
+    """Create a fresh database on a server, without any table, and drop it afterwards."""
     dbname = f"pastefile_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
@@ -56,9 +65,6 @@ def server_database(admin_url: str, name: str) -> Iterator[str]:
         admin.dispose()
         service_unavailable(name, exc.orig)
     url = admin.url.set(database=dbname).render_as_string(hide_password=False)
-    database = Database(url)
-    migrate.upgrade(database)
-    database.dispose()
     try:
         yield url
     finally:

@@ -30,7 +30,9 @@ def test_healthz_is_liveness(client: FlaskClient) -> None:
 def test_readyz_when_everything_is_up(client: FlaskClient) -> None:
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json["checks"] == {"database": "ok", "storage": "ok", "cache": "ok"}
+    assert response.json["checks"] == {
+        "database": "ok", "schema": "ok", "storage": "ok", "cache": "ok",
+    }  # fmt: skip
 
 
 def test_readyz_names_what_is_down(tmp_path: Path, sqlite_url: str) -> None:
