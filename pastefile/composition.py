@@ -28,6 +28,7 @@ from pastefile.services.imaging.engines import image_engine_from_settings
 from pastefile.services.imaging.service import ImageService
 from pastefile.services.intake import IntakeService
 from pastefile.services.policy import UploadPolicy
+from pastefile.services.scrub import Scrub
 from pastefile.services.tus import TusService
 from pastefile.services.uploads import UploadService
 from pastefile.stats.counting import StatsRecorder
@@ -62,6 +63,7 @@ class Services:
     stats: StatsService
     jobs: JobService
     health: Readiness
+    scrub: Scrub
 
     def close(self) -> None:
         self.jobs.close()
@@ -117,6 +119,7 @@ def build_services(settings: Settings) -> Services:
         stats=StatsService(db, stats_store),
         health=Readiness(db, storage, cache, settings.broker_url),
         jobs=jobs,
+        scrub=Scrub(db, storage, blobs, files.lookups, settings.gc_grace_seconds),
     )
     return services
 
