@@ -20,6 +20,7 @@ from pastefile.jobs.service import JobService
 from pastefile.ratelimit import RateLimiter, rate_limiter_from_settings
 from pastefile.services.access import FileAccess
 from pastefile.services.accounts import AccountService
+from pastefile.services.backup import Backup, Restore
 from pastefile.services.blobs import BlobStore
 from pastefile.services.fetch import Fetcher, FetchPolicy
 from pastefile.services.files import FileService
@@ -64,6 +65,8 @@ class Services:
     jobs: JobService
     health: Readiness
     scrub: Scrub
+    backup: Backup
+    restore: Restore
 
     def close(self) -> None:
         self.jobs.close()
@@ -120,6 +123,8 @@ def build_services(settings: Settings) -> Services:
         health=Readiness(db, storage, cache, settings.broker_url),
         jobs=jobs,
         scrub=Scrub(db, storage, blobs, files.lookups, settings.gc_grace_seconds),
+        backup=Backup(db, storage),
+        restore=Restore(db, storage),
     )
     return services
 

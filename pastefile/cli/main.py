@@ -157,5 +157,7 @@ for command in (
     stats.report,
     stats.logstats,
     maintenance.check,
+    maintenance.backup,
+    maintenance.restore,
 ):
     main.add_command(command)
