@@ -20,7 +20,7 @@ from pastefile.storage.local import LocalStorage
 from pastefile.storage.s3 import S3Storage
 from pastefile.web import create_app
 from tests.support.api import problem
-from tests.support.jobs import finished, wait_for
+from tests.support.jobs import drain_jobs, finished, wait_for
 from tests.support.s3 import s3_settings
 from tests.support.settings import make_settings
 
@@ -185,3 +185,12 @@ def test_the_last_scrub_shows_on_readyz_and_metrics(
     text = client.get("/metrics").get_data(as_text=True)
     assert 'pastefile_scrub_problems{kind="corrupt"} 1.0' in text
     assert "pastefile_scrub_checked_blobs 5.0" in text
+
+
+def test_file_jobs_leave_a_damaged_file_damaged(services: Services) -> None:
+    hurt = damage(services)
+    services.scrub.run(repair=True)
+    file_id = services.files.row_id(hurt.corrupt)
+    services.jobs.submit("probe", file_id=file_id, max_attempts=1)
+    assert len(drain_jobs(services)) == 1
+    assert services.files.get(hurt.corrupt).status == "damaged"
