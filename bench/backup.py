@@ -72,11 +72,31 @@ def drop_database(engine: str, name: str) -> None:
     admin.dispose()
 
 
+class Stages:
+    """A Progress that remembers when each stage started, to say where the time went."""
+
+    def __init__(self) -> None:
+        self.marks: list[tuple[str, float]] = []
+
+    def stage(self, label: str, total: int, unit: str) -> object:
+        self.marks.append((label, time.perf_counter()))
+        return lambda amount: None
+
+    def split(self, end: float) -> str:
+        ends = [at for _, at in self.marks[1:]] + [end]
+        return ", ".join(
+            f"{label} {stop - at:.1f} s" for (label, at), stop in zip(self.marks, ends, strict=True)
+        )
+
+
 def timed(label: str, mib: float, step: object) -> object:
+    stages = Stages()
     started = time.perf_counter()
-    result = step()  # type: ignore[operator]
+    result = step(stages)  # type: ignore[operator]
     seconds = time.perf_counter() - started
-    print(f"{label:<22} {seconds:7.1f} s  {mib / seconds:7.1f} MiB/s")
+    print(
+        f"{label:<22} {seconds:7.1f} s  {mib / seconds:7.1f} MiB/s  ({stages.split(time.perf_counter())})"
+    )
     return result
 
 
@@ -99,15 +119,17 @@ def main() -> int:
             f"populated {args.mib} MiB in {args.files} files: {time.perf_counter() - started:.1f} s"
         )
         dest = root / "backup"
-        full = timed("backup (full)", args.mib, lambda: source.backup.run(dest))
+        full = timed("backup (full)", args.mib, lambda p: source.backup.run(dest, p))
         populate(source, max(1, args.mib // 100), 10)
-        timed("backup (incremental)", args.mib / 100, lambda: source.backup.run(dest))
+        timed("backup (incremental)", args.mib / 100, lambda p: source.backup.run(dest, p))
         print(f"backup folder: {folder_size(dest) / 1048576:.0f} MiB, {full.blobs.count} blobs")  # type: ignore[attr-defined]
         url = ""
         if args.target != "sqlite":
             url, dropped = new_database(args.target)
         target = instance(root / "target", url)
-        restored = timed(f"restore ({args.target})", args.mib, lambda: target.restore.run(dest))
+        restored = timed(
+            f"restore ({args.target})", args.mib, lambda p: target.restore.run(dest, p)
+        )
         rows = sum(restored.tables.values())  # type: ignore[attr-defined]
         report = target.scrub.run()
         print(f"restored {rows} rows; scrub of the target: {report.problems} problems")
