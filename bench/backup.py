@@ -94,9 +94,8 @@ def timed(label: str, mib: float, step: object) -> object:
     started = time.perf_counter()
     result = step(stages)  # type: ignore[operator]
     seconds = time.perf_counter() - started
-    print(
-        f"{label:<22} {seconds:7.1f} s  {mib / seconds:7.1f} MiB/s  ({stages.split(time.perf_counter())})"
-    )
+    split = stages.split(time.perf_counter())
+    print(f"{label:<22} {seconds:7.1f} s  {mib / seconds:7.1f} MiB/s  ({split})")
     return result
 
 
