@@ -20,10 +20,10 @@ from pastefile.errors import PasteFileError
 from pastefile.services.backup import Summary
 
 
-def _bar(label: str, unit: str = "B") -> Any:
+def _bar(label: str, unit: str = "B", total: int | None = None) -> Any:
     return tqdm(
         desc=label,
-        total=0,
+        total=total,
         unit=unit,
         unit_scale=unit == "B",
         unit_divisor=1024,
@@ -76,9 +76,7 @@ class _Bars:
 
     def stage(self, label: str, total: int, unit: str) -> Callable[[int], None]:
         self.close()
-        self.bar = _bar(label, unit)
-        self.bar.total = total
-        self.bar.refresh()
+        self.bar = _bar(label, unit, total)
         return self.bar.update  # type: ignore[no-any-return]
 
     def close(self) -> None:
