@@ -209,3 +209,14 @@ def test_a_backup_of_s3_storage_restores_onto_local_disk_and_back(
     finally:
         local.close()
         on_s3.close()
+
+
+def test_every_engine_backs_up_and_restores_into_sqlite(services: Services, tmp_path: Path) -> None:
+    populate(services)
+    summary = services.backup.run(tmp_path / "backup")
+    target = build_services(make_settings(tmp_path / "t", f"sqlite:///{tmp_path / 't.db'}"))
+    try:
+        target.restore.run(tmp_path / "backup")
+        check_restored(services, target, summary)
+    finally:
+        target.close()
