@@ -51,6 +51,9 @@ class ScrubReport:
     sourceless_variants: list[int] = field(default_factory=list)
     repaired: dict[str, int] = field(default_factory=dict)
     finished_at: str = ""
+    # Set when the time budget ran out: the next slice starts after this sha256, and
+    # only the last slice compares storage with the rows.
+    resume_after: str = ""
 
     @property
     def problems(self) -> int:
@@ -80,6 +83,8 @@ class ScrubReport:
             },
             "repaired": dict(self.repaired),
             "finished_at": self.finished_at,
+            "partial": bool(self.resume_after),
+            "resume_after": self.resume_after,
         }
 
 
@@ -149,15 +154,21 @@ class Scrub:
         rate: int = 0,
         advance: Advance = lambda n: None,
         on_total: Callable[[int], None] = lambda n: None,
+        after: str = "",
+        budget: float | None = None,
     ) -> ScrubReport:
-        """Check every blob; with ``repair``, fix what can be fixed. Returns the report."""
+        """Check every blob (past ``after``, for at most ``budget`` seconds of hashing);
+        with ``repair``, fix what can be fixed. Returns the report."""
         started = time.monotonic()
         stored = dict(self.storage.list_blobs())
         rows = self._rows()
-        on_total(self._total_size(stored))
+        todo = sorted(sha for sha in stored if sha > after)
+        on_total(self._total_size(todo))
         report = ScrubReport()
-        sound = self._hash_all(report, stored, Throttle(rate), advance)
-        self._compare(report, rows, stored, sound)
+        deadline = started + budget if budget else None
+        sound = self._hash_all(report, todo, stored, Throttle(rate), advance, deadline)
+        if not report.resume_after:
+            self._compare(report, rows, stored)
         if repair:
             report.repaired = self._repair(report, stored, sound)
         report.seconds = time.monotonic() - started
@@ -167,11 +178,22 @@ class Scrub:
     # --- reading --------------------------------------------------------------------
 
     def _hash_all(
-        self, report: ScrubReport, stored: dict[str, float], throttle: Throttle, advance: Advance
+        self,
+        report: ScrubReport,
+        todo: list[str],
+        stored: dict[str, float],
+        throttle: Throttle,
+        advance: Advance,
+        deadline: float | None,
     ) -> set[str]:
-        """Re-hash every stored blob; returns the sound ones, records the corrupt ones."""
+        """Re-hash the blobs in ``todo``; returns the sound ones, records the corrupt ones."""
         sound: set[str] = set()
-        for sha in sorted(stored):
+        last = ""
+        for sha in todo:
+            if deadline is not None and last and time.monotonic() > deadline:
+                report.resume_after = last
+                break
+            last = sha
             found = hash_blob(self.storage, sha, throttle, advance)
             if found is None:
                 stored.pop(sha)  # deleted since the listing: not a problem
@@ -193,23 +215,22 @@ class Scrub:
         used = file_shas | {sha for _, _, sha in variants}
         return _Rows(blobs, used, file_shas, variants)
 
-    def _total_size(self, stored: dict[str, float]) -> int:
+    def _total_size(self, todo: list[str]) -> int:
         """What the progress bar counts down: the sizes the rows record."""
         with self.db.read() as session:
             known = {sha: size for sha, size in session.execute(select(Blob.sha256, Blob.size))}
-        return sum(known.get(sha, 0) for sha in stored)
+        return sum(known.get(sha, 0) for sha in todo)
 
-    def _compare(
-        self, report: ScrubReport, rows: _Rows, stored: dict[str, float], sound: set[str]
-    ) -> None:
+    def _compare(self, report: ScrubReport, rows: _Rows, stored: dict[str, float]) -> None:
         report.missing = sorted(sha for sha in rows.used if sha not in stored)
         report.missing = [sha for sha in report.missing if not self.storage.exists(sha)]
         candidates = [sha for sha in stored if sha not in rows.used]
         report.orphans = sorted(self._still_unused(candidates))
+        corrupt = set(report.corrupt)
         report.sourceless_variants = sorted(
             vid
             for vid, source, _ in rows.variants
-            if source not in rows.file_shas or source not in sound
+            if source not in rows.file_shas or source not in stored or source in corrupt
         )
 
     def _still_unused(self, shas: list[str]) -> list[str]:
@@ -229,11 +250,13 @@ class Scrub:
         done = {"quarantined": 0, "damaged_files": 0, "dropped_variants": 0}
         for sha in report.corrupt:
             self._quarantine(sha, done)
+        done["healed_files"] = self._heal(sound)
+        if report.resume_after:
+            return done  # the rest needs the whole pass: the last slice does it
         for sha in report.missing:
             self._mark_lost(sha, done)
         done["dropped_variants"] += self._drop_variants(report.sourceless_variants)
         done["removed_orphans"] = self._remove_orphans(report.orphans, stored)
-        done["healed_files"] = self._heal(sound)
         return done
 
     def _quarantine(self, sha: str, done: dict[str, int]) -> None:

@@ -11,11 +11,14 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from pastefile.composition import Services, build_services
 from pastefile.db import migrate
+from pastefile.db.jobs import Job
 from pastefile.db.models import Blob, Variant
 from pastefile.jobs.runners.threads import ThreadRunner
+from pastefile.jobs.scrubbing import last_scrub
 from pastefile.storage.local import LocalStorage
 from pastefile.storage.s3 import S3Storage
 from pastefile.web import create_app
@@ -194,3 +197,24 @@ def test_file_jobs_leave_a_damaged_file_damaged(services: Services) -> None:
     services.jobs.submit("probe", file_id=file_id, max_attempts=1)
     assert len(drain_jobs(services)) == 1
     assert services.files.get(hurt.corrupt).status == "damaged"
+
+
+@pytest.mark.parametrize(
+    "settings_overrides",
+    [{"job_long_soft_limit": 1, "scrub_max_bytes_per_second": 1024 * 1024}],
+)
+def test_a_long_pass_runs_in_slices_that_add_up(services: Services, runner: ThreadRunner) -> None:
+    for n in range(4):
+        services.uploads.save_stream(io.BytesIO(bytes([n]) * 600_000), f"{n}.bin")
+    hurt = damage(services)
+    services.jobs.submit("scrub")
+    whole = wait_for(lambda: last_scrub(services.jobs), timeout=60)
+    with services.db.read() as session:
+        slices = list(session.scalars(select(Job).where(Job.kind == "scrub")))
+    assert len(slices) >= 2 and all(
+        job.status == "succeeded" for job in slices
+    )  # 2.4 MB at 1 MiB/s
+    assert whole["checked"] == 9 and whole["bytes"] > 2_400_000
+    assert (whole["corrupt"], whole["missing"], whole["orphans"]) == (1, 1, 1)
+    assert whole["examples"]["corrupt"] == [hurt.corrupt_sha]
+    assert whole["problems"] == 4
