@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -432,7 +433,9 @@ def _move_sequences(conn: Connection) -> None:
         conn.execute(select(func.setval(sequence, func.coalesce(highest, 1), highest.is_not(None))))
 
 
-def remove_partial(dest: Path) -> None:
-    """Snapshot folders a crashed backup left half-written."""
+def remove_partial(dest: Path, older_than: float = 6 * 3600) -> None:
+    """Snapshot folders a crashed backup left half-written (not one still being written)."""
+    cutoff = time.time() - older_than
     for partial in (dest / "snapshots").glob(".*.partial"):
-        shutil.rmtree(partial, ignore_errors=True)
+        if partial.stat().st_mtime < cutoff:
+            shutil.rmtree(partial, ignore_errors=True)
