@@ -28,6 +28,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -52,6 +53,8 @@ SKIPPED = frozenset({"job_leases", "tus_uploads"})
 BOOKKEEPING = frozenset({"jobs", "job_leases"})
 
 Advance = Callable[[int], None]
+_COPIERS = 4
+THERE, COPIED, MISSING, CORRUPT = "there", "copied", "missing", "corrupt"
 
 
 class Progress(Protocol):
@@ -166,25 +169,17 @@ class Backup:
         return revision, tables, blobs
 
     def _copy_blobs(self, root: Path, blobs: list[tuple[str, int]], progress: Progress) -> BlobCopy:
-        copy = BlobCopy(count=len(blobs), bytes=sum(size for _, size in blobs))
-        advance = progress.stage("blobs", copy.bytes, "B")
-        for sha, size in blobs:
+        def one(sha: str, size: int) -> str:
             target = _blob_path(root, sha)
             if target.exists() and target.stat().st_size == size:
-                advance(size)
-                continue  # content-addressed: already in an earlier snapshot
+                return THERE  # content-addressed: already in an earlier snapshot
             try:
                 with self.storage.open(sha) as reader:
-                    ok = _copy_checked(reader, target, sha, advance)
+                    return COPIED if _copy_checked(reader, target, sha) else CORRUPT
             except FileNotFoundError:
-                copy.missing.append(sha)  # deleted since the snapshot, or lost before it
-                continue
-            if not ok:
-                copy.corrupt.append(sha)
-                continue
-            copy.copied += 1
-            copy.copied_bytes += size
-        return copy
+                return MISSING  # deleted since the snapshot, or lost before it
+
+        return _copy_all(blobs, one, progress)
 
 
 def _dump_table(
@@ -212,11 +207,34 @@ def _dump_table(
     return rows, digest.hexdigest()
 
 
+def _copy_all(
+    blobs: list[tuple[str, int]], one: Callable[[str, int], str], progress: Progress
+) -> BlobCopy:
+    """Run ``one`` for every blob on a few threads (each copy waits on fsync or the
+    network), a bounded batch at a time, and add up what happened."""
+    copy = BlobCopy(count=len(blobs), bytes=sum(size for _, size in blobs))
+    advance = progress.stage("blobs", copy.bytes, "B")
+    with ThreadPoolExecutor(_COPIERS, thread_name_prefix="blob-copy") as pool:
+        for start in range(0, len(blobs), _BATCH):
+            batch = blobs[start : start + _BATCH]
+            outcomes = pool.map(lambda blob: one(*blob), batch)
+            for (sha, size), outcome in zip(batch, outcomes, strict=True):
+                advance(size)
+                if outcome == COPIED:
+                    copy.copied += 1
+                    copy.copied_bytes += size
+                elif outcome == MISSING:
+                    copy.missing.append(sha)
+                elif outcome == CORRUPT:
+                    copy.corrupt.append(sha)
+    return copy
+
+
 def _blob_path(root: Path, sha: str) -> Path:
     return root / sha[:2] / sha[2:4] / sha
 
 
-def _copy_checked(reader: BinaryIO, target: Path, sha: str, advance: Advance) -> bool:
+def _copy_checked(reader: BinaryIO, target: Path, sha: str) -> bool:
     """Copy while hashing; keep the copy only when the bytes are what their name says."""
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{sha}.partial")
@@ -225,7 +243,6 @@ def _copy_checked(reader: BinaryIO, target: Path, sha: str, advance: Advance) ->
         while chunk := reader.read(CHUNK):
             digest.update(chunk)
             out.write(chunk)
-            advance(len(chunk))
         out.flush()
         os.fsync(out.fileno())
     if digest.hexdigest() != sha:
@@ -293,30 +310,22 @@ class Restore:
             )
 
     def _put_blobs(self, root: Path, blobs: list[tuple[str, int]], progress: Progress) -> BlobCopy:
-        copy = BlobCopy(count=len(blobs), bytes=sum(size for _, size in blobs))
-        advance = progress.stage("blobs", copy.bytes, "B")
-        for sha, size in blobs:
+        def one(sha: str, size: int) -> str:
             if self.storage.exists(sha):
-                advance(size)
-                continue
+                return THERE
             source = _blob_path(root, sha)
             if not source.exists():
-                copy.missing.append(sha)
-                continue
-            if self._put_one(source, sha, advance):
-                copy.copied += 1
-                copy.copied_bytes += size
-            else:
-                copy.corrupt.append(sha)
-        return copy
+                return MISSING
+            return COPIED if self._put_one(source, sha) else CORRUPT
 
-    def _put_one(self, source: Path, sha: str, advance: Advance) -> bool:
+        return _copy_all(blobs, one, progress)
+
+    def _put_one(self, source: Path, sha: str) -> bool:
         writer = self.storage.writer()
         try:
             with open(source, "rb") as reader:
                 while chunk := reader.read(CHUNK):
                     writer.write(chunk)
-                    advance(len(chunk))
             if writer.sha256 != sha:
                 writer.abort()
                 return False
