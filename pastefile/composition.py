@@ -20,6 +20,7 @@ from pastefile.jobs.service import JobService
 from pastefile.ratelimit import RateLimiter, rate_limiter_from_settings
 from pastefile.services.access import FileAccess
 from pastefile.services.accounts import AccountService
+from pastefile.services.backup import Backup, Restore
 from pastefile.services.blobs import BlobStore
 from pastefile.services.fetch import Fetcher, FetchPolicy
 from pastefile.services.files import FileService
@@ -28,6 +29,7 @@ from pastefile.services.imaging.engines import image_engine_from_settings
 from pastefile.services.imaging.service import ImageService
 from pastefile.services.intake import IntakeService
 from pastefile.services.policy import UploadPolicy
+from pastefile.services.scrub import Scrub
 from pastefile.services.tus import TusService
 from pastefile.services.uploads import UploadService
 from pastefile.stats.counting import StatsRecorder
@@ -62,6 +64,9 @@ class Services:
     stats: StatsService
     jobs: JobService
     health: Readiness
+    scrub: Scrub
+    backup: Backup
+    restore: Restore
 
     def close(self) -> None:
         self.jobs.close()
@@ -118,6 +123,9 @@ def build_services(settings: Settings) -> Services:
         stats=StatsService(db, stats_store),
         health=Readiness(settings, db, storage, cache),
         jobs=jobs,
+        scrub=Scrub(db, storage, blobs, files.lookups, settings.gc_grace_seconds),
+        backup=Backup(db, storage),
+        restore=Restore(db, storage),
     )
     return services
 

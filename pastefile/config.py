@@ -108,6 +108,11 @@ class Settings(BaseSettings):
     expire_sweep_seconds: int = Field(300, gt=0)
     gc_seconds: int = Field(3600, gt=0)
     gc_grace_seconds: int = Field(86400, ge=0)
+    # The storage scrub (`pastefile check`, docs/operations.md): how often the job re-hashes
+    # every blob (0: never), its read rate in bytes/s (0: unbounded), and whether it repairs.
+    scrub_seconds: int = Field(86400, ge=0)
+    scrub_max_bytes_per_second: ByteSize = ByteSize(16 * 1024 * 1024)
+    scrub_repair: bool = False
     # gc deletes finished job rows older than these (days); failed ones stay longer for
     # whoever investigates them. 0 keeps them forever.
     job_retention_days: int = Field(30, ge=0)

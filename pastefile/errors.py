@@ -151,6 +151,13 @@ class Gone(PasteFileError):
     title = "The file is gone"
 
 
+class Damaged(PasteFileError):
+    """The stored bytes failed the storage scrub: the server lost them, the client did nothing."""
+
+    code = "damaged"
+    title = "The stored bytes of this file are damaged"
+
+
 class Blocked(PasteFileError):
     code = "unavailable_for_legal_reasons"
     title = "This content was removed by moderation"

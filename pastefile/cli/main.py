@@ -9,7 +9,7 @@ from typing import Any
 import click
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from pastefile.cli import accounts, jobs, rpc, stats
+from pastefile.cli import accounts, jobs, maintenance, rpc, stats
 from pastefile.cli.settings import settings as _settings
 from pastefile.composition import Services, build_services
 from pastefile.db import migrate
@@ -156,5 +156,8 @@ for command in (
     accounts.sweep,
     stats.report,
     stats.logstats,
+    maintenance.check,
+    maintenance.backup,
+    maintenance.restore,
 ):
     main.add_command(command)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pastefile.errors import InvalidInput
-from pastefile.jobs import fetching, maintenance, media, reports
+from pastefile.jobs import fetching, maintenance, media, reports, scrubbing
 from pastefile.jobs.context import Handler
 
 SHORT = "short"
@@ -31,6 +31,7 @@ KINDS: dict[str, Kind] = {
         Kind("expire_sweep", LONG, maintenance.expire_sweep),
         Kind("gc", LONG, maintenance.gc),
         Kind("report", LONG, reports.report),
+        Kind(scrubbing.KIND, LONG, scrubbing.scrub),
     )
 }
 FILE_KINDS = tuple(name for name, kind in KINDS.items() if kind.file_work)

@@ -45,7 +45,14 @@ def periodic_jobs(settings: Settings) -> list[Periodic]:
         Periodic("expire_sweep", settings.expire_sweep_seconds, 37 % settings.expire_sweep_seconds),
         Periodic("gc", settings.gc_seconds, 1117 % settings.gc_seconds),
         *_report(settings),
+        *_scrub(settings),
     ]
+
+
+def _scrub(settings: Settings) -> list[Periodic]:
+    """The storage scrub (``pastefile check``), unless PASTEFILE_SCRUB_SECONDS is 0."""
+    every = settings.scrub_seconds
+    return [Periodic("scrub", every, 3 * 3600 % every)] if every else []
 
 
 def _report(settings: Settings) -> list[Periodic]:

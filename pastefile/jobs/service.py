@@ -42,6 +42,7 @@ from pastefile.jobs.transitions import backoff_seconds, describe_error, finish, 
 from pastefile.services.accounts import Permission, Principal
 from pastefile.services.file_cache import FileLookups
 from pastefile.services.rowids import is_row_id
+from pastefile.services.scrub import DAMAGED
 from pastefile.services.upload_options import UploadOptions
 
 log = logging.getLogger(__name__)
@@ -417,7 +418,9 @@ class JobService:
             status = "processing"
         else:
             status = "failed" if counts.get(FAILED) else "ready"
-        session.execute(update(File).where(File.id == file_id).values(status=status))
+        # A file the scrub found damaged stays so until its bytes are sound again.
+        settled = update(File).where(File.id == file_id, File.status != DAMAGED)
+        session.execute(settled.values(status=status))
 
     def _announce(self, job: Job) -> None:
         try:

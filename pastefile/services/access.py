@@ -22,6 +22,7 @@ from pastefile.db.moderation import BlockedHash, FileTombstone
 from pastefile.db.types import utcnow
 from pastefile.errors import (
     Blocked,
+    Damaged,
     Forbidden,
     Gone,
     InsufficientScope,
@@ -39,6 +40,7 @@ from pastefile.services.files import FileService
 from pastefile.services.ids import looks_like_id
 from pastefile.services.names import sanitize_filename
 from pastefile.services.rowids import get_by_row_id
+from pastefile.services.scrub import DAMAGED
 from pastefile.services.upload_options import UploadOptions
 
 log = logging.getLogger(__name__)
@@ -171,6 +173,11 @@ class FileAccess:
 
     @staticmethod
     def _check_alive(file: File) -> None:
+        if file.status == DAMAGED:
+            raise Damaged(
+                "the stored bytes of this file failed an integrity check and were set aside; "
+                "the operator can restore them from a backup"
+            )
         if file.expires_at is not None and file.expires_at <= utcnow():
             raise Gone("this file has expired")
         if file.max_downloads is not None and file.downloads >= file.max_downloads:

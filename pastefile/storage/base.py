@@ -119,6 +119,13 @@ class Storage(ABC):
         """
         return iter(())
 
+    def quarantine(self, sha256: str) -> None:
+        """Move a blob whose bytes no longer match their name out of the way, kept for study.
+
+        Afterwards the blob is absent (``exists`` is False); missing blobs are ignored.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot quarantine blobs")
+
     def incoming_path(self, token: str) -> Path | None:
         """Where a caller on this host may place bytes for a later upload (the RPC flow).
 

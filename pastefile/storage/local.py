@@ -81,6 +81,8 @@ class LocalStorage(Storage):
         self.objects = self.root / "objects"
         self.temp = self.root / "tmp"
         self.incoming = self.root / "incoming"
+        # Outside objects/: list_blobs never sees what the scrub set aside.
+        self.quarantined = self.root / "quarantine"
         try:
             for directory in (self.objects, self.temp, self.incoming):
                 directory.mkdir(parents=True, exist_ok=True)
@@ -118,6 +120,15 @@ class LocalStorage(Storage):
 
     def delete(self, sha256: str) -> None:
         self._path(sha256).unlink(missing_ok=True)
+
+    def quarantine(self, sha256: str) -> None:
+        source = self._path(sha256)
+        self.quarantined.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(source, self.quarantined / f"{sha256}-{int(time.time())}")
+        except FileNotFoundError:
+            return
+        _fsync_dir(source.parent)
 
     def local_path(self, sha256: str) -> Path | None:
         return self._path(sha256)

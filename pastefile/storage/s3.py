@@ -234,6 +234,17 @@ class S3Storage(Storage):
     def delete(self, sha256: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self.key(sha256))
 
+    def quarantine(self, sha256: str) -> None:
+        # "<sha256>-<time>" under quarantine/: not a blob name, so list_blobs skips it.
+        target = f"{self.prefix}quarantine/{sha256}-{int(time.time())}"
+        try:
+            self.client.copy({"Bucket": self.bucket, "Key": self.key(sha256)}, self.bucket, target)
+        except ClientError as exc:
+            if _missing(exc):
+                return
+            raise
+        self.delete(sha256)
+
     def presigned_url(
         self, sha256: str, filename: str, mimetype: str, attachment: bool
     ) -> str | None:

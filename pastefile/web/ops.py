@@ -10,8 +10,10 @@ from flask import Blueprint, Flask, Response, g, request
 from prometheus_client.core import GaugeMetricFamily
 
 from pastefile.config import Settings
+from pastefile.jobs.scrubbing import last_scrub
 from pastefile.jobs.service import JobService
 from pastefile.observability import metrics
+from pastefile.observability.scrub import PROBLEM_KINDS, ScrubCollector
 from pastefile.observability.sentry import init_sentry
 from pastefile.web.context import services
 
@@ -37,9 +39,11 @@ def healthz() -> Response:
 def readyz() -> Response:
     checks = services().health.check()
     down = [name for name, state in checks.items() if state != "ok"]
+    details = {"scrub": _scrub_summary()}
     if not down:
         return Response(
-            orjson.dumps({"status": "ok", "checks": checks}), mimetype="application/json"
+            orjson.dumps({"status": "ok", "checks": checks, "details": details}),
+            mimetype="application/json",
         )
     reasons = "; ".join(f"{name}: {checks[name].removeprefix('down: ')}" for name in down)
     body = {
@@ -50,14 +54,30 @@ def readyz() -> Response:
         "detail": "down: " + reasons,
         "down": down,
         "checks": checks,
+        "details": details,
     }
     return Response(orjson.dumps(body), status=503, mimetype="application/problem+json")
 
 
 @bp.get("/metrics")
 def metrics_view() -> Response:
-    data, content_type = metrics.render([JobsCollector(services().jobs)])
+    jobs = services().jobs
+    data, content_type = metrics.render(
+        [JobsCollector(jobs), ScrubCollector(lambda: last_scrub(jobs))]
+    )
     return Response(data, content_type=content_type)
+
+
+def _scrub_summary() -> dict[str, object] | None:
+    """The last storage scrub: when, and what it found (a finding is not unreadiness)."""
+    try:
+        result = last_scrub(services().jobs)
+    except Exception:  # the database check above already says why
+        return None
+    if result is None:
+        return None
+    keys = ("finished_at", "checked", "bytes", "problems", *PROBLEM_KINDS, "repaired")
+    return {key: result.get(key) for key in keys}
 
 
 class JobsCollector:

@@ -33,6 +33,7 @@ STATUS_BY_ERROR: list[tuple[type[errors.PasteFileError], int]] = [
     (errors.Forbidden, 403),
     (errors.Conflict, 409),
     (errors.Gone, 410),
+    (errors.Damaged, 500),  # restorable from a backup, so never 410 (docs/api.md)
     (errors.PreconditionFailed, 412),
     (errors.PreconditionRequired, 428),
     (errors.Blocked, 451),

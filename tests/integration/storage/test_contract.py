@@ -127,3 +127,14 @@ def test_exists_and_list_blobs(storage: Storage) -> None:
     assert set(listed) == shas
     assert all(mtime > 0 for mtime in listed.values())
     assert not storage.exists("0" * 64)
+
+
+def test_quarantine_sets_bytes_aside_out_of_every_listing(storage: Storage) -> None:
+    kept, doomed = _store(storage, b"kept"), _store(storage, b"set aside")
+    storage.quarantine(doomed)
+    assert not storage.exists(doomed)
+    with pytest.raises(FileNotFoundError):
+        storage.open(doomed)
+    assert [sha for sha, _ in storage.list_blobs()] == [kept]
+    storage.quarantine(doomed)  # already gone: nothing to do
+    assert _store(storage, b"set aside") == doomed and _read(storage, doomed) == b"set aside"
