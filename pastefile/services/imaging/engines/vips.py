@@ -69,6 +69,11 @@ class _Input:
 
     def __init__(self, source: ImageSource) -> None:
         self.source = source
+        # libvips reads a source lazily, long after the call that opened it returns, and
+        # pyvips ties a source to an image only for some operations (not thumbnail_source).
+        # A custom source's Python callbacks that are collected before that read crash the
+        # whole process, so every source lives as long as this input.
+        self._opened: list[pyvips.Source] = []
 
     def header(self) -> pyvips.Image:
         if isinstance(self.source, Path):
@@ -92,9 +97,11 @@ class _Input:
         stream.seek(0)
         try:
             # libvips dups the descriptor and reads it in C, without the GIL.
-            return pyvips.Source.new_from_descriptor(stream.fileno())
+            opened = pyvips.Source.new_from_descriptor(stream.fileno())
         except (AttributeError, OSError, ValueError):
-            return _custom_source(stream)
+            opened = _custom_source(stream)
+        self._opened.append(opened)
+        return opened
 
 
 def _custom_source(stream: Any) -> pyvips.Source:

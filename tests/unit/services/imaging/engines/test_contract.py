@@ -4,7 +4,10 @@ and refuses what is corrupt or over the pixel budget before decoding it."""
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -14,6 +17,8 @@ from pastefile.services.imaging.engines import ENGINES, ImageEngine
 from pastefile.services.imaging.engines.base import Limits
 from pastefile.services.imaging.params import book_spec
 from tests.support.images import image_bytes, jpeg_with_exif
+
+ROOT = Path(__file__).resolve().parents[5]
 
 
 @pytest.fixture(params=sorted(ENGINES))
@@ -54,3 +59,40 @@ def test_reencode_clean_drops_the_exif(engine: ImageEngine) -> None:
     clean = engine.reencode_clean(io.BytesIO(jpeg_with_exif()), "jpeg", Limits(10**8))
     with Image.open(io.BytesIO(clean.data)) as image:
         assert not image.getexif()
+
+
+_RENDER_FROM_A_STREAM = """
+import io, sys
+from pastefile.services.imaging.engines import ENGINES
+from pastefile.services.imaging.engines.base import Limits
+from pastefile.services.imaging.params import RenderSpec
+from tests.support.images import image_bytes
+
+class Stream(io.BytesIO):  # what S3 gives: bytes to read and seek, no file descriptor
+    def fileno(self):
+        raise io.UnsupportedOperation("no descriptor")
+
+engine = ENGINES[sys.argv[1]]()
+for fit in ("cover", "contain", "inside", "fill"):
+    for _ in range(10):
+        spec = RenderSpec(16, None, fit, "png", None, 1)
+        out = engine.render(Stream(image_bytes("PNG", (640, 480))), spec, Limits(10**8))
+        assert out.width == 16, out.width
+"""
+
+
+def test_render_reads_a_stream_without_a_descriptor_to_the_end(
+    request: pytest.FixtureRequest, engine: ImageEngine
+) -> None:
+    # In a process of its own: a source collected while the engine still reads it
+    # takes the whole interpreter down, not just this test.
+    name = request.node.callspec.params["engine"]
+    done = subprocess.run(
+        [sys.executable, "-c", _RENDER_FROM_A_STREAM, name],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
