@@ -520,7 +520,8 @@ def test_code_card_is_highlighted_with_line_numbers(page: Page, live: dict[str, 
     assert page.locator(".code .linenos").count() == 1
     assert page.locator(".code span.k", has_text="def").count() == 1  # a Pygments keyword
     raw = page.locator(".links a", has_text="Raw").get_attribute("href")
-    assert raw and f"/i/{ident}" in raw
+    assert raw and raw.endswith(f"/i/{ident}.py")
+    assert page.locator(".meta .language").inner_text() == "Python"
     _shot(page, "card-code")
 
 
@@ -606,6 +607,10 @@ def test_markdown_card_is_rendered_and_sanitized(page: Page, live: dict[str, Any
     assert page.locator(".markdown strong").inner_text() == "bold"
     assert page.locator(".markdown script").count() == 0
     assert page.evaluate("window.pwned === undefined")
+    # The <script> line does not make it HTML: Markdown, with a .md raw link.
+    assert page.locator(".meta .language").inner_text() == "Markdown"
+    raw = page.locator(".actions a", has_text="Raw").get_attribute("href")
+    assert raw and raw.endswith(f"/i/{ident}.md")
 
 
 def test_archive_video_audio_pdf_and_other_cards(page: Page, live: dict[str, Any]) -> None:

@@ -117,6 +117,17 @@ def test_card_has_one_h1_unique_ids_and_wide_srcset(client):
     assert '<details class="embed">' in html  # the embed section starts collapsed
 
 
+def test_the_card_names_the_language_and_links_the_right_extension(client):
+    body, html = _card(client, b"# Notes\n\n<script>x()</script>\n", "notes.md")
+    assert f'href="{body["url_i"]}"' in html and body["url_i"].endswith(".md")
+    assert '<dd class="language">Markdown</dd>' in html and '<div class="markdown">' in html
+    body, html = _card(client, b"print('dark')\n" * 3, "dark.py")
+    assert body["url_i"].endswith(".py") and "<dd>text/x-python</dd>" in html
+    assert '<dd class="language">Python</dd>' in html
+    _, html = _card(client, b"just words\n", "words.txt")
+    assert 'class="language"' not in html
+
+
 def test_the_action_bar_and_owner_controls(client, services):
     anonymous, html = _card(client, b"anon\n", "anon.txt")
     actions = html[
