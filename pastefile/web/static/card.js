@@ -98,8 +98,9 @@
 
   function headers(extra) {
     var all = extra || {};
+    // A signed-in viewer's session needs its CSRF token even when a stored token decides.
     if (csrfMeta) all["X-CSRF-Token"] = csrfMeta.content;
-    if (!csrfMeta && stored()) all["X-Token"] = stored();
+    if (stored()) all["X-Token"] = stored();
     return all;
   }
 

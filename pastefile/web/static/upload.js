@@ -66,7 +66,8 @@
     cancel.setAttribute("aria-label", msg.cancel + " " + file.name);
     li.append(name, bar, info, cancel);
     queue.appendChild(li);
-    return { li: li, bar: bar, info: info, cancel: cancel, started: Date.now() };
+    makeRow.count = (makeRow.count || 0) + 1;
+    return { li: li, bar: bar, info: info, cancel: cancel, started: Date.now(), order: makeRow.count };
   }
 
   function progress(row, sent, total) {
@@ -109,7 +110,12 @@
     var result = holder.firstElementChild;
     if (token) result.appendChild(deleteLink(result, file, token));
     row.li.remove();
-    resultList.appendChild(result);
+    // In the order the files were given, whichever finished first.
+    result.dataset.order = row.order;
+    var after = Array.prototype.find.call(resultList.children, function (li) {
+      return Number(li.dataset.order) > row.order;
+    });
+    resultList.insertBefore(result, after || null);
     results.hidden = false;
     // Bring the list up as it grows: on a phone it would start below the fold.
     results.scrollIntoView({ block: "start" });

@@ -120,12 +120,17 @@ _STEADY = """(base) => {
   };
   const fix = (text) => text.split(base).join("https://files.example")
     .replace(/(files\\.example\\/[pisdr]\\/)([A-Za-z0-9]+)/g, (m, p, id) => p + stable(id))
-    .replace(/#manage=[\\w-]+/g, (m) => "#manage=pf_" + "x".repeat(m.length - 11));
+    .replace(/#manage=[\\w-]+/g, (m) => "#manage=pf_" + "x".repeat(m.length - 11))
+    .replace(/\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d/g, "2026-01-01 12:00");
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   while (walker.nextNode()) walker.currentNode.nodeValue = fix(walker.currentNode.nodeValue);
   document.querySelectorAll("input").forEach((i) => { i.value = fix(i.value); });
   document.querySelectorAll("time").forEach((t) => { t.textContent = "2026-01-01 12:00 UTC"; });
   document.querySelectorAll(".ago").forEach((a) => { a.textContent = "(1 minute ago)"; });
+  let day = 0;  // the stats chart's date ticks
+  document.querySelectorAll("svg text").forEach((t) => {
+    if (/^\\d\\d-\\d\\d$/.test(t.textContent)) t.textContent = "12-" + String(10 + 2 * day++);
+  });
 }"""
 
 
@@ -451,7 +456,22 @@ def test_anonymous_delete_from_the_stored_link(browser: Browser, live: dict[str,
     assert page.locator(".card .actions").count() == 0
     assert page.goto(f"/p/{ident}").status == 410  # type: ignore[union-attr]
     assert page.evaluate(f"localStorage.getItem('pastefile:token:{ident}')") is None
+    # Signed in later, the same browser still deletes the other anonymous upload with
+    # its stored token (the session's CSRF token rides along).
+    other = _result_id_from_storage(page)
+    _log_in(page, "alice", "alice-password-1")
+    page.goto(f"/p/{other}")
+    page.once("dialog", lambda d: d.accept())
+    page.click(".actions button:has-text('Delete')")
+    page.locator(".card-status", has_text="This file was deleted.").wait_for()
     _close(page)
+
+
+def _result_id_from_storage(page: Page) -> str:
+    keys = page.evaluate("Object.keys(localStorage)")
+    tokens = [k.rsplit(":", 1)[1] for k in keys if k.startswith("pastefile:token:")]
+    assert len(tokens) == 1, keys
+    return str(tokens[0])
 
 
 # --- the file card, per type ---------------------------------------------------------------

@@ -359,9 +359,9 @@ def _images_of(page: str, public_id: str) -> list[str]:
 
 
 def _snippets(page: str) -> dict[str, str]:
-    labels = re.findall(r'<label for="(snippet-\d+)">([^<]+)</label>', page)
+    labels = re.findall(r'<label for="(snippet-\w+-\d+)">([^<]+)</label>', page)
     values = dict(
-        re.findall(r'<input id="(snippet-\d+)" class="snippet" readonly value="([^"]*)"', page)
+        re.findall(r'<input id="(snippet-\w+-\d+)" class="snippet" readonly value="([^"]*)"', page)
     )
     return {label: html.unescape(values[key]) for key, label in labels}
 
