@@ -545,11 +545,12 @@ def test_code_card_is_highlighted_with_line_numbers(page: Page, live: dict[str, 
     _shot(page, "card-code")
 
 
-@pytest.mark.parametrize("name", ["long.py", "bundle.zip"])
+@pytest.mark.parametrize("name", ["long.py", "bundle.zip", "long.md", "paper.pdf"])
 def test_download_is_on_the_first_screen_of_a_phone(
     browser: Browser, live: dict[str, Any], name: str
 ) -> None:
-    data = _zip() if name.endswith(".zip") else b"".join(b"x%d = %d\n" % (n, n) for n in range(300))
+    lines = b"".join(b"x%d = %d\n\n" % (n, n) for n in range(300))
+    data = {".zip": _zip(), ".pdf": PDF, ".md": b"# Long\n\n" + lines}.get(Path(name).suffix, lines)
     ident = _api_upload(live, data, name)
     for viewport in (PHONE, VIEWPORT):
         page = _clipboard_page(browser, live, viewport)

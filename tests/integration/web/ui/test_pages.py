@@ -1,5 +1,5 @@
 """The web UI's server side without a browser: card kinds, sanitizing, bounds, i18n,
-the card fragment, My files, Admin, ShareX (the browser tests: test_ui_browser.py)."""
+the result row, the action bar, My files, Admin, ShareX (the browser tests: test_ui_browser.py)."""
 
 from __future__ import annotations
 
