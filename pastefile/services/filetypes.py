@@ -1,4 +1,5 @@
-"""What a file really is, decided from its bytes (libmagic), never its name."""
+"""What a file really is, decided from its bytes (libmagic); for text, a known
+extension then chooses among the text types (``.md`` Markdown, ``.py`` Python)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,8 @@ _EXTENSIONS = {
     "image/tiff": "tiff",
     "image/svg+xml": "svg",
     "text/plain": "txt",
+    "text/markdown": "md",
+    "text/x-python": "py",
     "application/pdf": "pdf",
     "application/zip": "zip",
     "application/gzip": "gz",
@@ -49,8 +52,26 @@ _EXTENSIONS = {
 }
 
 
-def detect(head: bytes) -> str:
-    """The MIME type libmagic sees in the first bytes of a file."""
+# libmagic's names for text types, and the usual ones.
+_TEXT_ALIASES = {"text/x-script.python": "text/x-python"}
+# Text whose bytes look like another text type (a Markdown file with a <script> line
+# reads as HTML, a short script as plain text) is what its extension says. Only text
+# chooses, and only among these inert types: a name never makes anything active.
+_TEXT_BY_EXTENSION = {"md": "text/markdown", "markdown": "text/markdown", "py": "text/x-python"}
+
+
+def detect(head: bytes, filename: str | None = None) -> str:
+    """The file's MIME type: libmagic's from the first bytes; for text, a known
+    extension of ``filename`` chooses among the text types."""
+    sniffed = _sniff(head)
+    sniffed = _TEXT_ALIASES.get(sniffed, sniffed)
+    if not sniffed.startswith("text/") or not filename:
+        return sniffed
+    _, dot, ext = filename.rpartition(".")
+    return _TEXT_BY_EXTENSION.get(ext.lower(), sniffed) if dot else sniffed
+
+
+def _sniff(head: bytes) -> str:
     if not head:
         return "application/x-empty"
     detected = (magic.from_buffer(head, mime=True) or "application/octet-stream").lower()

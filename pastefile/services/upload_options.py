@@ -38,11 +38,23 @@ class UploadOptions:
         return is_plain_public(self)
 
     def dedup_key(self, sha256: str) -> str | None:
-        """``anon:<sha>`` or ``<owner id>:<sha>``; never shared across owners."""
+        """The key an identical later upload by the same uploader finds: ``<owner id>:<sha>``.
+
+        An anonymous upload with a management token is its own uploader
+        (``t:<token hash prefix>:<sha>``): another person sending the same
+        bytes gets a new record, with their own name, time and token, on the
+        same blob; only a retry with the same options (a fetch job) finds it.
+        Tokenless anonymous writes (``/r/`` copies, RPC) share ``anon:<sha>``.
+        Never shared across owners.
+        """
         if not self.shares_links:
             return None
-        owner = "anon" if self.owner_id is None else str(self.owner_id)
-        return f"{owner}:{sha256}"
+        if self.owner_id is not None:
+            return f"{self.owner_id}:{sha256}"
+        if self.manage_token_hash:
+            # 2 + 32 + 1 + 64 characters: within the column's 100.
+            return f"t:{self.manage_token_hash[:32]}:{sha256}"
+        return f"anon:{sha256}"
 
     def to_params(self) -> dict[str, Any]:
         """As JSON-safe values, for a job that stores the upload later (a URL fetch)."""

@@ -58,7 +58,8 @@ class UploadService:
     copies, resize-on-upload, RPC) ends in ``finish``.
 
     Its steps, in order: refuse empty uploads; detect the type from the bytes
-    and apply the allow/deny lists; strip GPS and crop-resize when asked;
+    (for text, a known extension chooses among the text types) and apply the
+    allow/deny lists; strip GPS and crop-resize when asked;
     then, on the bytes that will actually be stored, the size limit and every
     guard (blocklist, retention); last, dedup and record, with the quota
     reserved in the recording transaction.
@@ -141,10 +142,10 @@ class UploadService:
         return result
 
     def _inspected(self, writer: BlobWriter, filename: str | None) -> _Incoming:
-        """The upload's type, from its bytes alone, and its cleaned name."""
+        """The upload's type (``filetypes.detect``) and its cleaned name."""
         if writer.size == 0:
             raise EmptyFile("the uploaded file has no content")
-        mimetype = filetypes.detect(writer.head)
+        mimetype = filetypes.detect(writer.head, filename)
         self._check_type(mimetype)
         name = sanitize_filename(filename, filetypes.extension_for(mimetype))
         return _Incoming(writer, name, mimetype)

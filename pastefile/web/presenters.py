@@ -8,13 +8,16 @@ from flask import Response
 from markupsafe import Markup, escape
 
 from pastefile.db.models import File
+from pastefile.errors import PasteFileError
 from pastefile.jobs.media import POSTER_KEY
+from pastefile.services.access import Caller
 from pastefile.services.humanize import humanize_bytes
 from pastefile.services.imaging.exif import summary_from_json
 from pastefile.services.imaging.service import Thumbnail
 from pastefile.services.links import build_links
+from pastefile.web.auth import current_principal
 from pastefile.web.context import base_url, services
-from pastefile.web.ui.cards import body_context, kind_of, qr_svg
+from pastefile.web.ui.cards import body_context, icon_for, kind_of, qr_svg
 
 
 def file_json(file: File, base_url: str) -> dict[str, Any]:
@@ -59,6 +62,8 @@ def card_context(file: File, base_url: str) -> dict[str, Any]:
         "file": file,
         "data": data,
         "is_image": is_image,
+        "can_manage": can_manage(file),
+        "badges": visibility_badges(file),
         "snippets": snippets,
         "thumb": _thumbnail(file, raw) if is_image else None,
         "exif": summary_from_json(file.exif),
@@ -66,6 +71,34 @@ def card_context(file: File, base_url: str) -> dict[str, Any]:
         "poster": _poster_url(file, raw),
         **body_context(file, services().storage),
     }
+
+
+def can_manage(file: File) -> bool:
+    """Whether the signed-in viewer may edit and delete ``file`` (the service's rule)."""
+    who = current_principal()
+    if who is None:
+        return False
+    try:
+        services().access.check_manage(file, Caller(principal=who), "delete")
+    except PasteFileError:
+        return False
+    return True
+
+
+def visibility_badges(file: File) -> list[str]:
+    """What restricts who sees the file: ``private``, ``unlisted``, ``password``."""
+    badges = [file.visibility] if file.visibility != "public" else []
+    return badges + (["password"] if file.password_hash else [])
+
+
+def result_context(file: File, base_url: str) -> dict[str, Any]:
+    """One compact row of the upload page's results."""
+    data = file_json(file, base_url)
+    thumb = None
+    if kind_of(file) == "image":
+        found = _thumbnail(file, data["url_i"])
+        thumb = found.src if found else data["url_i"]
+    return {"file": file, "data": data, "thumb": thumb, "icon": icon_for(file)}
 
 
 def _poster_url(file: File, raw_url: str) -> str | None:

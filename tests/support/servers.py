@@ -40,15 +40,16 @@ def port_open(port: int) -> bool:
     return True
 
 
-def http_upload(base: str, data: bytes, filename: str) -> tuple[int, dict[str, object]]:
+def http_upload(
+    base: str, data: bytes, filename: str, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, object]]:
     """POST a multipart upload over a real socket, as curl would."""
     body, content_type = multipart_body(data, filename)
     host, port = base.removeprefix("http://").split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=60)
+    sent = {"Content-Type": content_type, "Accept": "*/*", **(headers or {})}
     try:
-        conn.request(
-            "POST", "/", body=body, headers={"Content-Type": content_type, "Accept": "*/*"}
-        )
+        conn.request("POST", "/", body=body, headers=sent)
         response = conn.getresponse()
         return response.status, json.loads(response.read())
     finally:

@@ -24,8 +24,9 @@ from pastefile.services.imaging.signing import TransformPolicy
 from pastefile.services.imaging.variants import Rendition, VariantCache
 from pastefile.singleflight import SingleFlight
 
-# The file card's preview box, and twice that for high-density screens.
+# The file card's preview box, and the larger boxes of its srcset (wide columns, dense screens).
 CARD_BOX = 480
+CARD_BOXES = (CARD_BOX, CARD_BOX * 2, CARD_BOX * 4)
 
 
 @dataclass(frozen=True)
@@ -107,9 +108,15 @@ class ImageService:
             return None
         if max(file.width, file.height) <= CARD_BOX:
             return None
-        boxes = (TransformRequest(w=b, h=b, fit="inside") for b in (CARD_BOX, CARD_BOX * 2))
-        urls = [f"{raw_url}?{self.signed_query(file.public_id, box)}" for box in boxes]
-        return Thumbnail(src=urls[0], srcset=f"{urls[0]} 1x, {urls[1]} 2x")
+        # ``w`` descriptors with each candidate's real width, so the browser picks by the
+        # slot's width (``sizes``) and density; the original closes the list.
+        longest = max(file.width, file.height)
+        candidates: list[str] = []
+        for box in (b for b in CARD_BOXES if b < longest):
+            query = self.signed_query(file.public_id, TransformRequest(w=box, h=box, fit="inside"))
+            candidates.append(f"{raw_url}?{query} {round(file.width * box / longest)}w")
+        candidates.append(f"{raw_url} {file.width}w")
+        return Thumbnail(src=candidates[0].rsplit(" ", 1)[0], srcset=", ".join(candidates))
 
 
 def _in_memory(encoded: Encoded) -> Rendition:

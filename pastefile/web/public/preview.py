@@ -1,5 +1,5 @@
 """``GET /p/<id>`` (the preview page, or the file's JSON for non-browsers),
-``GET /p/<id>/card`` (the card alone, for the upload page) and
+``GET /p/<id>/row`` (the upload page's compact result row) and
 ``POST /p/<id>/unlock`` (the password prompt's form)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pastefile.web.access import resolve_file, strip_ext, unlock
 from pastefile.web.auth import check_csrf
 from pastefile.web.context import base_url
 from pastefile.web.negotiation import json_response, wants_html
-from pastefile.web.presenters import card_context, file_json
+from pastefile.web.presenters import card_context, file_json, result_context
 
 bp = Blueprint("preview", __name__)
 
@@ -30,14 +30,14 @@ def preview(ident: str) -> Response | str:
     return render_template("preview.html", **card_context(found, base_url()))
 
 
-@bp.get("/p/<ident>/card")
-def card(ident: str) -> Response:
-    """The card alone, for the upload page to drop in place (the same template)."""
+@bp.get("/p/<ident>/row")
+def result_row(ident: str) -> Response:
+    """One compact result row for the upload page, under the file's read rules."""
     try:
         found = resolve_file(ident)
     except PasswordRequired:
         abort(403)
-    html = render_template("_card.html", **card_context(found, base_url()))
+    html = render_template("_result_row.html", **result_context(found, base_url()))
     return Response(html, mimetype="text/html")
 
 

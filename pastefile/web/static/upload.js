@@ -1,6 +1,8 @@
 // The upload page: drag-and-drop, the file picker, clipboard paste; one progress row per
-// file with speed, time left and a cancel button; the result card in place (the same
-// server-rendered _card.html as /p/<id>) and the address bar moved there.
+// file with speed, time left and a cancel button; then one compact result row per file
+// (the server's _result_row.html) and "Copy all links". An anonymous upload's management
+// token becomes a delete link, shown once and kept in localStorage (card.js reads it).
+// Only a single-file upload moves the address bar, so Back keeps a batch.
 // Files over the threshold go through tus (/api/v1/uploads) when the server offers it.
 (function () {
   "use strict";
@@ -10,6 +12,9 @@
   var drop = document.getElementById("drop");
   var queue = document.getElementById("queue");
   var results = document.getElementById("results");
+  var resultList = document.getElementById("result-list");
+  var copyAll = document.getElementById("copy-all");
+  var batch = 0;
   var status = document.getElementById("upload-status");
   var msg = document.getElementById("messages").dataset;
   var csrf = document.querySelector('meta[name="csrf-token"]').content;
@@ -61,7 +66,8 @@
     cancel.setAttribute("aria-label", msg.cancel + " " + file.name);
     li.append(name, bar, info, cancel);
     queue.appendChild(li);
-    return { li: li, bar: bar, info: info, cancel: cancel, started: Date.now() };
+    makeRow.count = (makeRow.count || 0) + 1;
+    return { li: li, bar: bar, info: info, cancel: cancel, started: Date.now(), order: makeRow.count };
   }
 
   function progress(row, sent, total) {
@@ -79,21 +85,63 @@
     row.cancel.remove();
   }
 
-  function finish(row, id, file) {
+  function finish(row, id, file, token) {
     row.bar.value = 100;
     row.li.classList.add("done");
     row.info.textContent = msg.done;
     row.cancel.remove();
     status.textContent = msg.done + ": " + file.name;
-    var headers = { "X-CSRF-Token": csrf };
+    if (token) remember(id, token);
+    var headers = {};
     if (option("password")) headers["X-File-Password"] = option("password");
-    fetch("/p/" + encodeURIComponent(id) + "/card", { headers: headers, credentials: "same-origin" })
+    fetch("/p/" + encodeURIComponent(id) + "/row", { headers: headers, credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
-      .then(function (html) {
-        results.insertAdjacentHTML("afterbegin", html);
-        history.pushState({ id: id }, "", "/p/" + id);
-      })
+      .then(function (html) { showResult(row, id, file, html, token); })
       .catch(function () { row.info.textContent = msg.done + " · /p/" + id; });
+  }
+
+  function remember(id, token) {
+    try { localStorage.setItem("pastefile:token:" + id, token); } catch (e) { /* storage off */ }
+  }
+
+  function showResult(row, id, file, html, token) {
+    var holder = document.createElement("ul");
+    holder.innerHTML = html;
+    var result = holder.firstElementChild;
+    if (token) result.appendChild(deleteLink(result, file, token));
+    row.li.remove();
+    // In the order the files were given, whichever finished first.
+    result.dataset.order = row.order;
+    var after = Array.prototype.find.call(resultList.children, function (li) {
+      return Number(li.dataset.order) > row.order;
+    });
+    resultList.insertBefore(result, after || null);
+    results.hidden = false;
+    // Bring the list up as it grows: on a phone it would start below the fold.
+    results.scrollIntoView({ block: "start" });
+    copyAll.dataset.copy = Array.prototype.map.call(resultList.children, function (li) {
+      return li.dataset.short;
+    }).join("\n");
+    if (batch === 1) history.pushState({ id: id }, "", "/p/" + id);
+  }
+
+  // The token never reaches the server in a URL: it travels in the fragment.
+  function deleteLink(result, file, token) {
+    var link = result.dataset.page + "#manage=" + encodeURIComponent(token);
+    var box = document.createElement("div");
+    box.className = "result-manage";
+    var label = document.createElement("label");
+    var text = document.createElement("span");
+    text.textContent = msg.deleteLink;
+    var field = document.createElement("input");
+    field.readOnly = true; field.className = "snippet delete-link"; field.value = link;
+    label.append(text, field);
+    var copy = document.createElement("button");
+    copy.type = "button"; copy.className = "copy"; copy.textContent = msg.copy;
+    copy.dataset.copy = link; copy.dataset.copied = msg.copied;
+    copy.setAttribute("aria-label", msg.copyDelete.replace("{name}", file.name));
+    box.append(label, copy);
+    return box;
   }
 
   function multipart(file, row) {
@@ -109,7 +157,10 @@
     xhr.setRequestHeader("X-CSRF-Token", csrf);
     xhr.upload.onprogress = function (e) { if (e.lengthComputable) progress(row, e.loaded, e.total); };
     xhr.onload = function () {
-      if (xhr.status === 200 || xhr.status === 201) finish(row, JSON.parse(xhr.responseText).id, file);
+      if (xhr.status === 200 || xhr.status === 201) {
+        var body = JSON.parse(xhr.responseText);
+        finish(row, body.id, file, body.token);
+      }
       else fail(row, problemText(xhr));
     };
     xhr.onerror = function () { fail(row, msg.network); };
@@ -158,7 +209,8 @@
       return tusRequest("PATCH", url, headers, chunk, function (e) { progress(row, offset + e.loaded, file.size); })
         .then(function (xhr) {
           var next = parseInt(xhr.getResponseHeader("Upload-Offset"), 10);
-          return next < file.size ? send(next) : finish(row, xhr.getResponseHeader("X-File-Id"), file);
+          if (next < file.size) return send(next);
+          return finish(row, xhr.getResponseHeader("X-File-Id"), file, xhr.getResponseHeader("X-Token"));
         });
     }
     var create = { "Upload-Length": String(file.size), "Upload-Metadata": tusMetadata(file) };
@@ -189,6 +241,7 @@
   }
 
   function uploadAll(files) {
+    batch += files.length;
     Array.prototype.forEach.call(files, upload);
   }
 

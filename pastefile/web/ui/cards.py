@@ -107,6 +107,12 @@ def _lexer(file: File) -> Any:
         return TextLexer(stripnl=False)
 
 
+def language_name(file: File) -> str | None:
+    """The language the card names ("Python", "Markdown"); None for plain text."""
+    lexer = _lexer(file)
+    return None if lexer.name == "Text only" else str(lexer.name)
+
+
 def pygments_css() -> str:
     from pygments.formatters import HtmlFormatter
 
@@ -188,6 +194,7 @@ def body_context(file: File, storage: Storage) -> dict[str, Any]:
         text, cut = read_head(storage, file)
         context["truncated"] = cut
         context["code"] = highlighted(text, file)
+        context["language"] = language_name(file)
         if kind == "markdown":
             context["markdown"] = rendered_markdown(text)
     elif kind == "archive":

@@ -129,15 +129,17 @@ def test_link_dedup_is_per_owner_and_storage_dedup_is_global(services, settings)
     a1, _ = _store(services, b"shared bytes", alice)
     a2, _ = _store(services, b"shared bytes", alice)
     b1, _ = _store(services, b"shared bytes", bob)
-    anon1, token1 = _store(services, b"shared bytes")
-    anon2, token2 = _store(services, b"shared bytes")
+    anon1, token1 = _store(services, b"shared bytes", name="first.txt")
+    anon2, token2 = _store(services, b"shared bytes", name="second.txt")
     assert a1.created and not a2.created and a1.file.public_id == a2.file.public_id
     assert b1.created and b1.file.public_id != a1.file.public_id
     assert b1.file.short_code != a1.file.short_code
-    assert anon1.file.public_id == anon2.file.public_id
+    # Two anonymous uploaders are two people: each keeps their own name and record.
+    assert anon1.created and anon2.created
+    assert anon1.file.public_id != anon2.file.public_id
+    assert (anon1.file.filename, anon2.file.filename) == ("first.txt", "second.txt")
     assert anon1.file.public_id not in (a1.file.public_id, b1.file.public_id)
     assert a1.file.dedup_key == f"{alice.user_id}:{a1.file.sha256}"
-    assert anon1.file.dedup_key == f"anon:{a1.file.sha256}"
     assert len(stored_blobs(settings)) == 1
     # A second anonymous uploader's token does not manage the first uploader's file.
     assert token1 and token2 and token1 != token2

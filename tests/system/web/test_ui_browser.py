@@ -2,7 +2,9 @@
 
 One server (werkzeug, a thread, SQLite) and one browser for the module. Without
 chromium these tests skip; with ``PASTEFILE_REQUIRE_SERVICES=1`` (CI) they fail.
-Screenshots of the main pages go to docs/screenshots/ (the README shows them).
+Screenshots of the main pages go to docs/screenshots/ (the README shows them), with the
+server's random port, the random ids and the clock replaced by fixed text first, and a file
+written only when its pixels changed, so a run does not rewrite them for nothing.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ ARGS = [
     "--no-first-run",
 ]
 SHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
-VIEWPORT = {"width": 1000, "height": 760}
+VIEWPORT = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
 PASSWORD = "correct horse battery"
 
 try:
@@ -106,9 +109,46 @@ def page(browser: Browser, live: dict[str, Any]) -> Iterator[Page]:
     assert not refused, refused
 
 
+# Visible links name the server's random port and random ids, and times move: a screenshot
+# shows a fixed host, ids of the same length from a fixed alphabet, and a fixed clock.
+_STEADY = """(base) => {
+  const pool = "Qm7xK2pZ9vTn4bLr8cWd6fYh3jGs5kNeA1", seen = new Map();
+  const stable = (id) => {
+    const n = seen.size * 5;
+    if (!seen.has(id)) seen.set(id, (pool.slice(n) + pool).slice(0, id.length));
+    return seen.get(id);
+  };
+  const fix = (text) => text.split(base).join("https://files.example")
+    .replace(/(files\\.example\\/[pisdr]\\/)([A-Za-z0-9]+)/g, (m, p, id) => p + stable(id))
+    .replace(/#manage=[\\w-]+/g, (m) => "#manage=pf_" + "x".repeat(m.length - 11))
+    .replace(/\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d/g, "2026-01-01 12:00");
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) walker.currentNode.nodeValue = fix(walker.currentNode.nodeValue);
+  document.querySelectorAll("input").forEach((i) => { i.value = fix(i.value); });
+  document.querySelectorAll("time").forEach((t) => { t.textContent = "2026-01-01 12:00 UTC"; });
+  document.querySelectorAll(".ago").forEach((a) => { a.textContent = "(1 minute ago)"; });
+  let day = 0;  // the stats chart's date ticks
+  document.querySelectorAll("svg text").forEach((t) => {
+    if (/^\\d\\d-\\d\\d$/.test(t.textContent)) t.textContent = "12-" + String(10 + 2 * day++);
+  });
+}"""
+
+
 def _shot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"))
+    base = page.evaluate("location.origin")
+    page.evaluate(_STEADY, base)
+    png = page.screenshot()
+    path = SHOTS / f"{name}.png"
+    if not path.exists() or _pixels(path.read_bytes()) != _pixels(png):
+        path.write_bytes(png)
+
+
+def _pixels(png: bytes) -> bytes:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as image:
+        return image.size[0].to_bytes(4, "big") + image.convert("RGBA").tobytes()
 
 
 def _log_in(page: Page, user: str, password: str) -> None:
@@ -120,11 +160,23 @@ def _log_in(page: Page, user: str, password: str) -> None:
 
 
 def _upload_page_file(page: Page, name: str, data: bytes, mime: str = "text/plain") -> str:
-    """Upload through the page's file input; the public id of the card that appears."""
+    """Upload through the page's file input; the public id of the result row that appears."""
     page.set_input_files("#file", files=[{"name": name, "mimeType": mime, "buffer": data}])
-    card = page.locator("#results .card").first
-    card.wait_for()
-    return str(card.get_attribute("data-card"))
+    return _result_id(page, name)
+
+
+def _result_id(page: Page, name: str) -> str:
+    row = page.locator("#result-list .result", has_text=name).first
+    row.wait_for()
+    return str(row.get_attribute("data-id"))
+
+
+def _in_view(page: Page, selector: str) -> bool:
+    """Whether the element is on screen without scrolling."""
+    box = page.locator(selector).first.bounding_box()
+    size = page.viewport_size
+    assert box is not None and size is not None
+    return box["y"] >= 0 and box["y"] + box["height"] <= size["height"] and box["x"] >= 0
 
 
 def _api_upload(live: dict[str, Any], data: bytes, name: str, **fields: str) -> str:
@@ -144,20 +196,32 @@ def _api_upload(live: dict[str, Any], data: bytes, name: str, **fields: str) -> 
 # --- the upload page ---------------------------------------------------------------------
 
 
-def test_file_input_upload_shows_progress_and_the_card_in_place(page: Page) -> None:
+def test_file_input_upload_shows_progress_then_one_compact_row(page: Page) -> None:
     page.goto("/")
+    page.evaluate(
+        """() => new MutationObserver(() => {
+          const p = document.querySelector('#queue progress');
+          if (p) window.sawProgress = true;
+        }).observe(document.getElementById('queue'), {childList: true, subtree: true})"""
+    )
     data = image_bytes(size=(640, 360))  # ~0.5 MB of noise: multipart, with progress events
     ident = _upload_page_file(page, "numbers.png", data, "image/png")
-    row = page.locator("#queue .item").first
-    assert row.locator("progress").is_visible()
-    assert row.locator("progress").evaluate("p => p.value") == 100
-    assert "numbers.png" in row.inner_text()
-    # The address bar moved to the card, which is the server's own _card.html.
+    assert page.evaluate("window.sawProgress === true")
+    row = page.locator("#result-list .result")
+    assert row.count() == 1
+    assert row.locator(".result-name").inner_text() == "numbers.png"
+    short = row.locator("a.result-link").inner_text()
+    assert re.search(r"/s/\w+$", short)
+    page.wait_for_function("() => document.querySelector('.result-thumb img').naturalWidth > 0")
+    assert (
+        row.locator("a", has_text="Open")
+        .get_attribute("href", timeout=1000)
+        .endswith(f"/p/{ident}")
+    )
+    box = row.bounding_box()
+    assert box is not None and box["height"] < 200, box  # a row, not a 1,300 px card
+    # One file: the address bar moved to its page.
     assert page.url.endswith(f"/p/{ident}")
-    card = page.locator("#results .card")
-    assert card.locator("h1.name").inner_text() == "numbers.png"
-    assert card.locator("input.snippet").count() == 4
-    _shot(page, "upload")
 
 
 def _throttle(page: Page, bytes_per_second: int) -> None:
@@ -184,7 +248,7 @@ def test_progress_shows_speed_and_time_left_and_cancel_stops(page: Page) -> None
     row.locator("button.cancel").click()
     assert row.locator(".item-info").inner_text() == "Cancelled"
     page.wait_for_timeout(500)
-    assert page.locator("#results .card").count() == 0
+    assert page.locator("#result-list .result").count() == 0
 
 
 def test_drag_and_drop_upload(page: Page) -> None:
@@ -197,8 +261,8 @@ def test_drag_and_drop_upload(page: Page) -> None:
     page.dispatch_event("#drop", "dragenter", {"dataTransfer": transfer})
     assert "over" in (page.get_attribute("#drop", "class") or "")
     page.dispatch_event("#drop", "drop", {"dataTransfer": transfer})
-    page.locator("#results .card h1.name", has_text="dropped.txt").wait_for()
-    assert page.locator("#queue .item.done").count() == 1
+    _result_id(page, "dropped.txt")
+    assert page.locator("#result-list .result").count() == 1
 
 
 def test_several_files_and_paste(page: Page) -> None:
@@ -208,13 +272,13 @@ def test_several_files_and_paste(page: Page) -> None:
         for n in range(3)
     ]
     page.set_input_files("#file", files=files)
-    page.wait_for_function("() => document.querySelectorAll('#results .card').length === 3")
+    page.wait_for_function("() => document.querySelectorAll('#result-list .result').length === 3")
     page.evaluate(
         """() => { const dt = new DataTransfer();
         dt.items.add(new File(["pasted\\n"], "pasted.txt", {type: "text/plain"}));
         document.dispatchEvent(new ClipboardEvent("paste", {clipboardData: dt})); }"""
     )
-    page.locator("#results .card h1.name", has_text="pasted.txt").wait_for()
+    _result_id(page, "pasted.txt")
 
 
 def test_keyboard_only_upload(page: Page) -> None:
@@ -233,7 +297,7 @@ def test_keyboard_only_upload(page: Page) -> None:
         page.wait_for_timeout(100)
     assert choosers, "Space on the focused file input opened no file chooser"
     choosers[0].set_files(files=[{"name": "keys.txt", "mimeType": "text/plain", "buffer": b"k"}])
-    page.locator("#results .card h1.name", has_text="keys.txt").wait_for()
+    _result_id(page, "keys.txt")
 
 
 def test_large_file_goes_through_tus(page: Page) -> None:
@@ -244,9 +308,13 @@ def test_large_file_goes_through_tus(page: Page) -> None:
     )
     page.goto("/")
     data = b"tus chunk " * 250_000  # 2.5 MB, over the test threshold of 1 MiB
-    _upload_page_file(page, "big.txt", data)
+    ident = _upload_page_file(page, "big.txt", data)
     assert "POST" in methods and "PATCH" in methods
-    assert page.locator("#results .card dd", has_text="2.38 MB").count() == 1
+    # tus hands the anonymous upload's token over too: the row has its delete link.
+    link = page.locator("#result-list .result input.delete-link").input_value()
+    assert f"/p/{ident}#manage=" in link
+    page.goto(f"/p/{ident}")
+    assert page.locator(".card dd", has_text="2.38 MB").count() == 1
 
 
 def test_errors_are_readable_sentences(page: Page) -> None:
@@ -270,10 +338,140 @@ def test_copying_a_link(browser: Browser, live: dict[str, Any]) -> None:
     ident = _api_upload(live, b"copy me\n", "copy.txt")
     page.goto(f"/p/{ident}")
     short = page.locator(".links a[href*='/s/']").get_attribute("href")
-    page.click("button[aria-label='Copy the short link']")
-    page.locator(".copied", has_text="Copied").wait_for()
+    button = page.locator(".actions button[aria-label='Copy the short link']")
+    assert button.inner_text() == "Copy link"
+    button.click()
+    # The feedback is on the button itself, and it goes back after about two seconds.
+    page.locator(".actions button.copy", has_text="Copied").wait_for()
     assert page.evaluate("navigator.clipboard.readText()") == short
+    page.locator(".actions button.copy", has_text="Copy link").wait_for(timeout=4000)
+    assert "done" not in (button.get_attribute("class") or "")
+    # Each embed snippet has its own Copy, in a section that starts collapsed.
+    embed = page.locator("details.embed")
+    assert not embed.evaluate("d => d.open")
+    embed.locator("summary").click()
+    embed.locator("button[aria-label='Copy the Markdown snippet']").click()
+    embed.locator("button[aria-label='Copy the Markdown snippet']", has_text="Copied").wait_for()
+    assert page.evaluate("navigator.clipboard.readText()").startswith("[copy.txt](")
     context.close()
+
+
+def _clipboard_page(browser: Browser, live: dict[str, Any], viewport: dict[str, int]) -> Page:
+    context = browser.new_context(viewport=viewport, locale="en-US", base_url=live["base"])
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live["base"])
+    context.set_default_timeout(15_000)
+    return _watched(context.new_page())
+
+
+_REFUSED: dict[int, list[str]] = {}
+
+
+def _watched(page: Page) -> Page:
+    """Record Content-Security-Policy refusals, as the ``page`` fixture does."""
+    refused = _REFUSED.setdefault(id(page), [])
+    page.on(
+        "console",
+        lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    return page
+
+
+def _close(page: Page) -> None:
+    """Close the page's context; nothing it did was refused by the page's CSP."""
+    refused = _REFUSED.pop(id(page), [])
+    page.context.close()
+    assert not refused, refused
+
+
+@pytest.mark.parametrize(("viewport", "shot"), [(VIEWPORT, "upload"), (PHONE, "mobile-upload")])
+def test_a_batch_shows_compact_rows_copy_all_and_keeps_the_page(
+    browser: Browser, live: dict[str, Any], viewport: dict[str, int], shot: str
+) -> None:
+    page = _clipboard_page(browser, live, viewport)
+    page.goto("/")
+    files = [
+        {"name": "sunset.png", "mimeType": "image/png", "buffer": _gradient(1200, 800)},
+        {"name": "notes.md", "mimeType": "text/markdown", "buffer": b"# Notes\n\n- one\n"},
+        {"name": "greet.py", "mimeType": "text/x-python", "buffer": b"print('hi')\n"},
+    ]
+    page.set_input_files("#file", files=files)
+    page.wait_for_function("() => document.querySelectorAll('#result-list .result').length === 3")
+    rows = page.locator("#result-list .result")
+    # Several files: the address bar stays, so Back does not lose the batch.
+    assert page.url == live["base"] + "/"
+    shorts = [rows.nth(n).locator("a.result-link").inner_text() for n in range(3)]
+    assert all(re.search(r"/s/\w+$", link) for link in shorts)
+    # Three rows fit on one screen, phone included.
+    assert _in_view(page, "#result-list .result:last-child .result-actions")
+    assert rows.nth(0).locator(".result-actions .copy").is_visible()
+    assert rows.nth(0).locator("a", has_text="Open").is_visible()
+    page.click("#copy-all")
+    page.locator("#copy-all", has_text="Copied").wait_for()
+    assert sorted(page.evaluate("navigator.clipboard.readText()").split("\n")) == sorted(shorts)
+    # Anonymous uploads: one delete link per row.
+    assert page.locator("#result-list input.delete-link").count() == 3
+    page.locator("#copy-all", has_text="Copy all links").wait_for(timeout=4000)
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    _shot(page, shot)
+    _close(page)
+
+
+def test_anonymous_delete_from_the_stored_link(browser: Browser, live: dict[str, Any]) -> None:
+    page = _clipboard_page(browser, live, VIEWPORT)
+    page.goto("/")
+    page.set_input_files(
+        "#file",
+        files=[
+            {"name": f"mine-{n}.txt", "mimeType": "text/plain", "buffer": f"anon {n}\n".encode()}
+            for n in range(2)
+        ],
+    )
+    page.wait_for_function("() => document.querySelectorAll('#result-list .result').length === 2")
+    ident = _result_id(page, "mine-0.txt")
+    row = page.locator("#result-list .result", has_text="mine-0.txt")
+    link = row.locator("input.delete-link").input_value()
+    assert link.startswith(f"{live['base']}/p/{ident}#manage=")
+    # Somebody without the link sees no Delete.
+    stranger = _watched(browser.new_context(viewport=VIEWPORT, base_url=live["base"]).new_page())
+    stranger.goto(f"/p/{ident}")
+    assert stranger.locator(".actions button", has_text="Delete").is_hidden()
+    # The link works in any browser, and leaves the token out of the address bar.
+    stranger.goto(link)
+    stranger.locator(".actions button", has_text="Delete").wait_for()
+    assert "#manage" not in stranger.url
+    _close(stranger)
+    # This browser kept the token: its card offers Delete, which asks first.
+    row.locator("a", has_text="Open").click()
+    page.wait_for_url(f"**/p/{ident}")
+    delete = page.locator(".actions button", has_text="Delete")
+    asked: list[str] = []
+    page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    delete.click()
+    page.wait_for_timeout(300)
+    assert asked and "Delete this file?" in asked[0]
+    assert page.locator(".card-status").inner_text() == ""
+    page.once("dialog", lambda d: d.accept())
+    delete.click()
+    page.locator(".card-status", has_text="This file was deleted.").wait_for()
+    assert page.locator(".card .actions").count() == 0
+    assert page.goto(f"/p/{ident}").status == 410  # type: ignore[union-attr]
+    assert page.evaluate(f"localStorage.getItem('pastefile:token:{ident}')") is None
+    # Signed in later, the same browser still deletes the other anonymous upload with
+    # its stored token (the session's CSRF token rides along).
+    other = _result_id_from_storage(page)
+    _log_in(page, "alice", "alice-password-1")
+    page.goto(f"/p/{other}")
+    page.once("dialog", lambda d: d.accept())
+    page.click(".actions button:has-text('Delete')")
+    page.locator(".card-status", has_text="This file was deleted.").wait_for()
+    _close(page)
+
+
+def _result_id_from_storage(page: Page) -> str:
+    keys = page.evaluate("Object.keys(localStorage)")
+    tokens = [k.rsplit(":", 1)[1] for k in keys if k.startswith("pastefile:token:")]
+    assert len(tokens) == 1, keys
+    return str(tokens[0])
 
 
 # --- the file card, per type ---------------------------------------------------------------
@@ -318,8 +516,18 @@ def test_image_card_uses_the_pipeline_srcset(page: Page, live: dict[str, Any]) -
     ident = _api_upload(live, _gradient(1600, 1000), "wide.png")
     page.goto(f"/p/{ident}")
     image = page.locator(".card img.preview")
-    assert "w=" in (image.get_attribute("srcset") or "")
+    srcset = image.get_attribute("srcset") or ""
+    assert "w=" in srcset and re.search(r" 960w, ", srcset) and srcset.endswith(" 1600w")
     page.wait_for_function("() => document.querySelector('.card img.preview').naturalWidth > 0")
+    # Not stretched: the picked candidate is at least as wide as the slot on screen.
+    shown = image.evaluate("i => [i.naturalWidth, i.clientWidth * devicePixelRatio]")
+    assert shown[0] >= shown[1], shown
+    # Two columns on a desktop: the details sit beside the preview.
+    view, side = (
+        page.locator(".card .view").bounding_box(),
+        page.locator(".card .side").bounding_box(),
+    )
+    assert view and side and side["x"] > view["x"] + view["width"] - 1
     assert page.locator(".meta", has_text="1600 \u00d7 1000").count() == 1
     assert page.locator("meta[property='og:image']").get_attribute("content", timeout=1000)
     assert page.locator(".qr svg").count() == 1
@@ -332,8 +540,85 @@ def test_code_card_is_highlighted_with_line_numbers(page: Page, live: dict[str, 
     assert page.locator(".code .linenos").count() == 1
     assert page.locator(".code span.k", has_text="def").count() == 1  # a Pygments keyword
     raw = page.locator(".links a", has_text="Raw").get_attribute("href")
-    assert raw and f"/i/{ident}" in raw
+    assert raw and raw.endswith(f"/i/{ident}.py")
+    assert page.locator(".meta .language").inner_text() == "Python"
     _shot(page, "card-code")
+
+
+@pytest.mark.parametrize("name", ["long.py", "bundle.zip", "long.md", "paper.pdf"])
+def test_download_is_on_the_first_screen_of_a_phone(
+    browser: Browser, live: dict[str, Any], name: str
+) -> None:
+    lines = b"".join(b"x%d = %d\n\n" % (n, n) for n in range(300))
+    data = {".zip": _zip(), ".pdf": PDF, ".md": b"# Long\n\n" + lines}.get(Path(name).suffix, lines)
+    ident = _api_upload(live, data, name)
+    for viewport in (PHONE, VIEWPORT):
+        page = _clipboard_page(browser, live, viewport)
+        page.goto(f"/p/{ident}")
+        assert _in_view(page, ".actions a:has-text('Download')"), (name, viewport)
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        if viewport == PHONE and name == "long.py":
+            _shot(page, "mobile-card-code")
+        _close(page)
+
+
+def _transparent_png() -> bytes:
+    from PIL import Image, ImageDraw
+
+    picture = Image.new("RGBA", (900, 600), (0, 0, 0, 0))
+    ImageDraw.Draw(picture).ellipse((150, 50, 750, 550), fill=(47, 111, 222, 200))
+    out = io.BytesIO()
+    picture.save(out, "PNG")
+    return out.getvalue()
+
+
+def test_a_transparent_image_on_a_checkerboard_and_click_to_zoom(
+    page: Page, live: dict[str, Any]
+) -> None:
+    ident = _api_upload(live, _transparent_png(), "circle.png")
+    page.goto(f"/p/{ident}")
+    image = page.locator(".card img.preview")
+    assert "conic-gradient" in image.evaluate("i => getComputedStyle(i).backgroundImage")
+    image.click()
+    zoomed = page.locator(".lightbox img")
+    zoomed.wait_for()
+    assert (zoomed.get_attribute("src") or "").endswith(f"/i/{ident}.png")
+    page.wait_for_function("() => document.querySelector('.lightbox img').naturalWidth === 900")
+    page.keyboard.press("Escape")
+    assert page.locator(".lightbox").count() == 0
+
+
+def test_owner_edits_and_deletes_on_the_card(browser: Browser, live: dict[str, Any]) -> None:
+    for viewport in (VIEWPORT, PHONE):
+        page = _clipboard_page(browser, live, viewport)
+        _log_in(page, "alice", "alice-password-1")
+        page.goto("/")
+        ident = _upload_page_file(page, "draft.txt", b"a draft\n" * 3)
+        page.goto(f"/p/{ident}")
+        assert page.locator(".badges").count() == 0  # public: nothing to warn about
+        assert _in_view(page, ".actions button:has-text('Edit')")
+        page.click(".actions button:has-text('Edit')")
+        form = page.locator(".edit-form")
+        form.locator("input[name=filename]").fill("final.txt")
+        form.locator("select[name=visibility]").select_option("private")
+        form.locator("button[type=submit]").click()
+        page.locator("h1.name", has_text="final.txt").wait_for()
+        assert page.locator(".badges .vis-private").inner_text() == "Private"
+        if viewport == VIEWPORT:
+            _shot(page, "card-owner")
+        # Nobody else sees it now; the owner deletes it after a confirmation.
+        assert requests_status(f"{live['base']}/p/{ident}") == 404
+        page.once("dialog", lambda d: d.accept())
+        page.click(".actions button:has-text('Delete')")
+        page.locator(".card-status", has_text="This file was deleted.").wait_for()
+        assert page.goto(f"/p/{ident}").status == 410  # type: ignore[union-attr]
+        _close(page)
+
+
+def requests_status(url: str) -> int:
+    import requests
+
+    return requests.get(url, headers={"Accept": "text/html"}, timeout=10).status_code
 
 
 def test_markdown_card_is_rendered_and_sanitized(page: Page, live: dict[str, Any]) -> None:
@@ -343,6 +628,10 @@ def test_markdown_card_is_rendered_and_sanitized(page: Page, live: dict[str, Any
     assert page.locator(".markdown strong").inner_text() == "bold"
     assert page.locator(".markdown script").count() == 0
     assert page.evaluate("window.pwned === undefined")
+    # The <script> line does not make it HTML: Markdown, with a .md raw link.
+    assert page.locator(".meta .language").inner_text() == "Markdown"
+    raw = page.locator(".actions a", has_text="Raw").get_attribute("href")
+    assert raw and raw.endswith(f"/i/{ident}.md")
 
 
 def test_archive_video_audio_pdf_and_other_cards(page: Page, live: dict[str, Any]) -> None:
@@ -472,12 +761,12 @@ def test_admin_pages_are_for_administrators_only(page: Page) -> None:
 
 
 def test_mobile_viewport_has_no_sideways_scroll(browser: Browser, live: dict[str, Any]) -> None:
-    context = browser.new_context(viewport={"width": 360, "height": 740}, base_url=live["base"])
+    context = browser.new_context(viewport=PHONE, base_url=live["base"])
     page = context.new_page()
     ident = _api_upload(live, _gradient(900, 600), "phone.png")
     for path in ("/", f"/p/{ident}", "/help"):
         page.goto(path)
-        assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
     page.goto(f"/p/{ident}")
     _shot(page, "mobile-card")
     context.close()

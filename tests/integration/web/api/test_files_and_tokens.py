@@ -56,10 +56,12 @@ def test_core_upload_also_hands_out_the_management_token(client):
     )
     assert response.status_code == 201
     assert response.headers["X-Token"] == response.get_json()["token"]
+    # The same bytes from another anonymous uploader: their own file, and their own token.
     again = client.post(
-        "/", data={"file": (io.BytesIO(b"core"), "c.txt")}, headers={"Accept": "application/json"}
+        "/", data={"file": (io.BytesIO(b"core"), "d.txt")}, headers={"Accept": "application/json"}
     )
-    assert again.status_code == 200 and "X-Token" not in again.headers
+    assert again.status_code == 201 and again.headers["X-Token"] != response.headers["X-Token"]
+    assert again.get_json()["filename"] == "d.txt"
 
 
 def test_list_pages_with_link_and_total_count(client, services):

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from pastefile.db.models import File
+from tests.support.api import make_token
 from tests.support.files import counts, partial_bytes_on_disk, stored_blobs, temp_files
 from tests.support.images import image_bytes
 from tests.support.servers import http_get, http_upload, send_half, serve_app, wait_until
@@ -105,16 +106,20 @@ def test_deleting_the_last_reference_removes_the_bytes(live, services, settings)
 # --- concurrency ------------------------------------------------------------------------------
 
 
-def test_ten_concurrent_identical_uploads_make_one_file(live, services, settings):
-    data = os.urandom(256 * 1024)
+def _ten_at_once(live: str, data: bytes, headers: dict[str, str] | None = None) -> list:
     barrier = threading.Barrier(10)
 
     def one(n: int) -> tuple[int, dict[str, object]]:
         barrier.wait()
-        return http_upload(live, data, f"same-{n}.bin")
+        return http_upload(live, data, f"same-{n}.bin", headers)
 
     with ThreadPoolExecutor(10) as pool:
-        results = list(pool.map(one, range(10)))
+        return list(pool.map(one, range(10)))
+
+
+def test_ten_concurrent_identical_uploads_by_one_owner_make_one_file(live, services, settings):
+    data = os.urandom(256 * 1024)
+    results = _ten_at_once(live, data, make_token(services, "alice"))
     statuses = sorted(status for status, _ in results)
     assert statuses == [200] * 9 + [201]
     for field in ("id", "url_i", "url_d", "url_p", "url_s"):
@@ -123,6 +128,18 @@ def test_ten_concurrent_identical_uploads_make_one_file(live, services, settings
     assert len(stored_blobs(settings)) == 1
     assert temp_files(settings) == []
     assert http_get(str(results[0][1]["url_i"])) == (200, data)
+
+
+def test_ten_concurrent_anonymous_uploaders_get_ten_records_on_one_blob(live, services, settings):
+    data = os.urandom(256 * 1024)
+    results = _ten_at_once(live, data)
+    assert sorted(status for status, _ in results) == [201] * 10
+    # Each keeps the name it sent; storage dedup keeps one copy of the bytes.
+    assert {body["filename"] for _, body in results} == {f"same-{n}.bin" for n in range(10)}
+    assert len({body["id"] for _, body in results}) == 10
+    assert counts(services) == (10, 1)
+    assert len(stored_blobs(settings)) == 1
+    assert temp_files(settings) == []
 
 
 def test_deletes_racing_identical_uploads_never_leave_a_row_without_bytes(live, services):

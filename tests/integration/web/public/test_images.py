@@ -291,7 +291,9 @@ def test_preview_page_uses_a_pipeline_thumbnail(client):
     big = uploaded(client, photo("JPEG", (1600, 1200)))
     html = client.get(f"/p/{big['id']}", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert f'src="http://files.test/i/{big["id"]}.jpg?w=480&amp;h=480&amp;fit=inside"' in html
-    assert "w=960&amp;h=960&amp;fit=inside 2x" in html
+    # w descriptors with the real widths, ending with the original: never 1x/2x.
+    assert "w=960&amp;h=960&amp;fit=inside 960w" in html
+    assert f'http://files.test/i/{big["id"]}.jpg 1600w"' in html and " 2x" not in html
     thumb = client.get(f"/i/{big['id']}.jpg?w=480&h=480&fit=inside")
     assert (header(thumb.data).width, header(thumb.data).height) == (480, 360)
     small = uploaded(client, image_bytes("PNG"), "small.png")

@@ -165,6 +165,23 @@ def test_client_cannot_smuggle_html_as_an_image_name(client):
     assert response.headers["Content-Disposition"].startswith("attachment")
 
 
+def test_a_text_extension_chooses_among_text_types_and_never_makes_html(client):
+    # Markdown with a <script> line reads as HTML to libmagic; its name says Markdown.
+    markdown = _uploaded(client, b"# Notes\n\n<script>alert(1)</script>\n\n- one\n", "notes.md")
+    assert markdown["mimetype"] == "text/markdown"
+    assert markdown["url_i"].endswith(".md")
+    response = client.get(_path(markdown["url_i"]), headers=BROWSER)
+    assert response.mimetype == "text/markdown"  # never text/html, whatever the bytes
+    assert response.headers["Content-Security-Policy"].split(";")[0].strip() == "sandbox"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    python = _uploaded(client, b"print('hi')\n" * 3, "hello.py")
+    assert python["mimetype"] == "text/x-python" and python["url_i"].endswith(".py")
+    # A name never makes text active, nor turns non-text into text.
+    assert _uploaded(client, b"# just notes\n", "notes.html")["mimetype"] == "text/plain"
+    png = _uploaded(client, image_bytes(), "picture.md")
+    assert png["mimetype"] == "image/png"
+
+
 # --- nosniff everywhere ------------------------------------------------------------
 
 
@@ -342,9 +359,9 @@ def _images_of(page: str, public_id: str) -> list[str]:
 
 
 def _snippets(page: str) -> dict[str, str]:
-    labels = re.findall(r'<label for="(snippet-\d+)">([^<]+)</label>', page)
+    labels = re.findall(r'<label for="(snippet-\w+-\d+)">([^<]+)</label>', page)
     values = dict(
-        re.findall(r'<input id="(snippet-\d+)" class="snippet" readonly value="([^"]*)"', page)
+        re.findall(r'<input id="(snippet-\w+-\d+)" class="snippet" readonly value="([^"]*)"', page)
     )
     return {label: html.unescape(values[key]) for key, label in labels}
 

@@ -6,6 +6,7 @@ import hashlib
 import io
 import re
 
+from tests.support.api import make_token, post_file
 from tests.support.files import stored_blobs, temp_files
 from tests.support.images import image_bytes
 from tests.support.uploads import upload
@@ -53,15 +54,30 @@ def test_browser_gets_the_file_card(client):
     assert re.search(r'<img class="preview" src="http://files.test/i/\w+\.png"', html)
 
 
-def test_same_anonymous_upload_twice_gets_the_same_links(client, settings):
+def test_identical_bytes_from_another_uploader_keep_their_own_name(client, services, settings):
     first = upload(client, b"same bytes", "one.txt")
     second = upload(client, b"same bytes", "two.txt")
-    assert first.status_code == 201
-    assert second.status_code == 200
-    assert first.get_json()["url_p"] == second.get_json()["url_p"]
-    assert first.get_json()["url_s"] == second.get_json()["url_s"]
+    assert first.status_code == 201 and second.status_code == 201
+    mine, theirs = first.get_json(), second.get_json()
+    # A new record on the same blob: the second uploader's name, time, links and token.
+    assert theirs["filename"] == "two.txt" and mine["filename"] == "one.txt"
+    assert theirs["url_p"] != mine["url_p"] and theirs["url_s"] != mine["url_s"]
+    assert theirs["token"] and theirs["token"] != mine["token"]
+    assert theirs["time"] >= mine["time"]
     assert len(stored_blobs(settings)) == 1
     assert temp_files(settings) == []
+    # Each token manages only its own record.
+    gone = client.delete(f"/api/v1/files/{theirs['id']}", headers={"X-Token": theirs["token"]})
+    assert gone.status_code == 204
+    assert client.get(mine["url_p"].removeprefix("http://files.test")).status_code == 200
+
+
+def test_an_owner_reuploading_their_own_bytes_gets_their_file_back(client, services):
+    alice = make_token(services, "alice")
+    first = post_file(client, alice, data=b"mine twice", name="a.txt")
+    again = post_file(client, alice, data=b"mine twice", name="b.txt")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.get_json()["id"] == first.get_json()["id"]
 
 
 def test_type_comes_from_content_not_name_or_header(client):

@@ -1,5 +1,5 @@
 """The web UI's server side without a browser: card kinds, sanitizing, bounds, i18n,
-the card fragment, My files, Admin, ShareX (the browser tests: test_ui_browser.py)."""
+the result row, the action bar, My files, Admin, ShareX (the browser tests: test_ui_browser.py)."""
 
 from __future__ import annotations
 
@@ -97,22 +97,71 @@ def test_card_has_qr_opengraph_relative_time_and_copy_buttons(client):
     assert f'<meta property="og:image" content="{body["url_i"]}">' in html
     assert 'name="twitter:card" content="summary_large_image"' in html
     assert re.search(r"\(\d+ seconds? ago\)", html)
-    assert html.count('class="copy"') == 3
+    # Copy link in the action bar, the raw and download links, and one per embed snippet.
+    assert html.count('class="copy"') == 7
 
 
-def test_card_fragment_is_the_same_component(client):
+def test_card_has_one_h1_unique_ids_and_wide_srcset(client):
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGBA", (1600, 1000), (0, 0, 0, 0)).save(out, "PNG")
+    _, html = _card(client, out.getvalue(), "clear.png")
+    assert html.count("<h1") == 1
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), ids
+    srcset = re.search(r'srcset="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    widths = [int(w) for w in re.findall(r" (\d+)w(?:,|$)", srcset)]
+    assert widths == [480, 960, 1600], srcset  # real widths, ending with the original's
+    assert "1x" not in srcset and 'sizes="' in html
+    assert '<details class="embed">' in html  # the embed section starts collapsed
+
+
+def test_the_card_names_the_language_and_links_the_right_extension(client):
+    body, html = _card(client, b"# Notes\n\n<script>x()</script>\n", "notes.md")
+    assert f'href="{body["url_i"]}"' in html and body["url_i"].endswith(".md")
+    assert '<dd class="language">Markdown</dd>' in html and '<div class="markdown">' in html
+    body, html = _card(client, b"print('dark')\n" * 3, "dark.py")
+    assert body["url_i"].endswith(".py") and "<dd>text/x-python</dd>" in html
+    assert '<dd class="language">Python</dd>' in html
+    _, html = _card(client, b"just words\n", "words.txt")
+    assert 'class="language"' not in html
+
+
+def test_the_action_bar_and_owner_controls(client, services):
+    anonymous, html = _card(client, b"anon\n", "anon.txt")
+    actions = html[
+        html.index('class="actions"') : html.index("</div>", html.index('class="actions"'))
+    ]
+    assert (
+        "Copy link" in actions and anonymous["url_d"] in actions and anonymous["url_i"] in actions
+    )
+    assert "data-anonymous hidden" in actions  # shown only where the delete link's token is
+    assert 'data-action="edit"' not in html and 'name="csrf-token"' not in html
+    csrf = _log_in(client, services)
+    mine = upload(client, b"mine\n", "mine.txt", visibility="private", csrf_token=csrf)
+    assert mine.status_code == 201, mine.get_data(as_text=True)
+    page = client.get(f"/p/{mine.get_json()['id']}", headers=BROWSER).get_data(as_text=True)
+    assert 'data-action="edit"' in page and 'data-action="delete"' in page
+    assert '<span class="vis vis-private">Private</span>' in page
+    assert 'name="csrf-token"' in page
+    # Someone else's card offers neither.
+    other = client.get(f"/p/{anonymous['id']}", headers=BROWSER).get_data(as_text=True)
+    assert 'data-action="edit"' not in other
+
+
+def test_result_row_is_compact_with_the_short_link(client):
     body = upload(client, b"hello\n", "hello.txt").get_json()
-    fragment = client.get(f"/p/{body['id']}/card").get_data(as_text=True)
-    assert fragment.lstrip().startswith("{#") is False
-    assert f'data-card="{body["id"]}"' in fragment and "<html" not in fragment
-    page = client.get(f"/p/{body['id']}", headers=BROWSER).get_data(as_text=True)
-    assert fragment.strip() in page
+    row = client.get(f"/p/{body['id']}/row").get_data(as_text=True)
+    assert row.lstrip().startswith("<li") and "<html" not in row
+    assert f'data-short="{body["url_s"]}"' in row and f'href="{body["url_p"]}"' in row
+    assert "hello.txt" in row and 'class="copy"' in row
 
 
-def test_card_fragment_of_a_protected_file_needs_the_password(client):
+def test_result_row_of_a_protected_file_needs_the_password(client):
     body = upload(client, b"s\n", "s.txt", password="pw-123456").get_json()
-    assert client.get(f"/p/{body['id']}/card").status_code == 403
-    shown = client.get(f"/p/{body['id']}/card", headers={"X-File-Password": "pw-123456"})
+    assert client.get(f"/p/{body['id']}/row").status_code == 403
+    shown = client.get(f"/p/{body['id']}/row", headers={"X-File-Password": "pw-123456"})
     assert shown.status_code == 200
 
 
