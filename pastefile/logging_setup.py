@@ -28,10 +28,20 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line, with the same fields as the text format."""
+class LineFormatter(logging.Formatter):
+    """The text format, made once per record however many handlers write it."""
 
     def format(self, record: logging.LogRecord) -> str:
+        line: str | None = record.__dict__.get("_pastefile_line")
+        if line is None:
+            line = record._pastefile_line = super().format(record)  # type: ignore[attr-defined]
+        return line
+
+
+class JsonFormatter(LineFormatter):
+    """One JSON object per line, with the same fields as the text format."""
+
+    def _fields(self, record: logging.LogRecord) -> str:
         entry = {
             "time": self.formatTime(record),
             "level": record.levelname,
@@ -47,6 +57,12 @@ class JsonFormatter(logging.Formatter):
             entry["exc"] = self.formatException(record.exc_info)
         return orjson.dumps(entry).decode()
 
+    def format(self, record: logging.LogRecord) -> str:
+        line: str | None = record.__dict__.get("_pastefile_line")
+        if line is None:
+            line = record._pastefile_line = self._fields(record)  # type: ignore[attr-defined]
+        return line
+
 
 def configure_logging(
     level: str = "INFO", log_dir: Path | None = None, json_lines: bool | None = None
@@ -61,7 +77,7 @@ def configure_logging(
         return
     if json_lines is None:
         json_lines = os.environ.get("PASTEFILE_LOG_JSON", "").lower() in ("1", "true", "yes")
-    formatter = JsonFormatter() if json_lines else logging.Formatter(FORMAT)
+    formatter = JsonFormatter() if json_lines else LineFormatter(FORMAT)
     console = logging.StreamHandler()
     handlers: list[logging.Handler] = [console]
     if log_dir is not None:

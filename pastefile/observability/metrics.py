@@ -26,7 +26,7 @@ from prometheus_client.registry import REGISTRY
 # from pastefile.observability.gunicorn_hooks, which defines no metric.
 from pastefile.observability.gunicorn_hooks import child_exit
 
-__all__ = ["child_exit", "count_cache", "render"]
+__all__ = ["child_exit", "count_cache", "observe_request", "render"]
 
 REQUESTS = Counter("pastefile_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
@@ -41,6 +41,31 @@ CACHE = Counter("pastefile_cache_total", "Cache lookups and events", ["result"])
 CACHE_ERRORS = Counter("pastefile_cache_errors_total", "Cache backend (Redis) failures")
 
 _CACHE_RESULTS = {"hits": "hit", "misses": "miss", "loads": "load"}
+# The labelled children of one (method, route, status): looking them up again on every
+# request (a lock and a key per metric) cost more than recording the values.
+_REQUEST_CHILDREN: dict[tuple[str, str, int], tuple[Any, Any, Any, Any]] = {}
+
+
+def observe_request(
+    method: str, route: str, status: int, seconds: float, bytes_in: int, bytes_out: int
+) -> None:
+    key = (method, route, status)
+    children = _REQUEST_CHILDREN.get(key)
+    if children is None:
+        children = (
+            LATENCY.labels(method, route),
+            REQUESTS.labels(method, route, str(status)),
+            BYTES_IN.labels(route),
+            BYTES_OUT.labels(route),
+        )
+        _REQUEST_CHILDREN[key] = children
+    latency, requests, received, sent = children
+    latency.observe(seconds)
+    requests.inc()
+    if bytes_in:
+        received.inc(bytes_in)
+    if bytes_out:
+        sent.inc(bytes_out)
 
 
 def count_cache(name: str, amount: int = 1) -> None:

@@ -102,8 +102,12 @@ def _observe(response: Response) -> Response:
     if rule in _OWN_ROUTES:
         return response
     started = g.get("metrics_started", time.perf_counter())
-    metrics.LATENCY.labels(request.method, rule).observe(time.perf_counter() - started)
-    metrics.REQUESTS.labels(request.method, rule, str(response.status_code)).inc()
-    metrics.BYTES_IN.labels(rule).inc(request.content_length or 0)
-    metrics.BYTES_OUT.labels(rule).inc(response.content_length or 0)
+    metrics.observe_request(
+        request.method,
+        rule,
+        response.status_code,
+        time.perf_counter() - started,
+        request.content_length or 0,
+        response.content_length or 0,
+    )
     return response

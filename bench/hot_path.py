@@ -1,0 +1,257 @@
+#!/usr/bin/env python3
+"""The hot path against a bare Flask "hello", on the same server, worker class and count.
+
+    .venv/bin/python bench/hot_path.py               # 5 s per measurement
+    .venv/bin/python bench/hot_path.py --seconds 10
+
+It starts, in one run on this machine, two gunicorn servers with one worker each and the
+same worker class (pastefile's production worker, 8 threads): a bare Flask app that
+answers "hello", and ``pastefile serve`` in production mode on its embedded defaults
+(SQLite, the local disk). wrk (Debian's ``wrk``) measures each route with 2 threads and
+16 connections; the server's CPU per request is read from /proc for its worker, the
+steadier figure on a shared machine. It prints req/s, p50/p99 and CPU per request, each
+as a ratio to the bare app, with the targets:
+
+- ``GET /i/<id>`` of a public 10 kB file, sent by the app: >= 75% of the bare app;
+- ``/s/<code>`` redirect and ``/p/<id>`` JSON (cached): >= 75%;
+- ``/healthz``: >= 90%;
+- stats counting on: CPU per request within 5% of counting off.
+
+Exit status: 0 when every target passes, 1 when one is missed, 2 when wrk is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support.scaleout import descendants  # noqa: E402
+from tests.support.servers import free_port, port_open, wait_until  # noqa: E402
+
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
+WORKER = "pastefile.gunicorn_worker.GuardedThreadWorker"
+TICK = os.sysconf("SC_CLK_TCK")
+BARE_APP = """
+from flask import Flask
+
+app = Flask("bare")
+
+
+@app.get("/")
+def hello():
+    return "hello"
+"""
+
+
+@dataclass
+class Result:
+    name: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    cpu_us: float  # server CPU per request
+    errors: int
+
+
+def wrk(name: str, url: str, seconds: int, worker_pid: int, accept: str = "*/*") -> Result:
+    command = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "-H", f"Accept: {accept}"]
+    before = _cpu_seconds(worker_pid)
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    cpu = _cpu_seconds(worker_pid) - before
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    return Result(
+        name,
+        _number(r"Requests/sec:\s+([\d.]+)", out),
+        _percentile(out, "50"),
+        _percentile(out, "99"),
+        cpu / max(requests, 1) * 1e6,
+        _errors(out),
+    )
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def _number(pattern: str, out: str) -> float:
+    match = re.search(pattern, out)
+    return float(match.group(1)) if match else 0.0
+
+
+def _percentile(out: str, which: str) -> float:
+    match = re.search(rf"^\s+{which}%\s+([\d.]+)(us|ms|s)", out, re.MULTILINE)
+    return float(match.group(1)) * UNITS[match.group(2)] if match else float("nan")
+
+
+def _errors(out: str) -> int:
+    found = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sockets = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
+    return (int(found.group(1)) if found else 0) + (
+        sum(int(g) for g in sockets.groups()) if sockets else 0
+    )
+
+
+class Server:
+    def __init__(self, command: list[str], env: dict[str, str], cwd: Path, log: Path) -> None:
+        self.port = free_port()
+        self.log = open(log, "ab")  # noqa: SIM115 - the child keeps it
+        full = [part.replace("{port}", str(self.port)) for part in command]
+        self.process = subprocess.Popen(full, env=env, cwd=cwd, stdout=self.log, stderr=self.log)
+        wait_until(lambda: port_open(self.port) or self.process.poll() is not None, 60)
+        if self.process.poll() is not None:
+            raise SystemExit(f"{command[0]} did not start; see {log}")
+        wait_until(lambda: len(descendants([self.process.pid])) > 1, 30)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def worker(self) -> int:
+        return max(descendants([self.process.pid]) - {self.process.pid})
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+def _env(root: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PASTEFILE_", "APP_"))}
+    env.update(
+        APP_ENV="production",
+        PASTEFILE_SECRET_KEY="hot-path-bench-secret-0123456789abcdef",
+        PASTEFILE_DATA_DIR=str(root / "var"),
+        PASTEFILE_LOG_DIR=str(root / "logs"),
+        **extra,
+    )
+    return env
+
+
+def start_bare(root: Path) -> Server:
+    (root / "bare_app.py").write_text(BARE_APP)
+    command = [str(BIN / "gunicorn"), "-b", "127.0.0.1:{port}", "-w", "1", "--threads", "8"]
+    command += ["-k", WORKER, "--chdir", str(root), "bare_app:app"]
+    return Server(command, _env(root), root, root / "bare.out")
+
+
+def start_pastefile(root: Path, stats: bool) -> Server:
+    command = [str(BIN / "pastefile"), "serve", "--port", "{port}", "--workers", "1"]
+    env = _env(root, PASTEFILE_STATS_ENABLED="1" if stats else "0")
+    return Server(command, env, root, root / f"pastefile-{stats}.out")
+
+
+def seed(server: Server) -> tuple[str, str]:
+    """A public 10 kB file; its id and short code."""
+    import json
+    import urllib.request
+
+    data = (b"0123456789abcdef" * 640)[:10_000]
+    put = urllib.request.Request(f"{server.base}/ten.txt", data=data, method="PUT")
+    with urllib.request.urlopen(put, timeout=30) as answer:
+        ident = answer.read().decode().strip().rsplit("/", 1)[1]
+    card = urllib.request.Request(f"{server.base}/p/{ident}")
+    card.add_header("Accept", "application/json")
+    with urllib.request.urlopen(card, timeout=30) as answer:
+        return ident, json.loads(answer.read())["url_s"].rsplit("/", 1)[1]
+
+
+def measure(server: Server, seconds: int, prefix: str = "") -> dict[str, Result]:
+    ident, code = seed(server)
+    routes = {
+        "/healthz": ("/healthz", "*/*"),
+        "/i/<id>": (f"/i/{ident}", "*/*"),
+        "/s/<code>": (f"/s/{code}", "*/*"),
+        "/p/<id> JSON": (f"/p/{ident}", "application/json"),
+    }
+    results = {}
+    for name, (path, accept) in routes.items():
+        wrk(name, server.base + path, 1, server.worker, accept)  # warm the caches
+        results[name] = wrk(prefix + name, server.base + path, seconds, server.worker, accept)
+    return results
+
+
+TARGETS = {"/healthz": 0.90, "/i/<id>": 0.75, "/s/<code>": 0.75, "/p/<id> JSON": 0.75}
+
+
+def report(bare: Result, on: dict[str, Result], off: dict[str, Result]) -> bool:
+    print(f"{'':28}{'req/s':>9}{'p50 ms':>8}{'p99 ms':>8}{'CPU us/req':>11}{'ratio':>8}")
+    print(
+        f"{'bare Flask hello':28}{bare.rps:9.0f}{bare.p50_ms:8.2f}{bare.p99_ms:8.2f}"
+        f"{bare.cpu_us:11.0f}"
+    )
+    ok = True
+    for name, target in TARGETS.items():
+        result = on[name]
+        ratio = result.rps / bare.rps if bare.rps else 0.0
+        verdict = "PASS" if ratio >= target else "MISSED"
+        ok &= verdict == "PASS"
+        print(
+            f"{name:28}{result.rps:9.0f}{result.p50_ms:8.2f}{result.p99_ms:8.2f}"
+            f"{result.cpu_us:11.0f}{ratio:8.0%}  >= {target:.0%} {verdict}"
+            + (f"  ({result.errors} errors)" if result.errors else "")
+        )
+    for name in TARGETS:
+        delta = on[name].cpu_us / off[name].cpu_us - 1 if off[name].cpu_us else 0.0
+        verdict = "PASS" if delta <= 0.05 else "MISSED"
+        ok &= verdict == "PASS"
+        print(
+            f"stats on vs off, {name:14} CPU/req {off[name].cpu_us:5.0f} -> "
+            f"{on[name].cpu_us:5.0f} us ({delta:+.0%})  <= +5% {verdict}"
+        )
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=5)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("wrk is missing: apt-get install wrk")
+        return 2
+    print(f"load average before: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")
+    with tempfile.TemporaryDirectory(prefix="hot-path-") as tmp:
+        root = Path(tmp)
+        servers = []
+        try:
+            bare_server = start_bare(root)
+            servers.append(bare_server)
+            bare = wrk("bare", bare_server.base + "/", args.seconds, bare_server.worker)
+            results = {}
+            for stats in (True, False):
+                (root / f"s{stats}").mkdir()
+                server = start_pastefile(root / f"s{stats}", stats)
+                servers.append(server)
+                time.sleep(1)
+                results[stats] = measure(server, args.seconds)
+                server.stop()
+                servers.remove(server)
+        finally:
+            for server in servers:
+                server.stop()
+    ok = report(bare, results[True], results[False])
+    print(f"load average after: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
