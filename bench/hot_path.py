@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -38,10 +37,11 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
+from wrk_runs import run_wrk  # noqa: E402
+
 from tests.support.scaleout import descendants  # noqa: E402
 from tests.support.servers import free_port, port_open, wait_until  # noqa: E402
 
-UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
 WORKER = "pastefile.gunicorn_worker.GuardedThreadWorker"
 TICK = os.sysconf("SC_CLK_TCK")
 BARE_APP = """
@@ -67,44 +67,17 @@ class Result:
 
 
 def wrk(name: str, url: str, seconds: int, worker_pid: int, accept: str = "*/*") -> Result:
-    command = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "-H", f"Accept: {accept}"]
     before = _cpu_seconds(worker_pid)
-    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    run = run_wrk(url, seconds, 16, {"Accept": accept})
     cpu = _cpu_seconds(worker_pid) - before
-    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     return Result(
-        name,
-        _number(r"Requests/sec:\s+([\d.]+)", out),
-        _percentile(out, "50"),
-        _percentile(out, "99"),
-        cpu / max(requests, 1) * 1e6,
-        _errors(out),
+        name, run.rps, run.p50_ms, run.p99_ms, cpu / max(run.requests, 1) * 1e6, run.errors
     )
 
 
 def _cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICK
-
-
-def _number(pattern: str, out: str) -> float:
-    match = re.search(pattern, out)
-    return float(match.group(1)) if match else 0.0
-
-
-def _percentile(out: str, which: str) -> float:
-    match = re.search(rf"^\s+{which}%\s+([\d.]+)(us|ms|s)", out, re.MULTILINE)
-    return float(match.group(1)) * UNITS[match.group(2)] if match else float("nan")
-
-
-def _errors(out: str) -> int:
-    found = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    sockets = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
-    )
-    return (int(found.group(1)) if found else 0) + (
-        sum(int(g) for g in sockets.groups()) if sockets else 0
-    )
 
 
 class Server:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -37,6 +36,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from wrk_runs import run_wrk  # noqa: E402
 
 from tests.support.deploy import (  # noqa: E402
     CELERY_PASTEFILE,
@@ -51,7 +52,6 @@ from tests.support.servers import free_port, port_open, wait_until  # noqa: E402
 from tests.support.uploads import multipart_body  # noqa: E402
 
 MB = 1_000_000
-UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
 
 
 @dataclass
@@ -73,30 +73,8 @@ class Result:
 def wrk(
     name: str, url: str, seconds: int, conns: int, headers: dict[str, str] | None = None
 ) -> Result:
-    command = ["wrk", "-t2", f"-c{conns}", f"-d{seconds}s", "--latency", url]
-    for key, value in (headers or {}).items():
-        command[1:1] = ["-H", f"{key}: {value}"]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    return Result(name, _rps(out), _percentile(out, "50"), _percentile(out, "99"), _errors(out))
-
-
-def _rps(out: str) -> float:
-    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    return float(match.group(1)) if match else 0.0
-
-
-def _percentile(out: str, which: str) -> float:
-    match = re.search(rf"^\s+{which}%\s+([\d.]+)(us|ms|s)", out, re.MULTILINE)
-    return float(match.group(1)) * UNITS[match.group(2)] if match else float("nan")
-
-
-def _errors(out: str) -> int:
-    match = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    socket_errors = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
-    )
-    total = int(match.group(1)) if match else 0
-    return total + (sum(int(g) for g in socket_errors.groups()) if socket_errors else 0)
+    run = run_wrk(url, seconds, conns, headers)
+    return Result(name, run.rps, run.p50_ms, run.p99_ms, run.errors)
 
 
 class Stack:
