@@ -34,6 +34,8 @@ class FileQuery:
 
 
 SORTABLE = {"created_at": File.created_at, "filename": File.filename, "size": File.size}
+SORTABLE |= {"mimetype": File.mimetype, "visibility": File.visibility}
+SORTABLE |= {"expires_at": File.expires_at, "downloads": File.downloads}
 
 
 class FileService:

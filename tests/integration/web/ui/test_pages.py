@@ -205,12 +205,55 @@ def test_my_files_bulk_delete_and_edit_need_csrf(client, services):
         data={"csrf_token": csrf, "visibility": "unlisted", "expires_in": "3600"},
     )
     assert edited.status_code == 303
-    listed = client.get("/me/files").get_data(as_text=True)
-    assert re.search(r'<option value="unlisted" selected>', listed)
+    listed = client.get("/me/files?view=list").get_data(as_text=True)
+    assert "Saved mine.txt." in listed  # the success message, once
+    assert re.search(r"<td>Unlisted</td>", listed)
+    assert "Saved mine.txt." not in client.get("/me/files").get_data(as_text=True)
     assert (
         client.post("/me/files/delete", data={"ids": ident, "csrf_token": csrf}).status_code == 303
     )
-    assert "mine.txt" not in client.get("/me/files").get_data(as_text=True)
+    after = client.get("/me/files").get_data(as_text=True)
+    assert "mine.txt" not in after.replace("Deleted 1 file.", "") and "Deleted 1 file." in after
+
+
+def test_my_files_table_sorts_by_every_column_and_edits_in_a_drawer(client, services):
+    csrf = _log_in(client, services)
+    for name, data in (("b.txt", b"bb\n"), ("a.txt", b"aaaa\n"), ("c.txt", b"c\n")):
+        client.post("/", data={"file": (io.BytesIO(data), name), "csrf_token": csrf})
+    order = lambda html: re.findall(r'class="fname"><a href="[^"]+">(\w\.txt)', html)  # noqa: E731
+    page = client.get("/me/files?view=list&sort=name&dir=asc").get_data(as_text=True)
+    assert order(page) == ["a.txt", "b.txt", "c.txt"]
+    assert 'aria-sort="ascending"' in page
+    page = client.get("/me/files?view=list&sort=size&dir=desc").get_data(as_text=True)
+    assert order(page) == ["a.txt", "b.txt", "c.txt"]
+    for column in ("type", "visibility", "expiry", "downloads", "created"):
+        assert client.get(f"/me/files?view=list&sort={column}&dir=asc").status_code == 200
+    headers = re.findall(r'<th scope="col"[^>]*>\s*<a href="[^"]+">(\w+)', page)
+    assert headers == ["Name", "Type", "Size", "Visibility", "Expires", "Downloads", "Created"]
+    ident = re.search(r'data-id="(\w+)"', page).group(1)
+    drawer = client.get(f"/me/files?view=list&edit={ident}").get_data(as_text=True)
+    assert 'id="drawer"' in drawer and f'action="/me/files/{ident}/edit?' in drawer
+    client.post(
+        f"/me/files/{ident}/edit?view=list",
+        data={"csrf_token": csrf, "filename": "renamed.txt", "expires_in": "keep"},
+    )
+    assert "renamed.txt" in client.get("/me/files?view=list").get_data(as_text=True)
+
+
+def test_bulk_delete_skips_what_is_not_mine_and_says_how_many(client, services):
+    other = upload(client, b"not mine\n", "theirs.txt").get_json()["id"]
+    csrf = _log_in(client, services)
+    mine = [
+        client.post(
+            "/", data={"file": (io.BytesIO(f"{n}\n".encode()), f"{n}.txt"), "csrf_token": csrf},
+            headers={"Accept": "application/json"},
+        ).get_json()["id"]
+        for n in range(3)
+    ]  # fmt: skip
+    sent = client.post("/me/files/delete", data={"ids": [*mine, other], "csrf_token": csrf})
+    assert sent.status_code == 303
+    assert "Deleted 3 files." in client.get("/me/files").get_data(as_text=True)
+    assert client.get(f"/p/{other}", headers=BROWSER).status_code == 200
 
 
 def test_admin_is_for_administrators(client, services):
