@@ -269,8 +269,8 @@ def test_admin_promotes_and_sees_storage(client, services):
     other = services.accounts.create_user("bob", "bob-password-1")
     csrf = _log_in(client, services, "root", roles=ROLE_ADMIN)
     upload(client, b"some bytes\n", "a.txt")
-    page = client.get("/admin").get_data(as_text=True)
-    assert "a.txt" in page and "bob" in page
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert "bob" in page and "a.txt" in client.get("/admin/files").get_data(as_text=True)
     assert f'action="/admin/users/{other.id}"' in page
     assert 'action="/admin/users/2"' not in page  # no disable/demote buttons for oneself
     done = client.post(f"/admin/users/{other.id}", data={"csrf_token": csrf, "action": "promote"})
@@ -299,7 +299,85 @@ def test_other_files_get_an_icon_with_their_extension(client):
 def test_admin_deletes_anyones_file(client, services):
     body = upload(client, b"reported\n", "reported.txt", password="pw-123456").get_json()
     csrf = _log_in(client, services, "root", roles=ROLE_ADMIN)
-    assert "reported.txt" in client.get("/admin?q=reported").get_data(as_text=True)
+    assert "reported.txt" in client.get("/admin/files?q=reported").get_data(as_text=True)
     done = client.post(f"/admin/files/{body['id']}/delete", data={"csrf_token": csrf})
     assert done.status_code == 303
     assert client.get(f"/p/{body['id']}", headers=BROWSER).status_code == 410
+
+
+def test_admin_sub_navigation_links_every_section(client, services):
+    _log_in(client, services, "root", roles=ROLE_ADMIN)
+    for path in ("/admin", "/admin/users", "/admin/files", "/admin/moderation", "/admin/stats",
+                 "/admin/reports", "/jobs"):  # fmt: skip
+        page = client.get(path).get_data(as_text=True)
+        nav = re.search(r'<nav class="subnav".*?</nav>', page, re.S)
+        assert nav, path
+        links = re.findall(r'href="([^"]+)"', nav.group(0))
+        assert links == ["/admin/users", "/admin/files", "/admin", "/jobs", "/admin/stats",
+                         "/admin/reports", "/admin/moderation"], path  # fmt: skip
+        assert nav.group(0).count('aria-current="page"') == 1, path
+    jobs = client.get("/jobs").get_data(as_text=True)
+    assert 'name="token"' not in jobs  # a signed-in admin is not asked for an API token
+    assert 'name="token"' in client.__class__(client.application).get("/jobs").get_data(
+        as_text=True
+    )
+
+
+def test_admin_files_are_paged_and_filtered_with_owner_visibility_and_expiry(client, services):
+    csrf = _log_in(client, services, "root", roles=ROLE_ADMIN)
+    for n in range(30):
+        upload(client, f"anon {n}\n".encode(), f"anon-{n:02}.txt")
+    client.post(
+        "/", data={"file": (io.BytesIO(b"root's\n"), "roots.txt"), "csrf_token": csrf,
+                   "visibility": "private", "expires_in": "3600"},
+    )  # fmt: skip
+    first = client.get("/admin/files").get_data(as_text=True)
+    assert first.count('<tr data-id="') == 25 and "Page 1 of 2" in first
+    assert 'href="/admin/files?page=2"' in first
+    second = client.get("/admin/files?page=2").get_data(as_text=True)
+    assert second.count('<tr data-id="') == 6
+    mine = client.get("/admin/files?owner=root").get_data(as_text=True)
+    assert mine.count('<tr data-id="') == 1 and "<td>root</td><td>Private</td>" in mine
+    assert "roots.txt" in client.get("/admin/files?visibility=private").get_data(as_text=True)
+    expiring = client.get("/admin/files?expiring=yes").get_data(as_text=True)
+    assert expiring.count('<tr data-id="') == 1
+    anonymous = client.get("/admin/files?owner=-&q=anon-0").get_data(as_text=True)
+    assert anonymous.count('<tr data-id="') == 10 and "<td>anonymous</td>" in anonymous
+    kept = re.search(r'href="(/admin/files\?[^"]*page=2[^"]*)"',
+                     client.get("/admin/files?owner=-").get_data(as_text=True))  # fmt: skip
+    assert kept and "owner=-" in kept.group(1)  # paging keeps the filter
+
+
+def test_admin_users_show_usage_against_quota(client, services, settings):
+    settings.user_quota_bytes = 1000
+    csrf = _log_in(client, services, "root", roles=ROLE_ADMIN)
+    client.post("/", data={"file": (io.BytesIO(b"x" * 250), "q.bin"), "csrf_token": csrf})
+    page = client.get("/admin/users").get_data(as_text=True)
+    row = re.search(r'<tr data-user="root">.*?</tr>', page, re.S).group(0)
+    assert 'max="1000" value="250"' in row and "250 bytes / 1000 bytes" in row
+
+
+def test_admin_actions_confirm_and_report_success(client, services):
+    bob = services.accounts.create_user("bob", "bob-password-1")
+    csrf = _log_in(client, services, "root", roles=ROLE_ADMIN)
+    page = client.get("/admin/users").get_data(as_text=True)
+    disable = re.search(r'<button class="danger" name="action" value="disable"[^>]*>', page)
+    assert disable and "data-confirm=" in disable.group(0)
+    client.post(f"/admin/users/{bob.id}", data={"csrf_token": csrf, "action": "disable"})
+    assert "Disabled bob; their sessions ended." in client.get("/admin/users").get_data(
+        as_text=True
+    )
+
+
+def test_moderation_removes_and_lists_blocked_content(client, services):
+    body = upload(client, b"abusive bytes\n", "abuse.txt").get_json()
+    csrf = _log_in(client, services, "root", roles=ROLE_ADMIN)
+    done = client.post(
+        "/admin/moderation/remove",
+        data={"csrf_token": csrf, "ident": f"http://localhost/p/{body['id']}", "reason": "spam"},
+    )
+    assert done.status_code == 303
+    page = client.get("/admin/moderation").get_data(as_text=True)
+    assert "Removed 1 file(s)" in page and "<td>spam</td>" in page
+    assert client.get(f"/p/{body['id']}", headers=BROWSER).status_code == 451
+    assert client.post("/admin/moderation/remove", data={"ident": body["id"]}).status_code == 400
