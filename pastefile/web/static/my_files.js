@@ -67,7 +67,7 @@
   // --- the edit drawer ----------------------------------------------------------------
   var drawer = document.getElementById("drawer");
   if (drawer) {
-    drawer.querySelector("input, select").focus();
+    drawer.querySelector("input:not([type=hidden]), select").focus();
     document.addEventListener("keydown", function (event) {
       if (event.key === "Escape") location.href = document.getElementById("drawer-close").href;
     });

@@ -39,10 +39,13 @@ BULK_LIMIT = 100
 KEPT_ARGS = ("q", "sort", "dir", "page", "view")
 
 
+def _kept() -> dict[str, Any]:
+    return {k: v for k, v in request.args.items() if k in KEPT_ARGS}
+
+
 def back_to(endpoint: str) -> BaseResponse:
     """After a form: the page it came from, with its query (search, sort, page)."""
-    args: dict[str, Any] = {k: v for k, v in request.args.items() if k in KEPT_ARGS}
-    return redirect(url_for(endpoint, **args), code=303)
+    return redirect(url_for(endpoint, **_kept()), code=303)
 
 
 def grid_thumb(file: File) -> str | None:
@@ -69,18 +72,21 @@ def sorting() -> tuple[str, str]:
 
 @bp.get("/me/files")
 @login_required
-def my_files() -> str:
+def my_files() -> BaseResponse | str:
     column, order = sorting()
     page = max(1, request.args.get("page", 1, type=int) or 1)
     q = request.args.get("q", "").strip() or None
     wanted = FileQuery(page=page, per_page=PER_PAGE, sort=COLUMNS[column], order=order, q=q)
     files, total = services().files.owned(principal().user_id, wanted)
+    last = max(1, -(-total // PER_PAGE))
+    if page > last:  # after a delete emptied the last page: the new last one
+        return redirect(url_for("my_files.my_files", **{**_kept(), "page": last}))
     view = "list" if request.args.get("view") == "list" else "grid"
     state = {"q": q or "", "sort": request.args.get("sort", "new"), "view": view, "page": page}
     if state["sort"] in COLUMNS:
         state["dir"] = order
     return render_template(
-        "my_files.html", files=files, total=total, pages=max(1, -(-total // PER_PAGE)),
+        "my_files.html", files=files, total=total, pages=last,
         state=state, column=column, order=order, presets=list(PRESETS), columns=list(COLUMNS),
         editing=_editing(files), expiries=EXPIRIES, grid_thumb=grid_thumb, icon_for=icon_for,
         short_link=lambda f: build_links(f, base_url()).url_s, bulk_limit=BULK_LIMIT,

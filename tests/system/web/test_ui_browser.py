@@ -61,8 +61,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     settings = make_settings(
-        tmp, f"sqlite:///{tmp / 'ui.sqlite'}", base_url=base, max_upload_size=8 * 1024 * 1024
-    )
+        tmp, f"sqlite:///{tmp / 'ui.sqlite'}", base_url=base, max_upload_size=8 * 1024 * 1024,
+        login_rate_limit="1000/minute",  # many sign-ins from one address in a few minutes
+    )  # fmt: skip
     services: Services = build_services(settings)
     migrate.upgrade(services.db)
     app = create_app(services=services)
@@ -155,8 +156,8 @@ def _log_in(page: Page, user: str, password: str) -> None:
     page.goto("/login")
     page.fill("#username", user)
     page.fill("#password", password)
-    page.click("form button[type=submit]")
-    page.wait_for_url(re.compile(r"/account/tokens$"))
+    page.click("main form button[type=submit]")
+    page.wait_for_url(re.compile(r"/me/files$"))  # signing in lands on My files
 
 
 def _upload_page_file(page: Page, name: str, data: bytes, mime: str = "text/plain") -> str:
@@ -681,33 +682,161 @@ def test_gone_file_gets_a_410_page(page: Page, live: dict[str, Any]) -> None:
 def test_sign_in_and_the_tokens_page(page: Page, live: dict[str, Any]) -> None:
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live["base"])
     _log_in(page, "alice", "alice-password-1")
+    page.goto("/account/tokens")
+    before = len(live["services"].accounts.list_tokens(1))
     page.fill("#name", "laptop")
     page.click("button:has-text('Create token')")
+    page.locator(".flash", has_text="Created the token laptop.").wait_for()
     token = page.locator("#new-token").input_value()
     assert token.startswith("pf_")
     page.click("button[aria-label='Copy the new token']")
-    page.locator(".copied", has_text="Copied").wait_for()
+    page.locator("button[aria-label='Copy the new token']", has_text="Copied").wait_for()
     assert page.evaluate("navigator.clipboard.readText()") == token
-    page.goto("/account/tokens")  # shown once: a reload no longer has it
+    # Post/redirect/get: reloading the page makes no second token, and shows no value.
+    page.reload()
+    assert len(live["services"].accounts.list_tokens(1)) == before + 1
     assert page.locator("#new-token").count() == 0
     assert page.locator("td", has_text="laptop").count() == 1
-    page.click("button[aria-label='Revoke laptop']")
+    revoke = page.locator("button[aria-label='Revoke laptop']")
+    assert "danger" in (revoke.get_attribute("class") or "")
+    page.once("dialog", lambda d: d.dismiss())  # changing one's mind keeps the token
+    revoke.click()
+    assert page.locator("td", has_text="revoked").count() == 0
+    page.once("dialog", lambda d: d.accept())
+    revoke.click()
+    page.locator(".flash", has_text="Revoked the token.").wait_for()
     assert page.locator("td", has_text="revoked").count() == 1
 
 
-def test_deleting_from_my_files(page: Page) -> None:
+def test_log_out_from_the_header(page: Page) -> None:
     _log_in(page, "alice", "alice-password-1")
-    page.goto("/")
-    ident = _upload_page_file(page, "mine.txt", b"mine\n")
-    page.goto("/me/files")
-    item = page.locator(f"li[data-id='{ident}']")
-    assert item.count() == 1
+    page.goto("/help")
+    page.click("header button:has-text('Log out')")
+    page.locator(".flash", has_text="You are logged out.").wait_for()
+    assert page.locator("header a", has_text="Log in").count() == 1
+
+
+def _user_with_files(live: dict[str, Any], name: str, count: int) -> list[str]:
+    """A user and ``count`` small text files of theirs (uploaded with a token), oldest first."""
+    import requests
+
+    accounts = live["services"].accounts
+    user = accounts.create_user(name, f"{name}-password-1")
+    _, token = accounts.create_token(accounts.session_principal(user), "t", ["read", "upload"])
+    ids = []
+    for n in range(count):
+        response = requests.post(
+            live["base"] + "/",
+            files={"file": (f"{name}-{n:02}.txt", f"file {n}\n".encode() * (n + 1))},
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            timeout=30,
+        )
+        assert response.status_code == 201, response.text
+        ids.append(str(response.json()["id"]))
+    return ids
+
+
+def test_dashboard_selection_spans_pages_and_bulk_delete_asks_first(
+    page: Page, live: dict[str, Any]
+) -> None:
+    ids = _user_with_files(live, "dana", 27)  # two pages of 24
+    _log_in(page, "dana", "dana-password-1")
+    width = page.locator("section.dashboard").bounding_box()
+    assert width is not None and width["width"] > 1100  # the full width, not a 700 px panel
     _shot(page, "my-files")
-    item.locator("input[name=ids]").check()
+    bar = page.locator("#bulk")
+    assert page.locator("#bulk-delete").is_disabled()
+    page.check("#select-all")
+    assert page.locator("#selected-count").inner_text() == "24 selected"
+    page.uncheck(f".file[data-id='{ids[-1]}'] input[name=ids]")
+    assert page.locator("#selected-count").inner_text() == "23 selected"
+    assert page.evaluate("document.getElementById('select-all').indeterminate")
+    page.evaluate("window.scrollTo(0, 1200)")
+    box = bar.bounding_box()
+    assert box is not None and -1 <= box["y"] <= 1, box  # the bulk bar sticks to the top
+    page.click("a[rel=next]")
+    page.check(f".file[data-id='{ids[0]}'] input[name=ids]")
+    assert page.locator("#selected-count").inner_text() == "24 selected"  # kept across pages
+    page.once("dialog", lambda d: d.dismiss())
     page.click("#bulk-delete")
-    page.wait_for_url(re.compile(r"/me/files"))
-    assert page.locator(f"li[data-id='{ident}']").count() == 0
-    assert page.goto(f"/p/{ident}").status == 410  # type: ignore[union-attr]
+    assert len(live["services"].files.statuses(_uid(live, "dana"), ids)) == 27  # nothing gone
+    page.once("dialog", lambda d: d.accept())
+    page.click("#bulk-delete")
+    page.locator(".flash", has_text="Deleted 24 files.").wait_for()
+    left = live["services"].files.statuses(_uid(live, "dana"), ids)
+    assert sorted(left) == sorted([ids[-1], ids[1], ids[2]])
+    assert page.locator("#selected-count").inner_text() == "Nothing selected"
+
+
+def _uid(live: dict[str, Any], name: str) -> int:
+    users, _ = live["services"].accounts.list_users(0, 100, name)
+    return int(next(u.id for u in users if u.username == name))
+
+
+def test_dashboard_table_sorts_and_hover_actions_and_the_edit_drawer(
+    page: Page, live: dict[str, Any]
+) -> None:
+    ids = _user_with_files(live, "erin", 3)
+    _log_in(page, "erin", "erin-password-1")
+    page.click("nav.views a:has-text('List')")
+    page.wait_for_url(re.compile(r"view=list"))
+    headers = page.locator("table.files-table thead th a").all_inner_texts()
+    assert [h.split(" ")[0] for h in headers] == [
+        "Name", "Type", "Size", "Visibility", "Expires", "Downloads", "Created",
+    ]  # fmt: skip
+    page.click("table.files-table th a:has-text('Size')")
+    page.wait_for_url(re.compile(r"dir=desc.*sort=size|sort=size.*dir=desc"))
+    names = page.locator("table.files-table td.fname a").all_inner_texts()
+    assert names == ["erin-02.txt", "erin-01.txt", "erin-00.txt"]  # largest first
+    page.click("table.files-table th a:has-text('Size')")
+    page.wait_for_url(re.compile(r"dir=asc.*sort=size|sort=size.*dir=asc"))
+    names = page.locator("table.files-table td.fname a").all_inner_texts()
+    assert names == ["erin-00.txt", "erin-01.txt", "erin-02.txt"]
+    assert page.locator("th[aria-sort=ascending]").inner_text().startswith("Size")
+    _shot(page, "my-files-list")
+    # Hover actions in the grid: hidden until the pointer (or focus) is on the tile.
+    page.click("nav.views a:has-text('Grid')")
+    page.wait_for_url(re.compile(r"view=grid"))
+    tile = page.locator(f".file[data-id='{ids[0]}']")
+    actions = tile.locator(".file-actions")
+    page.mouse.move(0, 0)
+    assert actions.evaluate("e => getComputedStyle(e).opacity") == "0"
+    tile.hover()
+    page.wait_for_function(
+        "id => getComputedStyle(document.querySelector(`.file[data-id='${id}'] .file-actions`))"
+        ".opacity === '1'",
+        arg=ids[0],
+    )
+    tile.locator("a:has-text('Edit')").click()
+    drawer = page.locator("#drawer")
+    drawer.wait_for()
+    page.wait_for_function("() => document.activeElement.id === 'edit-name'")  # focus moved in
+    drawer.locator("#edit-name").fill("renamed.txt")
+    drawer.locator("#edit-visibility").select_option("private")
+    drawer.locator("button:has-text('Save')").click()
+    page.locator(".flash", has_text="Saved renamed.txt.").wait_for()
+    assert "Private" in page.locator(f".file[data-id='{ids[0]}'] .status").inner_text()
+    # One file's Delete asks first, too.
+    tile = page.locator(f".file[data-id='{ids[1]}']")
+    tile.hover()
+    page.once("dialog", lambda d: d.accept())
+    tile.locator("button:has-text('Delete')").click()
+    page.locator(".flash", has_text="Deleted 1 file.").wait_for()
+    assert page.goto(f"/p/{ids[1]}").status == 410  # type: ignore[union-attr]
+
+
+def test_dashboard_on_a_phone(browser: Browser, live: dict[str, Any]) -> None:
+    _user_with_files(live, "finn", 5)
+    context = browser.new_context(
+        viewport=PHONE, base_url=live["base"], has_touch=True, is_mobile=True
+    )
+    page = _watched(context.new_page())
+    _log_in(page, "finn", "finn-password-1")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    actions = page.locator(".file-actions").first  # no hover on a touch screen: always shown
+    assert actions.is_visible() and actions.evaluate("e => getComputedStyle(e).opacity") == "1"
+    _shot(page, "mobile-my-files")
+    _close(page)
 
 
 def test_my_files_status_follows_the_job_events(page: Page, live: dict[str, Any]) -> None:
@@ -719,35 +848,80 @@ def test_my_files_status_follows_the_job_events(page: Page, live: dict[str, Any]
     page.goto("/")
     ident = _upload_page_file(page, "pending.png", image_bytes(), "image/png")
     page.goto("/me/files")
-    status = page.locator(f"li[data-id='{ident}'] .job-status")
+    status = page.locator(f".file[data-id='{ident}'] .job-status")
     assert status.inner_text() == "processing"  # testing runs no job runner in the app
     page.wait_for_timeout(300)  # the socket's hello
     drain_jobs(live["services"])
-    page.locator(f"li[data-id='{ident}'] .job-status", has_text="ready").wait_for()
+    page.locator(f".file[data-id='{ident}'] .job-status", has_text="ready").wait_for()
     assert any('"type":"file"' in f and ident in f for f in frames)
 
 
-def test_editing_visibility_in_my_files(page: Page) -> None:
-    _log_in(page, "alice", "alice-password-1")
-    page.goto("/")
-    ident = _upload_page_file(page, "edit.txt", b"edit\n")
-    page.goto("/me/files")
-    item = page.locator(f"li[data-id='{ident}']")
-    item.locator("select[name=visibility]").select_option("private")
-    item.locator("button:has-text('Save')").click()
-    item = page.locator(f"li[data-id='{ident}']")
-    assert item.locator("select[name=visibility]").input_value() == "private"
-
-
-def test_admin_disables_a_user(page: Page, live: dict[str, Any]) -> None:
+def test_admin_disables_a_user_after_a_confirmation(page: Page, live: dict[str, Any]) -> None:
     _log_in(page, "root", "root-password-1")
     page.goto("/admin")
+    page.click("nav.subnav a:has-text('Users')")
     row = page.locator("tr[data-user='mallory']")
-    row.locator("button[aria-label='Disable mallory']").click()
-    row = page.locator("tr[data-user='mallory']")
-    assert "disabled" in row.inner_text()
-    _shot(page, "admin")
+    button = row.locator("button[aria-label='Disable mallory']")
+    assert "danger" in (button.get_attribute("class") or "")
+    page.once("dialog", lambda d: d.dismiss())
+    button.click()
+    assert live["services"].accounts.active_user(3) is not None
+    page.once("dialog", lambda d: d.accept())
+    button.click()
+    page.locator(".flash", has_text="Disabled mallory").wait_for()
+    assert "disabled" in page.locator("tr[data-user='mallory']").inner_text()
     assert live["services"].accounts.active_user(3) is None
+    live["services"].accounts.update_user(3, disabled=False)
+
+
+def test_admin_files_are_paged_and_filtered(page: Page, live: dict[str, Any]) -> None:
+    _user_with_files(live, "gail", 30)
+    _log_in(page, "root", "root-password-1")
+    page.goto("/admin/files")
+    assert page.locator("#all-files tbody tr").count() == 25
+    height = page.evaluate("document.documentElement.scrollHeight")
+    page.fill("input[name=owner]", "gail")
+    page.click("button:has-text('Filter')")
+    assert page.locator("#all-files tbody tr").count() == 25
+    assert page.locator("#all-files tbody td", has_text=re.compile("^gail$")).count() == 25
+    page.click("a[rel=next]")
+    assert page.locator("#all-files tbody tr").count() == 5
+    assert "owner=gail" in page.url
+    page.click("a[rel=prev]")
+    _shot(page, "admin")
+    assert height < 2600, height  # a page of 25, not every file
+    row = page.locator("#all-files tbody tr").first
+    name = row.locator("td.fname").inner_text()
+    page.once("dialog", lambda d: d.accept())
+    row.locator("button:has-text('Delete')").click()
+    page.locator(".flash", has_text="Deleted the file").wait_for()
+    assert page.locator("#all-files td.fname", has_text=name).count() == 0
+    assert "owner=gail" in page.url  # the filter stays after a delete
+
+
+def test_admin_sections_and_the_jobs_table_fit_at_1440(page: Page) -> None:
+    _log_in(page, "root", "root-password-1")
+    page.goto("/admin")
+    for label, path in (("Stats", "/admin/stats"), ("Reports", "/admin/reports"),
+                        ("Moderation", "/admin/moderation"), ("Jobs", "/jobs")):  # fmt: skip
+        page.click(f"nav.subnav a:has-text('{label}')")
+        page.wait_for_url(re.compile(re.escape(path) + "$"))
+        assert page.locator("nav.subnav a[aria-current=page]").inner_text() == label
+    page.locator("#job-table").wait_for()
+    assert page.locator("input[name=token]").count() == 0  # the session is enough
+    fits = "document.querySelector('#job-table').getBoundingClientRect().right <= " + (
+        "document.querySelector('section.jobs').getBoundingClientRect().right"
+    )
+    assert page.evaluate(fits)
+
+
+def test_admin_on_a_phone(browser: Browser, live: dict[str, Any]) -> None:
+    context = browser.new_context(viewport=PHONE, base_url=live["base"])
+    page = _watched(context.new_page())
+    _log_in(page, "root", "root-password-1")
+    page.goto("/admin/users")
+    _shot(page, "mobile-admin")
+    _close(page)
 
 
 def test_admin_pages_are_for_administrators_only(page: Page) -> None:
