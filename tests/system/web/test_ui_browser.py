@@ -315,7 +315,7 @@ def test_large_file_goes_through_tus(page: Page) -> None:
     link = page.locator("#result-list .result input.delete-link").input_value()
     assert f"/p/{ident}#manage=" in link
     page.goto(f"/p/{ident}")
-    assert page.locator(".card dd", has_text="2.38 MB").count() == 1
+    assert page.locator(".card dd", has_text="2.4 MiB").count() == 1
 
 
 def test_errors_are_readable_sentences(page: Page) -> None:
@@ -324,12 +324,29 @@ def test_errors_are_readable_sentences(page: Page) -> None:
     page.set_input_files("#file", files=[{"name": "tool", "mimeType": "", "buffer": elf}])
     alert = page.locator("#queue .item.failed .item-info")
     alert.wait_for()
-    assert "not accepted" in alert.inner_text()
-    assert "{" not in alert.inner_text()  # no raw JSON
+    # Our words alone: no MIME type, no developer sentence, no raw JSON.
+    assert alert.inner_text() == "This kind of file is not accepted here."
+    bar = page.locator("#queue .item.failed progress")
+    assert bar.evaluate("b => b.value") == 0  # the bar starts over...
+    red = bar.evaluate("b => getComputedStyle(b).backgroundColor")
+    assert red == "color(srgb 0.752941 0.223529 0.168627 / 0.3)", red  # ...and turns red (--bad)
     too_big = b"x" * (8 * 1024 * 1024 + 1)
     page.set_input_files("#file", files=[{"name": "huge.txt", "mimeType": "", "buffer": too_big}])
     page.locator("#queue .item.failed", has_text="huge.txt").wait_for()
-    assert "larger than the limit" in page.locator("#queue .item.failed").nth(1).inner_text()
+    info = page.locator("#queue .item.failed", has_text="huge.txt").inner_text()
+    assert "larger than the limit of 8 MiB" in info and "huge.txt · 8 MiB" in info
+    assert "Up to 8 MiB." in page.locator("main").inner_text()
+
+
+def test_one_size_format_in_pages_and_scripts(page: Page) -> None:
+    from pastefile.services.humanize import format_size
+
+    page.goto("/")
+    sizes = [0, 1, 512, 1023, 1024, 1280, 1331, 726_033, 1_048_575, 2_500_000, 8 << 20,
+             (512 << 20) - 1, 5 * 1024**3 + 1, 3 * 1024**5]  # fmt: skip
+    shown = page.evaluate("sizes => sizes.map(window.pastefile.size)", sizes)
+    assert shown == [format_size(n) for n in sizes]
+    assert shown[7] == "709 KiB" and shown[11] == "512 MiB"
 
 
 def test_copying_a_link(browser: Browser, live: dict[str, Any]) -> None:
@@ -664,6 +681,19 @@ def test_password_protected_file(page: Page, live: dict[str, Any]) -> None:
     page.click("form button[type=submit]")
     page.locator(".card h1.name", has_text="secret.txt").wait_for()
     assert page.locator(".code-wrap", has_text="secret notes").count() == 1
+
+
+def test_the_raw_link_of_a_protected_file_asks_for_the_password(
+    page: Page, live: dict[str, Any]
+) -> None:
+    ident = _api_upload(live, b"raw secret\n", "raw.txt", password=PASSWORD)
+    response = page.goto(f"/i/{ident}")
+    assert response is not None and response.status == 403
+    assert page.locator("h1", has_text="protected by a password").count() == 1
+    page.fill("#password", PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_url(re.compile(rf"/i/{ident}$"))
+    assert "raw secret" in page.content()  # the bytes themselves, not the card
 
 
 def test_gone_file_gets_a_410_page(page: Page, live: dict[str, Any]) -> None:

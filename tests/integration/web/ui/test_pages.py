@@ -381,3 +381,24 @@ def test_moderation_removes_and_lists_blocked_content(client, services):
     assert "Removed 1 file(s)" in page and "<td>spam</td>" in page
     assert client.get(f"/p/{body['id']}", headers=BROWSER).status_code == 451
     assert client.post("/admin/moderation/remove", data={"ident": body["id"]}).status_code == 400
+
+
+def test_a_browser_opening_a_protected_raw_link_gets_the_password_form(client):
+    body = upload(client, b"raw secret\n", "raw.txt", password="pw-123456").get_json()
+    for path, then in ((f"/i/{body['id']}", "raw"), (f"/d/{body['id']}", "download")):
+        page = client.get(path, headers=BROWSER)
+        assert page.status_code == 403 and "protected by a password" in page.get_data(as_text=True)
+        assert f'name="then" value="{then}"' in page.get_data(as_text=True)
+    assert client.get(f"/i/{body['id']}").get_json()["code"] == "password_required"  # curl
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    done = client.post(
+        f"/p/{body['id']}/unlock",
+        data={"csrf_token": csrf, "password": "pw-123456", "then": "raw"},
+    )
+    assert done.status_code == 303 and done.headers["Location"].endswith(f"/i/{body['id']}")
+    assert client.get(f"/i/{body['id']}").data == b"raw secret\n"
+    elsewhere = client.post(
+        f"/p/{body['id']}/unlock",
+        data={"csrf_token": csrf, "password": "pw-123456", "then": "https://evil.example/"},
+    )
+    assert elsewhere.headers["Location"].endswith(f"/p/{body['id']}")  # never a URL
