@@ -25,6 +25,7 @@ from pastefile.composition import Services, build_services
 from pastefile.db import migrate
 from pastefile.services.accounts import ROLE_ADMIN
 from pastefile.web import create_app
+from tests.support.accessibility import assert_accessible, install_axe
 from tests.support.images import image_bytes
 from tests.support.servers import free_port
 from tests.support.settings import REQUIRE_SERVICES, make_settings
@@ -94,7 +95,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser, live: dict[str, Any]) -> Iterator[Page]:
-    context = browser.new_context(viewport=VIEWPORT, locale="en-US", base_url=live["base"])
+    context = _new_context(browser, viewport=VIEWPORT, locale="en-US", base_url=live["base"])
     context.set_default_timeout(15_000)
     opened = context.new_page()
     # Every page works under the app's Content-Security-Policy: nothing it does is refused.
@@ -135,7 +136,16 @@ _STEADY = """(base) => {
 }"""
 
 
+def _new_context(browser: Browser, **options: Any) -> Any:
+    """A browser context whose pages carry axe-core (tests/support/accessibility.py)."""
+    context = browser.new_context(**options)
+    install_axe(context)
+    return context
+
+
 def _shot(page: Page, name: str) -> None:
+    """Check the page with axe, then write its screenshot (when its pixels changed)."""
+    assert_accessible(page, name)
     SHOTS.mkdir(parents=True, exist_ok=True)
     base = page.evaluate("location.origin")
     page.evaluate(_STEADY, base)
@@ -244,7 +254,7 @@ def test_progress_shows_speed_and_time_left_and_cancel_stops(page: Page) -> None
         "() => { const p = document.querySelector('#queue progress'); return p && p.value > 5; }"
     )
     info = row.locator(".item-info").inner_text()
-    assert re.search(r"\d+% · [\d.]+ [kM]?B/s · .+ left", info), info
+    assert re.search(r"\d+% · [\d.]+ (bytes|KiB|MiB)/s · .+ left", info), info
     assert 0 < row.locator("progress").evaluate("p => p.value") < 100
     row.locator("button.cancel").click()
     assert row.locator(".item-info").inner_text() == "Cancelled"
@@ -350,7 +360,7 @@ def test_one_size_format_in_pages_and_scripts(page: Page) -> None:
 
 
 def test_copying_a_link(browser: Browser, live: dict[str, Any]) -> None:
-    context = browser.new_context(viewport=VIEWPORT, base_url=live["base"])
+    context = _new_context(browser, viewport=VIEWPORT, base_url=live["base"])
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live["base"])
     page = context.new_page()
     ident = _api_upload(live, b"copy me\n", "copy.txt")
@@ -375,7 +385,7 @@ def test_copying_a_link(browser: Browser, live: dict[str, Any]) -> None:
 
 
 def _clipboard_page(browser: Browser, live: dict[str, Any], viewport: dict[str, int]) -> Page:
-    context = browser.new_context(viewport=viewport, locale="en-US", base_url=live["base"])
+    context = _new_context(browser, viewport=viewport, locale="en-US", base_url=live["base"])
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live["base"])
     context.set_default_timeout(15_000)
     return _watched(context.new_page())
@@ -450,7 +460,7 @@ def test_anonymous_delete_from_the_stored_link(browser: Browser, live: dict[str,
     link = row.locator("input.delete-link").input_value()
     assert link.startswith(f"{live['base']}/p/{ident}#manage=")
     # Somebody without the link sees no Delete.
-    stranger = _watched(browser.new_context(viewport=VIEWPORT, base_url=live["base"]).new_page())
+    stranger = _watched(_new_context(browser, viewport=VIEWPORT, base_url=live["base"]).new_page())
     stranger.goto(f"/p/{ident}")
     assert stranger.locator(".actions button", has_text="Delete").is_hidden()
     # The link works in any browser, and leaves the token out of the address bar.
@@ -857,8 +867,8 @@ def test_dashboard_table_sorts_and_hover_actions_and_the_edit_drawer(
 
 def test_dashboard_on_a_phone(browser: Browser, live: dict[str, Any]) -> None:
     _user_with_files(live, "finn", 5)
-    context = browser.new_context(
-        viewport=PHONE, base_url=live["base"], has_touch=True, is_mobile=True
+    context = _new_context(
+        browser, viewport=PHONE, base_url=live["base"], has_touch=True, is_mobile=True
     )
     page = _watched(context.new_page())
     _log_in(page, "finn", "finn-password-1")
@@ -946,7 +956,7 @@ def test_admin_sections_and_the_jobs_table_fit_at_1440(page: Page) -> None:
 
 
 def test_admin_on_a_phone(browser: Browser, live: dict[str, Any]) -> None:
-    context = browser.new_context(viewport=PHONE, base_url=live["base"])
+    context = _new_context(browser, viewport=PHONE, base_url=live["base"])
     page = _watched(context.new_page())
     _log_in(page, "root", "root-password-1")
     page.goto("/admin/users")
@@ -965,7 +975,7 @@ def test_admin_pages_are_for_administrators_only(page: Page) -> None:
 
 
 def test_mobile_viewport_has_no_sideways_scroll(browser: Browser, live: dict[str, Any]) -> None:
-    context = browser.new_context(viewport=PHONE, base_url=live["base"])
+    context = _new_context(browser, viewport=PHONE, base_url=live["base"])
     page = context.new_page()
     ident = _api_upload(live, _gradient(900, 600), "phone.png")
     for path in ("/", f"/p/{ident}", "/help"):
@@ -977,7 +987,7 @@ def test_mobile_viewport_has_no_sideways_scroll(browser: Browser, live: dict[str
 
 
 def test_dark_mode_follows_the_system(browser: Browser, live: dict[str, Any]) -> None:
-    context = browser.new_context(viewport=VIEWPORT, color_scheme="dark", base_url=live["base"])
+    context = _new_context(browser, viewport=VIEWPORT, color_scheme="dark", base_url=live["base"])
     page = context.new_page()
     ident = _api_upload(live, b"print('dark')\n" * 3, "dark.py")
     page.goto(f"/p/{ident}")
@@ -990,7 +1000,7 @@ def test_dark_mode_follows_the_system(browser: Browser, live: dict[str, Any]) ->
 def test_chinese_by_accept_language_and_the_switcher(
     browser: Browser, live: dict[str, Any]
 ) -> None:
-    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", base_url=live["base"])
+    context = _new_context(browser, viewport=VIEWPORT, locale="zh-CN", base_url=live["base"])
     page = context.new_page()
     page.goto("/")
     assert page.locator("h1").inner_text() == "分享文件"
@@ -1015,3 +1025,49 @@ def test_help_page_and_sharex_config(page: Page) -> None:
     config = json.loads(Path(download.value.path()).read_text())
     assert config["Headers"]["Authorization"].startswith("Bearer pf_")
     assert config["RequestURL"].endswith("/api/v1/files")
+
+
+# --- accessibility: axe on every page, light and dark ----------------------------------
+
+
+def _page_states(live: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """(path, who signs in) for every page a user can reach, each kind of card included."""
+    cards = [
+        _api_upload(live, _gradient(320, 200), "axe.png"),
+        _api_upload(live, b"def f():\n    return 1\n" * 40, "axe.py"),
+        _api_upload(live, b"# Title\n\nSome *text*.\n\n```\ncode\n```\n", "axe.md"),
+        _api_upload(live, _zip(), "axe.zip"),
+        _api_upload(live, _wav(), "axe.wav"),
+        _api_upload(live, b"\x00\x01\x02" * 50, "axe.bin"),
+    ]
+    locked = _api_upload(live, b"locked\n", "locked.txt", password=PASSWORD)
+    anonymous = [(p, None) for p in ("/", "/help", "/login", "/register", f"/p/{locked}",
+                                     f"/i/{locked}", "/p/" + "x" * 10)]  # fmt: skip
+    anonymous += [(f"/p/{ident}", None) for ident in cards]
+    signed_in = [(p, "alice") for p in ("/me/files", "/me/files?view=list", "/account/tokens")]
+    admin = [(p, "root") for p in ("/admin", "/admin/users", "/admin/files", "/admin/moderation",
+                                   "/admin/stats", "/admin/reports", "/jobs")]  # fmt: skip
+    return anonymous + signed_in + admin
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_no_serious_accessibility_violation_on_any_page(
+    browser: Browser, live: dict[str, Any], scheme: str
+) -> None:
+    failures: list[str] = []
+    signed: str | None = None
+    context = _new_context(browser, viewport=VIEWPORT, color_scheme=scheme, base_url=live["base"])
+    page = _watched(context.new_page())
+    for path, who in _page_states(live):
+        if who != signed:
+            context.clear_cookies()
+            if who:
+                _log_in(page, who, f"{who}-password-1")
+            signed = who
+        page.goto(path)
+        try:
+            assert_accessible(page, f"{scheme} {path}")
+        except AssertionError as exc:
+            failures.append(str(exc))
+    _close(page)
+    assert not failures, "\n".join(failures)

@@ -402,3 +402,14 @@ def test_a_browser_opening_a_protected_raw_link_gets_the_password_form(client):
         data={"csrf_token": csrf, "password": "pw-123456", "then": "https://evil.example/"},
     )
     assert elsewhere.headers["Location"].endswith(f"/p/{body['id']}")  # never a URL
+
+
+def test_every_page_links_a_favicon_and_a_manifest_and_code_css_only_with_code(client):
+    page = client.get("/", headers=BROWSER).get_data(as_text=True)
+    icon = re.search(r'<link rel="icon" href="([^"]+)"', page).group(1)
+    assert client.get(icon).status_code == 200
+    manifest = client.get(re.search(r'<link rel="manifest" href="([^"]+)"', page).group(1))
+    assert manifest.status_code == 200 and json.loads(manifest.data)["start_url"] == "/"
+    _, image = _card(client, image_bytes("PNG", (64, 48)), "pic.png")
+    _, code = _card(client, b"print(1)\n", "code.py")
+    assert "/ui/code.css" not in image and "/ui/code.css" in code
