@@ -246,6 +246,9 @@
 
   input.addEventListener("change", function () { uploadAll(input.files); input.value = ""; });
   form.addEventListener("submit", function (e) { e.preventDefault(); input.click(); });
+  // With this script, files upload as soon as they are chosen: the form's Upload button
+  // (for browsers without script) would only repeat "Choose files", the one primary action.
+  document.getElementById("upload-button").hidden = true;
   ["dragenter", "dragover"].forEach(function (type) {
     drop.addEventListener(type, function (e) { e.preventDefault(); drop.classList.add("over"); });
   });

@@ -1071,3 +1071,9 @@ def test_no_serious_accessibility_violation_on_any_page(
             failures.append(str(exc))
     _close(page)
     assert not failures, "\n".join(failures)
+
+
+def test_the_upload_page_has_one_primary_action(page: Page) -> None:
+    page.goto("/")
+    visible = [b for b in page.locator("main .button, main button").all() if b.is_visible()]
+    assert [b.inner_text() for b in visible] == ["Choose files"]

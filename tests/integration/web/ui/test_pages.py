@@ -413,3 +413,11 @@ def test_every_page_links_a_favicon_and_a_manifest_and_code_css_only_with_code(c
     _, image = _card(client, image_bytes("PNG", (64, 48)), "pic.png")
     _, code = _card(client, b"print(1)\n", "code.py")
     assert "/ui/code.css" not in image and "/ui/code.css" in code
+
+
+def test_spanish_by_accept_language_and_the_switcher(client):
+    page = client.get("/", headers={"Accept-Language": "es-ES,es;q=0.9"}).get_data(as_text=True)
+    assert '<html lang="es">' in page and "<h1>Comparte un archivo</h1>" in page
+    assert 'lang="es"' in page and "Español" in page
+    client.get("/lang/es?next=/")
+    assert "Elegir archivos" in client.get("/").get_data(as_text=True)
