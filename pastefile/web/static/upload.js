@@ -73,7 +73,7 @@
     var speed = sent / elapsed;
     row.bar.value = total ? (sent / total) * 100 : 0;
     row.info.textContent = Math.floor(row.bar.value) + "% · " + human(speed) + "/s · " +
-      duration((total - sent) / speed) + " " + msg.left;
+      msg.left.replace("{t}", duration((total - sent) / speed));  // word order per language
   }
 
   function fail(row, text) {

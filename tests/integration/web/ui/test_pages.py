@@ -421,3 +421,10 @@ def test_spanish_by_accept_language_and_the_switcher(client):
     assert 'lang="es"' in page and "Español" in page
     client.get("/lang/es?next=/")
     assert "Elegir archivos" in client.get("/").get_data(as_text=True)
+
+
+def test_time_left_keeps_each_languages_word_order(client):
+    zh = client.get("/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert 'data-left="剩余 {t}"' in zh  # not "2 s 剩余"
+    en = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'data-left="{t} left"' in en
