@@ -9,7 +9,7 @@ DEV_STAMP     := $(VENV)/.dev-installed
 # The web UI's catalogues (docs/ui.md): .po in git, compiled to .mo here.
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard pastefile/web/translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test lint format bench bench-images clean
+.PHONY: run test lint format bench bench-images clean messages
 
 $(RUNTIME_STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,17 @@ $(DEV_STAMP): $(RUNTIME_STAMP) requirements-dev.lock
 
 %.mo: %.po $(RUNTIME_STAMP)
 	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@
+
+# After changing user-facing strings: extract them and update every catalogue, then
+# translate the new entries in each messages.po (a test fails on untranslated zh strings).
+messages: $(RUNTIME_STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 --no-location \
+		-o $(VENV)/messages.pot pastefile/web
+	for po in pastefile/web/translations/*/LC_MESSAGES/messages.po; do \
+		lang=$$(basename $$(dirname $$(dirname $$po))); \
+		$(BIN)/pybabel update -i $(VENV)/messages.pot -d pastefile/web/translations -l $$lang \
+			--no-fuzzy-matching --ignore-pot-creation-date; \
+	done
 
 run: $(RUNTIME_STAMP) $(MO_FILES)  ## serve on embedded defaults: SQLite + ./var, no other server
 	$(BIN)/pastefile serve $(ARGS)

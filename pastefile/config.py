@@ -104,7 +104,7 @@ class Settings(BaseSettings):
     job_short_hard_limit: int = Field(90, gt=0)
     job_long_soft_limit: int = Field(900, ge=0)
     job_long_hard_limit: int = Field(960, gt=0)
-    upload_jobs: CommaList = Field(default_factory=lambda: ["probe"])
+    upload_jobs: CommaList = Field(default_factory=lambda: ["probe", "poster"])
     expire_sweep_seconds: int = Field(300, gt=0)
     gc_seconds: int = Field(3600, gt=0)
     gc_grace_seconds: int = Field(86400, ge=0)

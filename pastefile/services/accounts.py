@@ -202,13 +202,15 @@ class AccountService:
             return None
         return user
 
-    def list_users(self, offset: int, limit: int) -> tuple[list[User], int]:
+    def list_users(self, offset: int, limit: int, q: str | None = None) -> tuple[list[User], int]:
+        """A page of users by id, and the total; ``q`` is a part of the username."""
         from sqlalchemy import func
 
+        conditions = [func.lower(User.username).contains(q.lower(), autoescape=True)] if q else []
         with self.db.read() as session:
-            total = session.scalar(select(func.count()).select_from(User)) or 0
-            rows = session.scalars(select(User).order_by(User.id).offset(offset).limit(limit))
-            return list(rows), total
+            total = session.scalar(select(func.count()).select_from(User).where(*conditions)) or 0
+            page = select(User).where(*conditions).order_by(User.id).offset(offset).limit(limit)
+            return list(session.scalars(page)), total
 
     def update_user(
         self,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from pastefile.cache import Cache, MemoryCache
 from pastefile.db.database import Database
 from pastefile.db.models import Blob, File
+from pastefile.db.users import User
 from pastefile.errors import NotFound
 from pastefile.services.blobs import BlobStore
 from pastefile.services.file_cache import FileLookups
@@ -33,7 +34,29 @@ class FileQuery:
     q: str | None = None
 
 
+@dataclass(frozen=True)
+class AdminFileQuery:
+    """One page of everyone's files for the admin: ``q`` matches a part of the name or
+    the exact id; ``owner`` is a username ("-" for anonymous files); ``expiring`` True
+    keeps files with an expiry, False those without."""
+
+    page: int = 1
+    per_page: int = 25
+    q: str | None = None
+    visibility: str | None = None
+    owner: str | None = None
+    expiring: bool | None = None
+
+
+@dataclass(frozen=True)
+class FileRow:
+    file: File
+    owner: str | None
+
+
 SORTABLE = {"created_at": File.created_at, "filename": File.filename, "size": File.size}
+SORTABLE |= {"mimetype": File.mimetype, "visibility": File.visibility}
+SORTABLE |= {"expires_at": File.expires_at, "downloads": File.downloads}
 
 
 class FileService:
@@ -117,14 +140,26 @@ class FileService:
         with self.db.read() as session:
             return {public_id: status for public_id, status in session.execute(stmt)}
 
-    def search_all(self, q: str, limit: int = 100) -> list[File]:
-        """Everyone's files, newest first, by a part of the name or the exact id."""
-        stmt = select(File).where(File.status != "deleted").order_by(File.created_at.desc())
-        if q:
-            like = f"%{q}%"
-            stmt = stmt.where(or_(File.filename.ilike(like), File.public_id == q))
+    def admin_page(self, query: AdminFileQuery) -> tuple[list[FileRow], int]:
+        """A page of everyone's files, newest first, with each owner's name, and the total."""
+        conditions = _admin_filters(query)
+        base = select(File, User.username).outerjoin(User, User.id == File.owner_id)
+        counted = select(func.count()).select_from(File).outerjoin(User, User.id == File.owner_id)
         with self.db.read() as session:
-            return list(session.scalars(stmt.limit(limit)))
+            total = session.scalar(counted.where(*conditions)) or 0
+            rows = session.execute(
+                base.where(*conditions)
+                .order_by(File.created_at.desc(), File.id.desc())
+                .offset((query.page - 1) * query.per_page)
+                .limit(query.per_page)
+            )
+            return [FileRow(file, owner) for file, owner in rows], total
+
+    def names(self, public_ids: Sequence[str]) -> dict[str, str]:
+        """The filenames of those of ``public_ids`` that still exist."""
+        stmt = select(File.public_id, File.filename).where(File.public_id.in_(list(public_ids)))
+        with self.db.read() as session:
+            return {public_id: name for public_id, name in session.execute(stmt)}
 
     def storage_summary(self) -> dict[str, int]:
         """Files, blobs and stored bytes, for the admin page."""
@@ -152,6 +187,23 @@ def _filters(query: FileQuery) -> list[ColumnElement[bool]]:
     if query.q:
         pattern = "%" + _escape_like(query.q.lower()) + "%"
         found.append(func.lower(File.filename).like(pattern, escape="!"))
+    return found
+
+
+def _admin_filters(query: AdminFileQuery) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = []
+    if query.q:
+        pattern = "%" + _escape_like(query.q.lower()) + "%"
+        name = func.lower(File.filename).like(pattern, escape="!")
+        found.append(or_(name, File.public_id == query.q))
+    if query.visibility:
+        found.append(File.visibility == query.visibility)
+    if query.owner == "-":
+        found.append(File.owner_id.is_(None))
+    elif query.owner:
+        found.append(User.username == query.owner)
+    if query.expiring is not None:
+        found.append(File.expires_at.isnot(None) if query.expiring else File.expires_at.is_(None))
     return found
 
 

@@ -11,6 +11,7 @@ That is the formula 0x0.st uses.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -167,6 +168,28 @@ class UploadPolicy:
         if user is not None and user.quota_files is not None:
             max_files = user.quota_files
         return max_bytes, max_files
+
+    def limits_of(self, user: User) -> tuple[int, int]:
+        """``quota`` for a user already loaded (a page of the admin's users)."""
+        return self._limits(user)
+
+    def usage_of(self, user_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+        """``usage`` of several users in one query; users without files are left out."""
+        stmt = (
+            select(File.owner_id, func.count(), func.coalesce(func.sum(File.size), 0))
+            .where(File.owner_id.in_(list(user_ids)))
+            .group_by(File.owner_id)
+        )
+        with self.db.read() as session:
+            return {int(o): (int(c), int(b)) for o, c, b in session.execute(stmt) if o is not None}
+
+    def blocked(self, offset: int, limit: int) -> tuple[list[BlockedHash], int]:
+        """A page of the moderation blocklist, newest first, and its length."""
+        with self.db.read() as session:
+            total = session.scalar(select(func.count()).select_from(BlockedHash)) or 0
+            order = (BlockedHash.created_at.desc(), BlockedHash.sha256)
+            rows = session.scalars(select(BlockedHash).order_by(*order).offset(offset).limit(limit))
+            return list(rows), total
 
     def usage(self, user_id: int) -> tuple[int, int]:
         """How many files ``user_id`` owns and how many bytes they take."""

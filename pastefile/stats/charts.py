@@ -38,8 +38,8 @@ def _frame(title: str, body: list[str], peak: float) -> Markup:
     return Markup("".join(parts))  # noqa: S704 - every dynamic part went through _e
 
 
-def _x_labels(labels: Sequence[str], xs: Sequence[float]) -> list[str]:
-    step = max(1, len(labels) // 6)
+def _x_labels(labels: Sequence[str], xs: Sequence[float], every: bool = False) -> list[str]:
+    step = 1 if every else max(1, len(labels) // 6)
     return [
         f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 14}" font-size="10" '
         f'text-anchor="middle">{_e(label)}</text>'
@@ -85,13 +85,16 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[float]) -> Mar
     span_y = HEIGHT - TOP - BOTTOM
     slot = span_x / max(len(values), 1)
     xs = [LEFT + slot * (i + 0.5) for i in range(len(values))]
-    body = _x_labels([_short(label) for label in labels], xs)
-    for x, v in zip(xs, values, strict=True):
+    # Every bar has its label, cut to the bar's slot (about 6 px a character at 10 px),
+    # so neighbours never overlap; the full name is in the bar's tooltip.
+    fits = max(3, int(slot // 6.5))
+    body = _x_labels([_short(label, fits) for label in labels], xs, every=True)
+    for x, v, label in zip(xs, values, labels, strict=True):
         h = span_y * float(v) / peak
         y = HEIGHT - BOTTOM - h
         body.append(
             f'<rect x="{x - slot * 0.35:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" '
-            f'height="{h:.1f}" fill="{COLORS[0]}"><title>{_e(human(v))}</title></rect>'
+            f'height="{h:.1f}" fill="{COLORS[0]}"><title>{_e(label)}: {_e(human(v))}</title></rect>'
         )
     return _frame(title, body, peak)
 

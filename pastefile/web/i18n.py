@@ -1,4 +1,4 @@
-"""English and Simplified Chinese with Flask-Babel.
+"""English, Simplified Chinese and Spanish with Flask-Babel.
 
 The language is the ``lang`` cookie set by the switcher (pastefile/web/ui/language.py),
 else the best match of ``Accept-Language``. Catalogues live in ``pastefile/web/translations``.
@@ -11,7 +11,7 @@ from pathlib import Path
 from flask import Flask, request
 from flask_babel import Babel, get_locale
 
-LANGUAGES = {"en": "English", "zh": "简体中文"}
+LANGUAGES = {"en": "English", "zh": "简体中文", "es": "Español"}
 COOKIE = "lang"
 TRANSLATIONS = Path(__file__).with_name("translations")
 
@@ -30,4 +30,5 @@ def select_locale() -> str:
 
 
 def html_lang() -> str:
-    return "zh-CN" if str(get_locale()) == "zh" else "en"
+    locale = str(get_locale())
+    return "zh-CN" if locale == "zh" else locale if locale in LANGUAGES else "en"

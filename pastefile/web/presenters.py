@@ -9,7 +9,6 @@ from markupsafe import Markup, escape
 
 from pastefile.db.models import File
 from pastefile.errors import PasteFileError
-from pastefile.jobs.media import POSTER_KEY
 from pastefile.services.access import Caller
 from pastefile.services.humanize import humanize_bytes
 from pastefile.services.imaging.exif import summary_from_json
@@ -17,7 +16,7 @@ from pastefile.services.imaging.service import Thumbnail
 from pastefile.services.links import build_links
 from pastefile.web.auth import current_principal
 from pastefile.web.context import base_url, services
-from pastefile.web.ui.cards import body_context, icon_for, kind_of, qr_svg
+from pastefile.web.ui.cards import body_context, icon_for, kind_of, poster_url, qr_svg
 
 
 def file_json(file: File, base_url: str) -> dict[str, Any]:
@@ -68,7 +67,7 @@ def card_context(file: File, base_url: str) -> dict[str, Any]:
         "thumb": _thumbnail(file, raw) if is_image else None,
         "exif": summary_from_json(file.exif),
         "qr": qr_svg(data["url_s"]),
-        "poster": _poster_url(file, raw),
+        "poster": poster_url(file, raw),
         **body_context(file, services().storage),
     }
 
@@ -99,18 +98,6 @@ def result_context(file: File, base_url: str) -> dict[str, Any]:
         found = _thumbnail(file, data["url_i"])
         thumb = found.src if found else data["url_i"]
     return {"file": file, "data": data, "thumb": thumb, "icon": icon_for(file)}
-
-
-def _poster_url(file: File, raw_url: str) -> str | None:
-    """The video's poster frame, once the thumbnail job made one."""
-    if not file.mimetype.startswith("video/"):
-        return None
-    found = services().images.cache.lookup(file.sha256, POSTER_KEY)
-    if found is None:
-        return None
-    if found.stream is not None:
-        found.stream.close()
-    return f"{raw_url}/poster"
 
 
 def _thumbnail(file: File, raw_url: str) -> Thumbnail | None:

@@ -47,13 +47,18 @@ def unlock_file(ident: str) -> BaseResponse:
     try:
         found = resolve_file(ident, password=request.form.get("password") or None)
     except (PasswordRequired, WrongPassword) as exc:  # wrong ones are rate limited
-        return password_form(ident, exc)
+        return password_form(ident, exc, then=request.form.get("then", ""))
     unlock(found.public_id)
-    return redirect(url_for("preview.preview", ident=found.public_id), code=303)
+    then = AFTER_UNLOCK.get(request.form.get("then", ""), "preview.preview")
+    return redirect(url_for(then, ident=found.public_id), code=303)
+
+
+# Where the password form goes once the file is unlocked: only these, never a URL.
+AFTER_UNLOCK = {"raw": "files.raw", "download": "files.download"}
 
 
 def password_form(
-    ident: str, error: PasswordRequired | WrongPassword, status: int = 403
+    ident: str, error: PasswordRequired | WrongPassword, status: int = 403, then: str = ""
 ) -> Response:
-    html = render_template("unlock.html", ident=ident, error=error.detail)
+    html = render_template("unlock.html", ident=ident, error=error.detail, then=then)
     return Response(html, status=status, mimetype="text/html")

@@ -101,9 +101,11 @@
 
   document.addEventListener("DOMContentLoaded", () => {
     const form = filters();
-    form.token.value = token();
+    // A signed-in visitor has no token field: the session authenticates the API.
+    if (form.token) form.token.value = token();
+    else sessionStorage.removeItem("pastefile-token");
     form.addEventListener("change", () => {
-      sessionStorage.setItem("pastefile-token", form.token.value.trim());
+      if (form.token) sessionStorage.setItem("pastefile-token", form.token.value.trim());
       load();
     });
     load().then(connect);

@@ -1,26 +1,91 @@
-// My files: confirm bulk deletes, and follow the processing status of the listed files:
-// live from the `file` events of /api/v1/events (the session authenticates the WebSocket),
-// polling /me/files/status every 3 s when the socket cannot connect or closes.
+// My files: a selection that survives paging (kept in sessionStorage), select-all with the
+// sticky bulk bar's count, the edit drawer (Escape closes it), and the processing status of
+// the listed files: live from the `file` events of /api/v1/events (the session authenticates
+// the WebSocket), polling /me/files/status every 3 s when the socket cannot connect.
 (function () {
   "use strict";
+  var KEY = "pastefile:selected";
   var bulk = document.getElementById("bulk");
+
+  function stored() {
+    try { return JSON.parse(sessionStorage.getItem(KEY) || "[]"); } catch (e) { return []; }
+  }
+  function store(ids) { sessionStorage.setItem(KEY, JSON.stringify(ids)); }
+  function boxes() { return Array.prototype.slice.call(document.querySelectorAll('input[name="ids"][form="bulk"]')); }
+
+  function render() {
+    var ids = stored(), count = document.getElementById("selected-count");
+    var limit = Number(bulk.dataset.limit) || 100;
+    count.textContent = ids.length ? count.dataset.some.replace("{n}", ids.length) : count.dataset.none;
+    document.getElementById("bulk-delete").disabled = !ids.length || ids.length > limit;
+    document.getElementById("clear-selection").hidden = !ids.length;
+    bulk.classList.toggle("active", ids.length > 0);
+    var all = boxes();
+    var picked = all.filter(function (b) { return b.checked; }).length;
+    var selectAll = document.getElementById("select-all");
+    selectAll.checked = all.length > 0 && picked === all.length;
+    selectAll.indeterminate = picked > 0 && picked < all.length;
+    all.forEach(function (b) { b.closest(".file").classList.toggle("picked", b.checked); });
+  }
+
+  function pick(box) {
+    var ids = stored().filter(function (id) { return id !== box.value; });
+    if (box.checked) ids.push(box.value);
+    store(ids);
+  }
+
   if (bulk) {
-    bulk.addEventListener("submit", function (e) {
-      if (!document.querySelector('input[name="ids"]:checked')) e.preventDefault();
+    var ids = stored();
+    boxes().forEach(function (b) { b.checked = ids.indexOf(b.value) >= 0; });
+    document.addEventListener("change", function (event) {
+      if (event.target.id === "select-all") {
+        boxes().forEach(function (b) { b.checked = event.target.checked; pick(b); });
+      } else if (event.target.name === "ids" && event.target.form === bulk) {
+        pick(event.target);
+      } else return;
+      render();
+    });
+    document.getElementById("clear-selection").addEventListener("click", function () {
+      store([]);
+      boxes().forEach(function (b) { b.checked = false; });
+      render();
+    });
+    bulk.addEventListener("submit", function () {
+      // Files picked on other pages travel as hidden fields; this page's boxes send themselves.
+      var here = boxes().map(function (b) { return b.value; });
+      stored().forEach(function (id) {
+        if (here.indexOf(id) >= 0) return;
+        var field = document.createElement("input");
+        field.type = "hidden"; field.name = "ids"; field.value = id;
+        bulk.appendChild(field);
+      });
+      store([]);
+    });
+    render();
+  }
+
+  // --- the edit drawer ----------------------------------------------------------------
+  var drawer = document.getElementById("drawer");
+  if (drawer) {
+    drawer.querySelector("input:not([type=hidden]), select").focus();
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") location.href = document.getElementById("drawer-close").href;
     });
   }
+
+  // --- processing status --------------------------------------------------------------
   var polling = false;
 
   function show(id, state) {
-    var li = document.querySelector('li[data-id="' + CSS.escape(id) + '"]');
-    if (!li || !state) return;
-    li.dataset.status = state;
-    li.querySelector(".job-status").textContent = state;
+    var row = document.querySelector('.file[data-id="' + CSS.escape(id) + '"]');
+    if (!row || !state) return;
+    row.dataset.status = state;
+    row.querySelector(".job-status").textContent = state;
   }
 
   function pending() {
-    return Array.prototype.filter.call(document.querySelectorAll("li[data-status]"), function (li) {
-      return li.dataset.status !== "ready";
+    return Array.prototype.filter.call(document.querySelectorAll(".file[data-status]"), function (row) {
+      return row.dataset.status !== "ready";
     });
   }
 
@@ -28,7 +93,7 @@
     var rows = pending();
     if (!rows.length) { polling = false; return; }
     polling = true;
-    var query = rows.map(function (li) { return "id=" + encodeURIComponent(li.dataset.id); }).join("&");
+    var query = rows.map(function (row) { return "id=" + encodeURIComponent(row.dataset.id); }).join("&");
     fetch("/me/files/status?" + query, { credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (states) {

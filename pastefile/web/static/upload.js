@@ -22,11 +22,7 @@
 
   input.required = false;
 
-  function human(bytes) {
-    var units = ["B", "kB", "MB", "GB"], i = 0;
-    while (bytes >= 1024 && i < units.length - 1) { bytes /= 1024; i++; }
-    return bytes.toFixed(i ? 1 : 0) + " " + units[i];
-  }
+  var human = window.pastefile.size;  // static/ui.js: the one size format of every page
 
   function duration(seconds) {
     if (!isFinite(seconds)) return "…";
@@ -39,15 +35,17 @@
     return field ? field.value : "";
   }
 
-  // A readable sentence from an RFC 9457 problem+json body.
+  // A readable sentence from an RFC 9457 problem+json body: for the problems a user can
+  // meet, our own words alone (the server's detail is written for developers); for the
+  // rest, its title and detail.
   function problemText(xhr) {
     var body = {};
     try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
     var known = { too_large: msg.tooLarge, unsupported_type: msg.type, quota_exceeded: msg.quota };
     if (xhr.status === 429) return msg.rate;
-    if (xhr.status === 413 && !known[body.code]) return msg.tooLarge;
-    var text = known[body.code] || body.title || msg.failed + " (" + xhr.status + ")";
-    return body.detail ? text + " " + body.detail : text;
+    if (xhr.status === 413 || known[body.code]) return known[body.code] || msg.tooLarge;
+    var text = body.title || msg.failed + " (" + xhr.status + ")";
+    return body.detail ? text + ": " + body.detail : text;
   }
 
   function makeRow(file) {
@@ -75,10 +73,11 @@
     var speed = sent / elapsed;
     row.bar.value = total ? (sent / total) * 100 : 0;
     row.info.textContent = Math.floor(row.bar.value) + "% · " + human(speed) + "/s · " +
-      duration((total - sent) / speed) + " " + msg.left;
+      msg.left.replace("{t}", duration((total - sent) / speed));  // word order per language
   }
 
   function fail(row, text) {
+    row.bar.value = 0;  // nothing was stored: the bar starts over, and turns red (CSS)
     row.li.classList.add("failed");
     row.info.textContent = text;
     row.info.setAttribute("role", "alert");
@@ -247,6 +246,9 @@
 
   input.addEventListener("change", function () { uploadAll(input.files); input.value = ""; });
   form.addEventListener("submit", function (e) { e.preventDefault(); input.click(); });
+  // With this script, files upload as soon as they are chosen: the form's Upload button
+  // (for browsers without script) would only repeat "Choose files", the one primary action.
+  document.getElementById("upload-button").hidden = true;
   ["dragenter", "dragover"].forEach(function (type) {
     drop.addEventListener(type, function (e) { e.preventDefault(); drop.classList.add("over"); });
   });

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from pastefile.db.users import User
@@ -28,6 +29,9 @@ from pastefile.web.context import services
 bp = Blueprint("account", __name__)
 # Endpoints under the login rate limit (a guessed password costs a try).
 LIMITED = ("account.login", "account.register")
+# A token just created, kept in the session for the one page that shows it (post/redirect/get:
+# reloading that page must not create a second token).
+SHOWN_ONCE = "shown_once"
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -43,7 +47,7 @@ def login() -> BaseResponse | str:
 
 
 def _sign_in_form(template: str, account: Callable[[str, str], User]) -> BaseResponse | str:
-    """The register and login forms: on success a fresh session and the tokens page,
+    """The register and login forms: on success a fresh session and My files,
     otherwise the form again with the reason (a taken name, a wrong password…)."""
     error = None
     if request.method == "POST":
@@ -56,7 +60,7 @@ def _sign_in_form(template: str, account: Callable[[str, str], User]) -> BaseRes
             error = exc.detail
         else:
             log_in(user.id)
-            return redirect(url_for("account.tokens"), code=303)
+            return redirect(url_for("my_files.my_files"), code=303)
     return render_template(template, error=error)
 
 
@@ -64,6 +68,7 @@ def _sign_in_form(template: str, account: Callable[[str, str], User]) -> BaseRes
 def logout() -> BaseResponse:
     check_csrf()
     log_out()
+    flash(_("You are logged out."), "ok")
     return redirect(url_for("upload.index"), code=303)
 
 
@@ -78,16 +83,21 @@ def logout_everywhere() -> BaseResponse:
 
 @bp.route("/account/tokens", methods=["GET", "POST"])
 @login_required
-def tokens() -> str:
+def tokens() -> BaseResponse | str:
     who = principal()
-    created, error = None, None
+    created, error = session.pop(SHOWN_ONCE, None), None
     if request.method == "POST":
         check_csrf()
         scopes = [s for s in request.form.getlist("scopes") if s in SCOPES]
+        name = request.form.get("name", "")
         try:
-            _, created = services().accounts.create_token(who, request.form.get("name", ""), scopes)
+            _row, value = services().accounts.create_token(who, name, scopes)
         except (InvalidInput, Forbidden) as exc:
             error = exc.detail
+        else:
+            session[SHOWN_ONCE] = value
+            flash(_("Created the token %(name)s.", name=name.strip()), "ok")
+            return redirect(url_for("account.tokens"), code=303)
     rows = services().accounts.list_tokens(who.user_id)
     scopes = [s for s in SCOPES if s in who.scopes]
     return render_template(
@@ -100,4 +110,5 @@ def tokens() -> str:
 def revoke(token_id: int) -> BaseResponse:
     check_csrf()
     services().accounts.revoke_token(principal().user_id, token_id)
+    flash(_("Revoked the token."), "ok")
     return redirect(url_for("account.tokens"), code=303)

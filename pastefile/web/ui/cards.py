@@ -18,7 +18,9 @@ import nh3
 from markupsafe import Markup
 
 from pastefile.db.models import File
+from pastefile.jobs.media import POSTER_KEY
 from pastefile.storage.base import Storage
+from pastefile.web.context import services
 
 TEXT_LIMIT = 256 * 1024  # bytes of a text file the card highlights
 ARCHIVE_LIMIT = 64 * 1024 * 1024  # archives larger than this are not opened
@@ -116,7 +118,8 @@ def language_name(file: File) -> str | None:
 def pygments_css() -> str:
     from pygments.formatters import HtmlFormatter
 
-    light = HtmlFormatter(style="friendly").get_style_defs(".code")
+    # xcode: every token colour at least 5:1 on its background (WCAG AA for 13 px text).
+    light = HtmlFormatter(style="xcode").get_style_defs(".code")
     dark = HtmlFormatter(style="monokai").get_style_defs(".code")
     return f"{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n"
 
@@ -202,3 +205,15 @@ def body_context(file: File, storage: Storage) -> dict[str, Any]:
         context["entries"], context["more_entries"] = listing or ([], False)
     context["ago"] = relative_time(file.created_at)
     return context
+
+
+def poster_url(file: File, raw_url: str) -> str | None:
+    """The video's poster frame, once the thumbnail job made one."""
+    if not file.mimetype.startswith("video/"):
+        return None
+    found = services().images.cache.lookup(file.sha256, POSTER_KEY)
+    if found is None:
+        return None
+    if found.stream is not None:
+        found.stream.close()
+    return f"{raw_url}/poster"

@@ -56,7 +56,11 @@ def dashboard() -> str:
     limit = services().settings.stats_max_range_days
     span = parse_range(request.args.get("from"), request.args.get("to"), limit, today())
     site = services().stats.site(span)
-    return render_template("stats_dashboard.html", site=site, charts=dashboard_charts(site, span))
+    shown = [*site["latest_uploads"], *(row["id"] for row in site["top_downloads"])]
+    return render_template(
+        "stats_dashboard.html", site=site, charts=dashboard_charts(site, span),
+        names=services().files.names(shown),
+    )  # fmt: skip
 
 
 def dashboard_charts(site: dict[str, Any], span: DayRange) -> list[Markup]:

@@ -1,4 +1,4 @@
-"""``GET /lang/<en|zh>?next=/path``: the language switch (a cookie), back to the page."""
+"""``GET /lang/<en|zh|es>?next=/path``: the language switch (a cookie), back to the page."""
 
 from __future__ import annotations
 

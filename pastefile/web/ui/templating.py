@@ -8,7 +8,7 @@ from functools import cache
 from flask import Blueprint, Flask, Response
 from flask_babel import ngettext
 
-from pastefile.services.humanize import humanize_bytes
+from pastefile.services.humanize import format_size
 from pastefile.web.auth import csrf_token, current_principal
 from pastefile.web.ui.cards import pygments_css
 from pastefile.web.ui.dashboards import stats_panel
@@ -20,7 +20,7 @@ bp = Blueprint("templating", __name__)
 
 
 def init_templating(app: Flask) -> None:
-    app.jinja_env.filters["filesize"] = humanize_bytes
+    app.jinja_env.filters["filesize"] = format_size
     app.jinja_env.filters["ago"] = ago
     app.jinja_env.globals.update(
         tus_threshold=TUS_THRESHOLD,

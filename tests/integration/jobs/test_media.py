@@ -352,6 +352,26 @@ def test_without_ffprobe_a_probe_notes_it_and_a_poster_fails_readably(
     assert "need ffmpeg, which is not installed" in jobs["thumbnail"]["error"]
 
 
+@SQLITE_ONLY
+@pytest.mark.usefixtures("media_tools")
+@pytest.mark.parametrize("settings_overrides", [{}], indirect=False)
+def test_by_default_a_video_gets_its_poster_and_an_image_no_extra_job(
+    client: FlaskClient, services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default PASTEFILE_UPLOAD_JOBS: a poster for videos where ffmpeg is installed;
+    without ffmpeg no poster job is started (it could only fail)."""
+    token = user_token(services)
+    video = upload_as(client, token, make_video(tmp_path, "mp4"), "clip.mp4")
+    assert sorted(jobs_by_kind(client, token, video)) == ["probe", "thumbnail"]
+    image = upload_as(client, token, image_bytes("PNG", (64, 48)), "pic.png")
+    assert sorted(jobs_by_kind(client, token, image)) == ["probe"]
+    drain_jobs(services)
+    assert client.get(f"/i/{video['id']}/poster").status_code == 200
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    bare = upload_as(client, token, fake_mp4(), "bare.mp4")
+    assert sorted(jobs_by_kind(client, token, bare)) == ["probe"]
+
+
 # --- PDF -----------------------------------------------------------------------------------
 
 

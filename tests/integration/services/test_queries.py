@@ -8,6 +8,7 @@ import pytest
 
 from pastefile.composition import Services
 from pastefile.db.jobs import STATUSES
+from pastefile.services.files import AdminFileQuery
 from pastefile.services.upload_options import UploadOptions
 
 
@@ -29,13 +30,38 @@ def test_statuses_only_of_the_owners_files(services: Services, owner: int) -> No
     assert found == {mine: "ready"}
 
 
-def test_search_all_by_name_or_id(services: Services, owner: int) -> None:
+def test_admin_page_by_name_or_id_owner_visibility_and_expiry(
+    services: Services, owner: int
+) -> None:
     report = _store(services, b"a report", "Quarterly-Report.pdf", owner)
-    other = _store(services, b"a photo", "holiday.txt")
-    assert [f.public_id for f in services.files.search_all("report")] == [report]
-    assert [f.public_id for f in services.files.search_all(other)] == [other]
-    assert {f.public_id for f in services.files.search_all("")} == {report, other}
-    assert len(services.files.search_all("", limit=1)) == 1
+    other = _store(services, b"a photo", "holiday_100%.txt")
+
+    def ids(**wanted: object) -> list[str]:
+        rows, total = services.files.admin_page(AdminFileQuery(**wanted))  # type: ignore[arg-type]
+        assert total >= len(rows)
+        return [row.file.public_id for row in rows]
+
+    assert ids(q="report") == [report]
+    assert ids(q=other) == [other]
+    assert ids(q="100%") == [other]  # LIKE wildcards are taken literally
+    assert set(ids()) == {report, other}
+    assert ids(owner="alice") == [report] and ids(owner="-") == [other]
+    assert ids(visibility="private") == [report]
+    assert ids(expiring=True) == [] and set(ids(expiring=False)) == {report, other}
+    rows, total = services.files.admin_page(AdminFileQuery(per_page=1, page=2))
+    assert total == 2 and len(rows) == 1 and rows[0].owner in ("alice", None)
+    assert services.files.names([report, "nonexistent1"]) == {report: "Quarterly-Report.pdf"}
+
+
+def test_users_page_with_usage_and_limits(services: Services, owner: int) -> None:
+    bob = services.accounts.create_user("bob_1", "correct horse battery")
+    _store(services, b"1234", "a.txt", owner)
+    _store(services, b"123456", "b.txt", owner)
+    users, total = services.accounts.list_users(0, 10, "B_1")
+    assert total == 1 and [u.id for u in users] == [bob.id]  # case-insensitive, "_" literal
+    assert services.policy.usage_of([owner, bob.id]) == {owner: (2, 10)}
+    assert services.policy.limits_of(users[0]) == services.policy.quota(bob.id)
+    assert services.policy.blocked(0, 10) == ([], 0)
 
 
 def test_storage_summary_counts_files_blobs_and_bytes(services: Services, owner: int) -> None:

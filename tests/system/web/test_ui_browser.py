@@ -25,6 +25,7 @@ from pastefile.composition import Services, build_services
 from pastefile.db import migrate
 from pastefile.services.accounts import ROLE_ADMIN
 from pastefile.web import create_app
+from tests.support.accessibility import assert_accessible, install_axe
 from tests.support.images import image_bytes
 from tests.support.servers import free_port
 from tests.support.settings import REQUIRE_SERVICES, make_settings
@@ -61,8 +62,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     settings = make_settings(
-        tmp, f"sqlite:///{tmp / 'ui.sqlite'}", base_url=base, max_upload_size=8 * 1024 * 1024
-    )
+        tmp, f"sqlite:///{tmp / 'ui.sqlite'}", base_url=base, max_upload_size=8 * 1024 * 1024,
+        login_rate_limit="1000/minute",  # many sign-ins from one address in a few minutes
+    )  # fmt: skip
     services: Services = build_services(settings)
     migrate.upgrade(services.db)
     app = create_app(services=services)
@@ -93,7 +95,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser, live: dict[str, Any]) -> Iterator[Page]:
-    context = browser.new_context(viewport=VIEWPORT, locale="en-US", base_url=live["base"])
+    context = _new_context(browser, viewport=VIEWPORT, locale="en-US", base_url=live["base"])
     context.set_default_timeout(15_000)
     opened = context.new_page()
     # Every page works under the app's Content-Security-Policy: nothing it does is refused.
@@ -134,7 +136,16 @@ _STEADY = """(base) => {
 }"""
 
 
+def _new_context(browser: Browser, **options: Any) -> Any:
+    """A browser context whose pages carry axe-core (tests/support/accessibility.py)."""
+    context = browser.new_context(**options)
+    install_axe(context)
+    return context
+
+
 def _shot(page: Page, name: str) -> None:
+    """Check the page with axe, then write its screenshot (when its pixels changed)."""
+    assert_accessible(page, name)
     SHOTS.mkdir(parents=True, exist_ok=True)
     base = page.evaluate("location.origin")
     page.evaluate(_STEADY, base)
@@ -155,8 +166,8 @@ def _log_in(page: Page, user: str, password: str) -> None:
     page.goto("/login")
     page.fill("#username", user)
     page.fill("#password", password)
-    page.click("form button[type=submit]")
-    page.wait_for_url(re.compile(r"/account/tokens$"))
+    page.click("main form button[type=submit]")
+    page.wait_for_url(re.compile(r"/me/files$"))  # signing in lands on My files
 
 
 def _upload_page_file(page: Page, name: str, data: bytes, mime: str = "text/plain") -> str:
@@ -243,7 +254,7 @@ def test_progress_shows_speed_and_time_left_and_cancel_stops(page: Page) -> None
         "() => { const p = document.querySelector('#queue progress'); return p && p.value > 5; }"
     )
     info = row.locator(".item-info").inner_text()
-    assert re.search(r"\d+% · [\d.]+ [kM]?B/s · .+ left", info), info
+    assert re.search(r"\d+% · [\d.]+ (bytes|KiB|MiB)/s · .+ left", info), info
     assert 0 < row.locator("progress").evaluate("p => p.value") < 100
     row.locator("button.cancel").click()
     assert row.locator(".item-info").inner_text() == "Cancelled"
@@ -314,7 +325,7 @@ def test_large_file_goes_through_tus(page: Page) -> None:
     link = page.locator("#result-list .result input.delete-link").input_value()
     assert f"/p/{ident}#manage=" in link
     page.goto(f"/p/{ident}")
-    assert page.locator(".card dd", has_text="2.38 MB").count() == 1
+    assert page.locator(".card dd", has_text="2.4 MiB").count() == 1
 
 
 def test_errors_are_readable_sentences(page: Page) -> None:
@@ -323,16 +334,33 @@ def test_errors_are_readable_sentences(page: Page) -> None:
     page.set_input_files("#file", files=[{"name": "tool", "mimeType": "", "buffer": elf}])
     alert = page.locator("#queue .item.failed .item-info")
     alert.wait_for()
-    assert "not accepted" in alert.inner_text()
-    assert "{" not in alert.inner_text()  # no raw JSON
+    # Our words alone: no MIME type, no developer sentence, no raw JSON.
+    assert alert.inner_text() == "This kind of file is not accepted here."
+    bar = page.locator("#queue .item.failed progress")
+    assert bar.evaluate("b => b.value") == 0  # the bar starts over...
+    red = bar.evaluate("b => getComputedStyle(b).backgroundColor")
+    assert red == "color(srgb 0.752941 0.223529 0.168627 / 0.3)", red  # ...and turns red (--bad)
     too_big = b"x" * (8 * 1024 * 1024 + 1)
     page.set_input_files("#file", files=[{"name": "huge.txt", "mimeType": "", "buffer": too_big}])
     page.locator("#queue .item.failed", has_text="huge.txt").wait_for()
-    assert "larger than the limit" in page.locator("#queue .item.failed").nth(1).inner_text()
+    info = page.locator("#queue .item.failed", has_text="huge.txt").inner_text()
+    assert "larger than the limit of 8 MiB" in info and "huge.txt · 8 MiB" in info
+    assert "Up to 8 MiB." in page.locator("main").inner_text()
+
+
+def test_one_size_format_in_pages_and_scripts(page: Page) -> None:
+    from pastefile.services.humanize import format_size
+
+    page.goto("/")
+    sizes = [0, 1, 512, 1023, 1024, 1280, 1331, 726_033, 1_048_575, 2_500_000, 8 << 20,
+             (512 << 20) - 1, 5 * 1024**3 + 1, 3 * 1024**5]  # fmt: skip
+    shown = page.evaluate("sizes => sizes.map(window.pastefile.size)", sizes)
+    assert shown == [format_size(n) for n in sizes]
+    assert shown[7] == "709 KiB" and shown[11] == "512 MiB"
 
 
 def test_copying_a_link(browser: Browser, live: dict[str, Any]) -> None:
-    context = browser.new_context(viewport=VIEWPORT, base_url=live["base"])
+    context = _new_context(browser, viewport=VIEWPORT, base_url=live["base"])
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live["base"])
     page = context.new_page()
     ident = _api_upload(live, b"copy me\n", "copy.txt")
@@ -357,7 +385,7 @@ def test_copying_a_link(browser: Browser, live: dict[str, Any]) -> None:
 
 
 def _clipboard_page(browser: Browser, live: dict[str, Any], viewport: dict[str, int]) -> Page:
-    context = browser.new_context(viewport=viewport, locale="en-US", base_url=live["base"])
+    context = _new_context(browser, viewport=viewport, locale="en-US", base_url=live["base"])
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live["base"])
     context.set_default_timeout(15_000)
     return _watched(context.new_page())
@@ -432,7 +460,7 @@ def test_anonymous_delete_from_the_stored_link(browser: Browser, live: dict[str,
     link = row.locator("input.delete-link").input_value()
     assert link.startswith(f"{live['base']}/p/{ident}#manage=")
     # Somebody without the link sees no Delete.
-    stranger = _watched(browser.new_context(viewport=VIEWPORT, base_url=live["base"]).new_page())
+    stranger = _watched(_new_context(browser, viewport=VIEWPORT, base_url=live["base"]).new_page())
     stranger.goto(f"/p/{ident}")
     assert stranger.locator(".actions button", has_text="Delete").is_hidden()
     # The link works in any browser, and leaves the token out of the address bar.
@@ -665,6 +693,19 @@ def test_password_protected_file(page: Page, live: dict[str, Any]) -> None:
     assert page.locator(".code-wrap", has_text="secret notes").count() == 1
 
 
+def test_the_raw_link_of_a_protected_file_asks_for_the_password(
+    page: Page, live: dict[str, Any]
+) -> None:
+    ident = _api_upload(live, b"raw secret\n", "raw.txt", password=PASSWORD)
+    response = page.goto(f"/i/{ident}")
+    assert response is not None and response.status == 403
+    assert page.locator("h1", has_text="protected by a password").count() == 1
+    page.fill("#password", PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_url(re.compile(rf"/i/{ident}$"))
+    assert "raw secret" in page.content()  # the bytes themselves, not the card
+
+
 def test_gone_file_gets_a_410_page(page: Page, live: dict[str, Any]) -> None:
     ident = _api_upload(live, b"short-lived\n", "gone.txt", max_downloads="1")
     import requests
@@ -681,33 +722,161 @@ def test_gone_file_gets_a_410_page(page: Page, live: dict[str, Any]) -> None:
 def test_sign_in_and_the_tokens_page(page: Page, live: dict[str, Any]) -> None:
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live["base"])
     _log_in(page, "alice", "alice-password-1")
+    page.goto("/account/tokens")
+    before = len(live["services"].accounts.list_tokens(1))
     page.fill("#name", "laptop")
     page.click("button:has-text('Create token')")
+    page.locator(".flash", has_text="Created the token laptop.").wait_for()
     token = page.locator("#new-token").input_value()
     assert token.startswith("pf_")
     page.click("button[aria-label='Copy the new token']")
-    page.locator(".copied", has_text="Copied").wait_for()
+    page.locator("button[aria-label='Copy the new token']", has_text="Copied").wait_for()
     assert page.evaluate("navigator.clipboard.readText()") == token
-    page.goto("/account/tokens")  # shown once: a reload no longer has it
+    # Post/redirect/get: reloading the page makes no second token, and shows no value.
+    page.reload()
+    assert len(live["services"].accounts.list_tokens(1)) == before + 1
     assert page.locator("#new-token").count() == 0
     assert page.locator("td", has_text="laptop").count() == 1
-    page.click("button[aria-label='Revoke laptop']")
+    revoke = page.locator("button[aria-label='Revoke laptop']")
+    assert "danger" in (revoke.get_attribute("class") or "")
+    page.once("dialog", lambda d: d.dismiss())  # changing one's mind keeps the token
+    revoke.click()
+    assert page.locator("td", has_text="revoked").count() == 0
+    page.once("dialog", lambda d: d.accept())
+    revoke.click()
+    page.locator(".flash", has_text="Revoked the token.").wait_for()
     assert page.locator("td", has_text="revoked").count() == 1
 
 
-def test_deleting_from_my_files(page: Page) -> None:
+def test_log_out_from_the_header(page: Page) -> None:
     _log_in(page, "alice", "alice-password-1")
-    page.goto("/")
-    ident = _upload_page_file(page, "mine.txt", b"mine\n")
-    page.goto("/me/files")
-    item = page.locator(f"li[data-id='{ident}']")
-    assert item.count() == 1
+    page.goto("/help")
+    page.click("header button:has-text('Log out')")
+    page.locator(".flash", has_text="You are logged out.").wait_for()
+    assert page.locator("header a", has_text="Log in").count() == 1
+
+
+def _user_with_files(live: dict[str, Any], name: str, count: int) -> list[str]:
+    """A user and ``count`` small text files of theirs (uploaded with a token), oldest first."""
+    import requests
+
+    accounts = live["services"].accounts
+    user = accounts.create_user(name, f"{name}-password-1")
+    _, token = accounts.create_token(accounts.session_principal(user), "t", ["read", "upload"])
+    ids = []
+    for n in range(count):
+        response = requests.post(
+            live["base"] + "/",
+            files={"file": (f"{name}-{n:02}.txt", f"file {n}\n".encode() * (n + 1))},
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            timeout=30,
+        )
+        assert response.status_code == 201, response.text
+        ids.append(str(response.json()["id"]))
+    return ids
+
+
+def test_dashboard_selection_spans_pages_and_bulk_delete_asks_first(
+    page: Page, live: dict[str, Any]
+) -> None:
+    ids = _user_with_files(live, "dana", 27)  # two pages of 24
+    _log_in(page, "dana", "dana-password-1")
+    width = page.locator("section.dashboard").bounding_box()
+    assert width is not None and width["width"] > 1100  # the full width, not a 700 px panel
     _shot(page, "my-files")
-    item.locator("input[name=ids]").check()
+    bar = page.locator("#bulk")
+    assert page.locator("#bulk-delete").is_disabled()
+    page.check("#select-all")
+    assert page.locator("#selected-count").inner_text() == "24 selected"
+    page.uncheck(f".file[data-id='{ids[-1]}'] input[name=ids]")
+    assert page.locator("#selected-count").inner_text() == "23 selected"
+    assert page.evaluate("document.getElementById('select-all').indeterminate")
+    page.evaluate("window.scrollTo(0, 1200)")
+    box = bar.bounding_box()
+    assert box is not None and -1 <= box["y"] <= 1, box  # the bulk bar sticks to the top
+    page.click("a[rel=next]")
+    page.check(f".file[data-id='{ids[0]}'] input[name=ids]")
+    assert page.locator("#selected-count").inner_text() == "24 selected"  # kept across pages
+    page.once("dialog", lambda d: d.dismiss())
     page.click("#bulk-delete")
-    page.wait_for_url(re.compile(r"/me/files"))
-    assert page.locator(f"li[data-id='{ident}']").count() == 0
-    assert page.goto(f"/p/{ident}").status == 410  # type: ignore[union-attr]
+    assert len(live["services"].files.statuses(_uid(live, "dana"), ids)) == 27  # nothing gone
+    page.once("dialog", lambda d: d.accept())
+    page.click("#bulk-delete")
+    page.locator(".flash", has_text="Deleted 24 files.").wait_for()
+    left = live["services"].files.statuses(_uid(live, "dana"), ids)
+    assert sorted(left) == sorted([ids[-1], ids[1], ids[2]])
+    assert page.locator("#selected-count").inner_text() == "Nothing selected"
+
+
+def _uid(live: dict[str, Any], name: str) -> int:
+    users, _ = live["services"].accounts.list_users(0, 100, name)
+    return int(next(u.id for u in users if u.username == name))
+
+
+def test_dashboard_table_sorts_and_hover_actions_and_the_edit_drawer(
+    page: Page, live: dict[str, Any]
+) -> None:
+    ids = _user_with_files(live, "erin", 3)
+    _log_in(page, "erin", "erin-password-1")
+    page.click("nav.views a:has-text('List')")
+    page.wait_for_url(re.compile(r"view=list"))
+    headers = page.locator("table.files-table thead th a").all_inner_texts()
+    assert [h.split(" ")[0] for h in headers] == [
+        "Name", "Type", "Size", "Visibility", "Expires", "Downloads", "Created",
+    ]  # fmt: skip
+    page.click("table.files-table th a:has-text('Size')")
+    page.wait_for_url(re.compile(r"dir=desc.*sort=size|sort=size.*dir=desc"))
+    names = page.locator("table.files-table td.fname a").all_inner_texts()
+    assert names == ["erin-02.txt", "erin-01.txt", "erin-00.txt"]  # largest first
+    page.click("table.files-table th a:has-text('Size')")
+    page.wait_for_url(re.compile(r"dir=asc.*sort=size|sort=size.*dir=asc"))
+    names = page.locator("table.files-table td.fname a").all_inner_texts()
+    assert names == ["erin-00.txt", "erin-01.txt", "erin-02.txt"]
+    assert page.locator("th[aria-sort=ascending]").inner_text().startswith("Size")
+    _shot(page, "my-files-list")
+    # Hover actions in the grid: hidden until the pointer (or focus) is on the tile.
+    page.click("nav.views a:has-text('Grid')")
+    page.wait_for_url(re.compile(r"view=grid"))
+    tile = page.locator(f".file[data-id='{ids[0]}']")
+    actions = tile.locator(".file-actions")
+    page.mouse.move(0, 0)
+    assert actions.evaluate("e => getComputedStyle(e).opacity") == "0"
+    tile.hover()
+    page.wait_for_function(
+        "id => getComputedStyle(document.querySelector(`.file[data-id='${id}'] .file-actions`))"
+        ".opacity === '1'",
+        arg=ids[0],
+    )
+    tile.locator("a:has-text('Edit')").click()
+    drawer = page.locator("#drawer")
+    drawer.wait_for()
+    page.wait_for_function("() => document.activeElement.id === 'edit-name'")  # focus moved in
+    drawer.locator("#edit-name").fill("renamed.txt")
+    drawer.locator("#edit-visibility").select_option("private")
+    drawer.locator("button:has-text('Save')").click()
+    page.locator(".flash", has_text="Saved renamed.txt.").wait_for()
+    assert "Private" in page.locator(f".file[data-id='{ids[0]}'] .status").inner_text()
+    # One file's Delete asks first, too.
+    tile = page.locator(f".file[data-id='{ids[1]}']")
+    tile.hover()
+    page.once("dialog", lambda d: d.accept())
+    tile.locator("button:has-text('Delete')").click()
+    page.locator(".flash", has_text="Deleted 1 file.").wait_for()
+    assert page.goto(f"/p/{ids[1]}").status == 410  # type: ignore[union-attr]
+
+
+def test_dashboard_on_a_phone(browser: Browser, live: dict[str, Any]) -> None:
+    _user_with_files(live, "finn", 5)
+    context = _new_context(
+        browser, viewport=PHONE, base_url=live["base"], has_touch=True, is_mobile=True
+    )
+    page = _watched(context.new_page())
+    _log_in(page, "finn", "finn-password-1")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    actions = page.locator(".file-actions").first  # no hover on a touch screen: always shown
+    assert actions.is_visible() and actions.evaluate("e => getComputedStyle(e).opacity") == "1"
+    _shot(page, "mobile-my-files")
+    _close(page)
 
 
 def test_my_files_status_follows_the_job_events(page: Page, live: dict[str, Any]) -> None:
@@ -719,35 +888,80 @@ def test_my_files_status_follows_the_job_events(page: Page, live: dict[str, Any]
     page.goto("/")
     ident = _upload_page_file(page, "pending.png", image_bytes(), "image/png")
     page.goto("/me/files")
-    status = page.locator(f"li[data-id='{ident}'] .job-status")
+    status = page.locator(f".file[data-id='{ident}'] .job-status")
     assert status.inner_text() == "processing"  # testing runs no job runner in the app
     page.wait_for_timeout(300)  # the socket's hello
     drain_jobs(live["services"])
-    page.locator(f"li[data-id='{ident}'] .job-status", has_text="ready").wait_for()
+    page.locator(f".file[data-id='{ident}'] .job-status", has_text="ready").wait_for()
     assert any('"type":"file"' in f and ident in f for f in frames)
 
 
-def test_editing_visibility_in_my_files(page: Page) -> None:
-    _log_in(page, "alice", "alice-password-1")
-    page.goto("/")
-    ident = _upload_page_file(page, "edit.txt", b"edit\n")
-    page.goto("/me/files")
-    item = page.locator(f"li[data-id='{ident}']")
-    item.locator("select[name=visibility]").select_option("private")
-    item.locator("button:has-text('Save')").click()
-    item = page.locator(f"li[data-id='{ident}']")
-    assert item.locator("select[name=visibility]").input_value() == "private"
-
-
-def test_admin_disables_a_user(page: Page, live: dict[str, Any]) -> None:
+def test_admin_disables_a_user_after_a_confirmation(page: Page, live: dict[str, Any]) -> None:
     _log_in(page, "root", "root-password-1")
     page.goto("/admin")
+    page.click("nav.subnav a:has-text('Users')")
     row = page.locator("tr[data-user='mallory']")
-    row.locator("button[aria-label='Disable mallory']").click()
-    row = page.locator("tr[data-user='mallory']")
-    assert "disabled" in row.inner_text()
-    _shot(page, "admin")
+    button = row.locator("button[aria-label='Disable mallory']")
+    assert "danger" in (button.get_attribute("class") or "")
+    page.once("dialog", lambda d: d.dismiss())
+    button.click()
+    assert live["services"].accounts.active_user(3) is not None
+    page.once("dialog", lambda d: d.accept())
+    button.click()
+    page.locator(".flash", has_text="Disabled mallory").wait_for()
+    assert "disabled" in page.locator("tr[data-user='mallory']").inner_text()
     assert live["services"].accounts.active_user(3) is None
+    live["services"].accounts.update_user(3, disabled=False)
+
+
+def test_admin_files_are_paged_and_filtered(page: Page, live: dict[str, Any]) -> None:
+    _user_with_files(live, "gail", 30)
+    _log_in(page, "root", "root-password-1")
+    page.goto("/admin/files")
+    assert page.locator("#all-files tbody tr").count() == 25
+    height = page.evaluate("document.documentElement.scrollHeight")
+    page.fill("input[name=owner]", "gail")
+    page.click("button:has-text('Filter')")
+    assert page.locator("#all-files tbody tr").count() == 25
+    assert page.locator("#all-files tbody td", has_text=re.compile("^gail$")).count() == 25
+    page.click("a[rel=next]")
+    assert page.locator("#all-files tbody tr").count() == 5
+    assert "owner=gail" in page.url
+    page.click("a[rel=prev]")
+    _shot(page, "admin")
+    assert height < 2600, height  # a page of 25, not every file
+    row = page.locator("#all-files tbody tr").first
+    name = row.locator("td.fname").inner_text()
+    page.once("dialog", lambda d: d.accept())
+    row.locator("button:has-text('Delete')").click()
+    page.locator(".flash", has_text="Deleted the file").wait_for()
+    assert page.locator("#all-files td.fname", has_text=name).count() == 0
+    assert "owner=gail" in page.url  # the filter stays after a delete
+
+
+def test_admin_sections_and_the_jobs_table_fit_at_1440(page: Page) -> None:
+    _log_in(page, "root", "root-password-1")
+    page.goto("/admin")
+    for label, path in (("Stats", "/admin/stats"), ("Reports", "/admin/reports"),
+                        ("Moderation", "/admin/moderation"), ("Jobs", "/jobs")):  # fmt: skip
+        page.click(f"nav.subnav a:has-text('{label}')")
+        page.wait_for_url(re.compile(re.escape(path) + "$"))
+        assert page.locator("nav.subnav a[aria-current=page]").inner_text() == label
+    page.locator("#job-table").wait_for()
+    assert page.locator("input[name=token]").count() == 0  # the session is enough
+    fits = "document.querySelector('#job-table').getBoundingClientRect().right <= " + (
+        "document.querySelector('section.jobs').getBoundingClientRect().right"
+    )
+    assert page.evaluate(fits)
+
+
+def test_admin_on_a_phone(browser: Browser, live: dict[str, Any]) -> None:
+    context = _new_context(browser, viewport=PHONE, base_url=live["base"])
+    page = _watched(context.new_page())
+    _log_in(page, "root", "root-password-1")
+    page.goto("/admin/users")
+    _shot(page, "mobile-admin")
+    _close(page)
 
 
 def test_admin_pages_are_for_administrators_only(page: Page) -> None:
@@ -761,7 +975,7 @@ def test_admin_pages_are_for_administrators_only(page: Page) -> None:
 
 
 def test_mobile_viewport_has_no_sideways_scroll(browser: Browser, live: dict[str, Any]) -> None:
-    context = browser.new_context(viewport=PHONE, base_url=live["base"])
+    context = _new_context(browser, viewport=PHONE, base_url=live["base"])
     page = context.new_page()
     ident = _api_upload(live, _gradient(900, 600), "phone.png")
     for path in ("/", f"/p/{ident}", "/help"):
@@ -773,7 +987,7 @@ def test_mobile_viewport_has_no_sideways_scroll(browser: Browser, live: dict[str
 
 
 def test_dark_mode_follows_the_system(browser: Browser, live: dict[str, Any]) -> None:
-    context = browser.new_context(viewport=VIEWPORT, color_scheme="dark", base_url=live["base"])
+    context = _new_context(browser, viewport=VIEWPORT, color_scheme="dark", base_url=live["base"])
     page = context.new_page()
     ident = _api_upload(live, b"print('dark')\n" * 3, "dark.py")
     page.goto(f"/p/{ident}")
@@ -786,7 +1000,7 @@ def test_dark_mode_follows_the_system(browser: Browser, live: dict[str, Any]) ->
 def test_chinese_by_accept_language_and_the_switcher(
     browser: Browser, live: dict[str, Any]
 ) -> None:
-    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", base_url=live["base"])
+    context = _new_context(browser, viewport=VIEWPORT, locale="zh-CN", base_url=live["base"])
     page = context.new_page()
     page.goto("/")
     assert page.locator("h1").inner_text() == "分享文件"
@@ -811,3 +1025,55 @@ def test_help_page_and_sharex_config(page: Page) -> None:
     config = json.loads(Path(download.value.path()).read_text())
     assert config["Headers"]["Authorization"].startswith("Bearer pf_")
     assert config["RequestURL"].endswith("/api/v1/files")
+
+
+# --- accessibility: axe on every page, light and dark ----------------------------------
+
+
+def _page_states(live: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """(path, who signs in) for every page a user can reach, each kind of card included."""
+    cards = [
+        _api_upload(live, _gradient(320, 200), "axe.png"),
+        _api_upload(live, b"def f():\n    return 1\n" * 40, "axe.py"),
+        _api_upload(live, b"# Title\n\nSome *text*.\n\n```\ncode\n```\n", "axe.md"),
+        _api_upload(live, _zip(), "axe.zip"),
+        _api_upload(live, _wav(), "axe.wav"),
+        _api_upload(live, b"\x00\x01\x02" * 50, "axe.bin"),
+    ]
+    locked = _api_upload(live, b"locked\n", "locked.txt", password=PASSWORD)
+    anonymous = [(p, None) for p in ("/", "/help", "/login", "/register", f"/p/{locked}",
+                                     f"/i/{locked}", "/p/" + "x" * 10)]  # fmt: skip
+    anonymous += [(f"/p/{ident}", None) for ident in cards]
+    signed_in = [(p, "alice") for p in ("/me/files", "/me/files?view=list", "/account/tokens")]
+    admin = [(p, "root") for p in ("/admin", "/admin/users", "/admin/files", "/admin/moderation",
+                                   "/admin/stats", "/admin/reports", "/jobs")]  # fmt: skip
+    return anonymous + signed_in + admin
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_no_serious_accessibility_violation_on_any_page(
+    browser: Browser, live: dict[str, Any], scheme: str
+) -> None:
+    failures: list[str] = []
+    signed: str | None = None
+    context = _new_context(browser, viewport=VIEWPORT, color_scheme=scheme, base_url=live["base"])
+    page = _watched(context.new_page())
+    for path, who in _page_states(live):
+        if who != signed:
+            context.clear_cookies()
+            if who:
+                _log_in(page, who, f"{who}-password-1")
+            signed = who
+        page.goto(path)
+        try:
+            assert_accessible(page, f"{scheme} {path}")
+        except AssertionError as exc:
+            failures.append(str(exc))
+    _close(page)
+    assert not failures, "\n".join(failures)
+
+
+def test_the_upload_page_has_one_primary_action(page: Page) -> None:
+    page.goto("/")
+    visible = [b for b in page.locator("main .button, main button").all() if b.is_visible()]
+    assert [b.inner_text() for b in visible] == ["Choose files"]

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from pastefile.db.models import File
+from pastefile.services.humanize import format_size
 from pastefile.services.ids import BASE62
 from tests.support.images import image_bytes
 from tests.support.uploads import curl_upload, upload
@@ -257,7 +258,7 @@ def test_card_shows_everything_a_user_needs_for_an_image(client):
     assert page.mimetype == "text/html"
     text = page.get_data(as_text=True)
     assert "cat.png" in text
-    assert body["size"] in text
+    assert f"<dd>{format_size(len(png))}</dd>" in text  # the UI's one size format
     assert "image/png" in text
     assert body["time"] in text
     for link in ("url_d", "url_i", "url_s"):

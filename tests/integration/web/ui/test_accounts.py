@@ -45,6 +45,7 @@ def test_register_login_logout_with_csrf(client, services):
         data={"username": "alice", "password": "correct horse battery", "csrf_token": token},
     )
     assert right.status_code == 303
+    assert right.headers["Location"].endswith("/me/files")  # signing in lands on My files
 
 
 def test_token_pages_show_the_value_once_and_revoke(client, services):
@@ -54,7 +55,10 @@ def test_token_pages_show_the_value_once_and_revoke(client, services):
         "/account/tokens",
         data={"name": "laptop", "scopes": ["read", "upload"], "csrf_token": _csrf(page)},
     )
-    value = re.search(r'value="(pf_[^"]+)"', created.get_data(as_text=True)).group(1)
+    assert created.status_code == 303  # post/redirect/get: a reload cannot make a second one
+    shown = client.get(created.headers["Location"]).get_data(as_text=True)
+    assert "Created the token laptop." in shown
+    value = re.search(r'value="(pf_[^"]+)"', shown).group(1)
     headers = {"Authorization": f"Bearer {value}"}
     assert client.get("/api/v1/me", headers=headers).json["scopes"] == ["read", "upload"]
     again = client.get("/account/tokens").get_data(as_text=True)

@@ -205,12 +205,55 @@ def test_my_files_bulk_delete_and_edit_need_csrf(client, services):
         data={"csrf_token": csrf, "visibility": "unlisted", "expires_in": "3600"},
     )
     assert edited.status_code == 303
-    listed = client.get("/me/files").get_data(as_text=True)
-    assert re.search(r'<option value="unlisted" selected>', listed)
+    listed = client.get("/me/files?view=list").get_data(as_text=True)
+    assert "Saved mine.txt." in listed  # the success message, once
+    assert re.search(r"<td>Unlisted</td>", listed)
+    assert "Saved mine.txt." not in client.get("/me/files").get_data(as_text=True)
     assert (
         client.post("/me/files/delete", data={"ids": ident, "csrf_token": csrf}).status_code == 303
     )
-    assert "mine.txt" not in client.get("/me/files").get_data(as_text=True)
+    after = client.get("/me/files").get_data(as_text=True)
+    assert "mine.txt" not in after.replace("Deleted 1 file.", "") and "Deleted 1 file." in after
+
+
+def test_my_files_table_sorts_by_every_column_and_edits_in_a_drawer(client, services):
+    csrf = _log_in(client, services)
+    for name, data in (("b.txt", b"bb\n"), ("a.txt", b"aaaa\n"), ("c.txt", b"c\n")):
+        client.post("/", data={"file": (io.BytesIO(data), name), "csrf_token": csrf})
+    order = lambda html: re.findall(r'class="fname"><a href="[^"]+">(\w\.txt)', html)  # noqa: E731
+    page = client.get("/me/files?view=list&sort=name&dir=asc").get_data(as_text=True)
+    assert order(page) == ["a.txt", "b.txt", "c.txt"]
+    assert 'aria-sort="ascending"' in page
+    page = client.get("/me/files?view=list&sort=size&dir=desc").get_data(as_text=True)
+    assert order(page) == ["a.txt", "b.txt", "c.txt"]
+    for column in ("type", "visibility", "expiry", "downloads", "created"):
+        assert client.get(f"/me/files?view=list&sort={column}&dir=asc").status_code == 200
+    headers = re.findall(r'<th scope="col"[^>]*>\s*<a href="[^"]+">(\w+)', page)
+    assert headers == ["Name", "Type", "Size", "Visibility", "Expires", "Downloads", "Created"]
+    ident = re.search(r'data-id="(\w+)"', page).group(1)
+    drawer = client.get(f"/me/files?view=list&edit={ident}").get_data(as_text=True)
+    assert 'id="drawer"' in drawer and f'action="/me/files/{ident}/edit?' in drawer
+    client.post(
+        f"/me/files/{ident}/edit?view=list",
+        data={"csrf_token": csrf, "filename": "renamed.txt", "expires_in": "keep"},
+    )
+    assert "renamed.txt" in client.get("/me/files?view=list").get_data(as_text=True)
+
+
+def test_bulk_delete_skips_what_is_not_mine_and_says_how_many(client, services):
+    other = upload(client, b"not mine\n", "theirs.txt").get_json()["id"]
+    csrf = _log_in(client, services)
+    mine = [
+        client.post(
+            "/", data={"file": (io.BytesIO(f"{n}\n".encode()), f"{n}.txt"), "csrf_token": csrf},
+            headers={"Accept": "application/json"},
+        ).get_json()["id"]
+        for n in range(3)
+    ]  # fmt: skip
+    sent = client.post("/me/files/delete", data={"ids": [*mine, other], "csrf_token": csrf})
+    assert sent.status_code == 303
+    assert "Deleted 3 files." in client.get("/me/files").get_data(as_text=True)
+    assert client.get(f"/p/{other}", headers=BROWSER).status_code == 200
 
 
 def test_admin_is_for_administrators(client, services):
@@ -226,8 +269,8 @@ def test_admin_promotes_and_sees_storage(client, services):
     other = services.accounts.create_user("bob", "bob-password-1")
     csrf = _log_in(client, services, "root", roles=ROLE_ADMIN)
     upload(client, b"some bytes\n", "a.txt")
-    page = client.get("/admin").get_data(as_text=True)
-    assert "a.txt" in page and "bob" in page
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert "bob" in page and "a.txt" in client.get("/admin/files").get_data(as_text=True)
     assert f'action="/admin/users/{other.id}"' in page
     assert 'action="/admin/users/2"' not in page  # no disable/demote buttons for oneself
     done = client.post(f"/admin/users/{other.id}", data={"csrf_token": csrf, "action": "promote"})
@@ -256,7 +299,132 @@ def test_other_files_get_an_icon_with_their_extension(client):
 def test_admin_deletes_anyones_file(client, services):
     body = upload(client, b"reported\n", "reported.txt", password="pw-123456").get_json()
     csrf = _log_in(client, services, "root", roles=ROLE_ADMIN)
-    assert "reported.txt" in client.get("/admin?q=reported").get_data(as_text=True)
+    assert "reported.txt" in client.get("/admin/files?q=reported").get_data(as_text=True)
     done = client.post(f"/admin/files/{body['id']}/delete", data={"csrf_token": csrf})
     assert done.status_code == 303
     assert client.get(f"/p/{body['id']}", headers=BROWSER).status_code == 410
+
+
+def test_admin_sub_navigation_links_every_section(client, services):
+    _log_in(client, services, "root", roles=ROLE_ADMIN)
+    for path in ("/admin", "/admin/users", "/admin/files", "/admin/moderation", "/admin/stats",
+                 "/admin/reports", "/jobs"):  # fmt: skip
+        page = client.get(path).get_data(as_text=True)
+        nav = re.search(r'<nav class="subnav".*?</nav>', page, re.S)
+        assert nav, path
+        links = re.findall(r'href="([^"]+)"', nav.group(0))
+        assert links == ["/admin/users", "/admin/files", "/admin", "/jobs", "/admin/stats",
+                         "/admin/reports", "/admin/moderation"], path  # fmt: skip
+        assert nav.group(0).count('aria-current="page"') == 1, path
+    jobs = client.get("/jobs").get_data(as_text=True)
+    assert 'name="token"' not in jobs  # a signed-in admin is not asked for an API token
+    assert 'name="token"' in client.__class__(client.application).get("/jobs").get_data(
+        as_text=True
+    )
+
+
+def test_admin_files_are_paged_and_filtered_with_owner_visibility_and_expiry(client, services):
+    csrf = _log_in(client, services, "root", roles=ROLE_ADMIN)
+    for n in range(30):
+        upload(client, f"anon {n}\n".encode(), f"anon-{n:02}.txt")
+    client.post(
+        "/", data={"file": (io.BytesIO(b"root's\n"), "roots.txt"), "csrf_token": csrf,
+                   "visibility": "private", "expires_in": "3600"},
+    )  # fmt: skip
+    first = client.get("/admin/files").get_data(as_text=True)
+    assert first.count('<tr data-id="') == 25 and "Page 1 of 2" in first
+    assert 'href="/admin/files?page=2"' in first
+    second = client.get("/admin/files?page=2").get_data(as_text=True)
+    assert second.count('<tr data-id="') == 6
+    mine = client.get("/admin/files?owner=root").get_data(as_text=True)
+    assert mine.count('<tr data-id="') == 1 and "<td>root</td><td>Private</td>" in mine
+    assert "roots.txt" in client.get("/admin/files?visibility=private").get_data(as_text=True)
+    expiring = client.get("/admin/files?expiring=yes").get_data(as_text=True)
+    assert expiring.count('<tr data-id="') == 1
+    anonymous = client.get("/admin/files?owner=-&q=anon-0").get_data(as_text=True)
+    assert anonymous.count('<tr data-id="') == 10 and "<td>anonymous</td>" in anonymous
+    kept = re.search(r'href="(/admin/files\?[^"]*page=2[^"]*)"',
+                     client.get("/admin/files?owner=-").get_data(as_text=True))  # fmt: skip
+    assert kept and "owner=-" in kept.group(1)  # paging keeps the filter
+
+
+def test_admin_users_show_usage_against_quota(client, services, settings):
+    settings.user_quota_bytes = 1000
+    csrf = _log_in(client, services, "root", roles=ROLE_ADMIN)
+    client.post("/", data={"file": (io.BytesIO(b"x" * 250), "q.bin"), "csrf_token": csrf})
+    page = client.get("/admin/users").get_data(as_text=True)
+    row = re.search(r'<tr data-user="root">.*?</tr>', page, re.S).group(0)
+    assert 'max="1000" value="250"' in row and "250 bytes / 1000 bytes" in row
+
+
+def test_admin_actions_confirm_and_report_success(client, services):
+    bob = services.accounts.create_user("bob", "bob-password-1")
+    csrf = _log_in(client, services, "root", roles=ROLE_ADMIN)
+    page = client.get("/admin/users").get_data(as_text=True)
+    disable = re.search(r'<button class="danger" name="action" value="disable"[^>]*>', page)
+    assert disable and "data-confirm=" in disable.group(0)
+    client.post(f"/admin/users/{bob.id}", data={"csrf_token": csrf, "action": "disable"})
+    assert "Disabled bob; their sessions ended." in client.get("/admin/users").get_data(
+        as_text=True
+    )
+
+
+def test_moderation_removes_and_lists_blocked_content(client, services):
+    body = upload(client, b"abusive bytes\n", "abuse.txt").get_json()
+    csrf = _log_in(client, services, "root", roles=ROLE_ADMIN)
+    done = client.post(
+        "/admin/moderation/remove",
+        data={"csrf_token": csrf, "ident": f"http://localhost/p/{body['id']}", "reason": "spam"},
+    )
+    assert done.status_code == 303
+    page = client.get("/admin/moderation").get_data(as_text=True)
+    assert "Removed 1 file(s)" in page and "<td>spam</td>" in page
+    assert client.get(f"/p/{body['id']}", headers=BROWSER).status_code == 451
+    assert client.post("/admin/moderation/remove", data={"ident": body["id"]}).status_code == 400
+
+
+def test_a_browser_opening_a_protected_raw_link_gets_the_password_form(client):
+    body = upload(client, b"raw secret\n", "raw.txt", password="pw-123456").get_json()
+    for path, then in ((f"/i/{body['id']}", "raw"), (f"/d/{body['id']}", "download")):
+        page = client.get(path, headers=BROWSER)
+        assert page.status_code == 403 and "protected by a password" in page.get_data(as_text=True)
+        assert f'name="then" value="{then}"' in page.get_data(as_text=True)
+    assert client.get(f"/i/{body['id']}").get_json()["code"] == "password_required"  # curl
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    done = client.post(
+        f"/p/{body['id']}/unlock",
+        data={"csrf_token": csrf, "password": "pw-123456", "then": "raw"},
+    )
+    assert done.status_code == 303 and done.headers["Location"].endswith(f"/i/{body['id']}")
+    assert client.get(f"/i/{body['id']}").data == b"raw secret\n"
+    elsewhere = client.post(
+        f"/p/{body['id']}/unlock",
+        data={"csrf_token": csrf, "password": "pw-123456", "then": "https://evil.example/"},
+    )
+    assert elsewhere.headers["Location"].endswith(f"/p/{body['id']}")  # never a URL
+
+
+def test_every_page_links_a_favicon_and_a_manifest_and_code_css_only_with_code(client):
+    page = client.get("/", headers=BROWSER).get_data(as_text=True)
+    icon = re.search(r'<link rel="icon" href="([^"]+)"', page).group(1)
+    assert client.get(icon).status_code == 200
+    manifest = client.get(re.search(r'<link rel="manifest" href="([^"]+)"', page).group(1))
+    assert manifest.status_code == 200 and json.loads(manifest.data)["start_url"] == "/"
+    _, image = _card(client, image_bytes("PNG", (64, 48)), "pic.png")
+    _, code = _card(client, b"print(1)\n", "code.py")
+    assert "/ui/code.css" not in image and "/ui/code.css" in code
+
+
+def test_spanish_by_accept_language_and_the_switcher(client):
+    page = client.get("/", headers={"Accept-Language": "es-ES,es;q=0.9"}).get_data(as_text=True)
+    assert '<html lang="es">' in page and "<h1>Comparte un archivo</h1>" in page
+    assert 'lang="es"' in page and "Español" in page
+    client.get("/lang/es?next=/")
+    assert "Elegir archivos" in client.get("/").get_data(as_text=True)
+
+
+def test_time_left_keeps_each_languages_word_order(client):
+    zh = client.get("/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert 'data-left="剩余 {t}"' in zh  # not "2 s 剩余"
+    en = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'data-left="{t} left"' in en
