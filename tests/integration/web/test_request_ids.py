@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 
 import pytest
 
@@ -14,8 +15,10 @@ GENERATED = re.compile(r"[0-9a-f]{32}")
 
 
 def _formatted(caplog: pytest.LogCaptureFixture, logger: str) -> list[str]:
+    """This thread's lines: servers other tests left running log from their own threads."""
     formatter = logging.Formatter(FORMAT)
-    return [formatter.format(r) for r in caplog.records if r.name == logger]
+    here = threading.get_ident()
+    return [formatter.format(r) for r in caplog.records if r.name == logger and r.thread == here]
 
 
 # --- X-Request-Id ---------------------------------------------------------------------------
