@@ -12,6 +12,7 @@ from typing import IO
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from pastefile import crashpoints
 from pastefile.config import Settings
 from pastefile.db.database import Database
 from pastefile.db.models import File
@@ -206,6 +207,7 @@ class UploadService:
         incoming.writer.abort()
         writer = self.storage.writer()
         writer.write(resized.data)
+        crashpoints.reached("upload.resized")
         return _Incoming(writer, incoming.filename, resized.mimetype)
 
     def _without_gps(self, incoming: _Incoming) -> _Incoming:
@@ -255,6 +257,7 @@ class UploadService:
                 reserve(session, sha, writer.size, options)
             # Bytes are published while the blob row is locked; see services/blobs.py.
             self.blobs.publish(session, writer, incoming.mimetype)
+            crashpoints.reached("upload.published")
             with self.storage.open(sha) as stream:
                 dims = originals.probe_size(self.engine, stream, incoming.mimetype)
                 exif = originals.exif_summary(self.engine, stream, incoming.mimetype)

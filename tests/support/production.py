@@ -73,15 +73,9 @@ class ProductionServer:
             return False
 
 
-@contextmanager
-def production_server(root: Path, **settings: str) -> Iterator[ProductionServer]:
-    """``pastefile serve --workers 2`` with APP_ENV=production on SQLite and the local disk.
-
-    The embedded defaults, as a self-hoster runs it: no Redis, so both workers share
-    their rate limits through the SQLite file beside the data.
-    """
-    port = free_port()
-    env = cli_env(
+def production_env(root: Path, **settings: str) -> dict[str, str]:
+    """The environment of a production server whose data all lives under ``root``."""
+    return cli_env(
         APP_ENV="production",
         PASTEFILE_SECRET_KEY=SECRET,
         PASTEFILE_DATA_DIR=str(root / "var"),
@@ -90,6 +84,17 @@ def production_server(root: Path, **settings: str) -> Iterator[ProductionServer]
         PASTEFILE_LOG_DIR=str(root / "logs"),
         **settings,
     )
+
+
+@contextmanager
+def production_server(root: Path, **settings: str) -> Iterator[ProductionServer]:
+    """``pastefile serve --workers 2`` with APP_ENV=production on SQLite and the local disk.
+
+    The embedded defaults, as a self-hoster runs it: no Redis, so both workers share
+    their rate limits through the SQLite file beside the data.
+    """
+    port = free_port()
+    env = production_env(root, **settings)
     log = open(root / "server.out", "ab")  # noqa: SIM115 - the child keeps it
     process = subprocess.Popen(
         [PASTEFILE, "serve", "--port", str(port), "--workers", "2"],

@@ -12,6 +12,7 @@ from typing import IO, Any
 
 from sqlalchemy import delete, select, update
 
+from pastefile import crashpoints
 from pastefile.config import Settings
 from pastefile.db.database import Database
 from pastefile.db.tus import TusUpload
@@ -184,6 +185,8 @@ class TusService:
                 return _already_complete(state, offset, body)
             _check_offset(state, offset)
             written, broken = self._receive(part, state, body, checksum)
+            if broken is None and state.offset + written == state.length:
+                return self._complete(state, part)  # the last bytes and the file, together
             if written:
                 state = self._record(state, state.offset + written)
             if broken is not None:
@@ -262,15 +265,16 @@ class TusService:
         except _SPENT:
             self._drop(state.id, part)
             raise
+        crashpoints.reached("tus.finished")
         with self.db.write() as session:
             session.execute(
                 update(TusUpload)
                 .where(TusUpload.id == state.id)
-                .values(file_public_id=result.file.public_id)
+                .values(received=state.length, file_public_id=result.file.public_id)
                 .execution_options(synchronize_session=False)
             )
         part.remove()
-        done = replace(state, file_public_id=result.file.public_id)
+        done = replace(state, offset=state.length, file_public_id=result.file.public_id)
         return AppendResult(done, result, token if result.created else None)
 
     def _options(self, state: TusState) -> tuple[UploadOptions, str | None]:

@@ -1,0 +1,144 @@
+"""A production server a test can hold at a named point, ``kill -9``, restart and check.
+
+The points are ``pastefile.crashpoints``: with ``PASTEFILE_TEST_PAUSE_AT`` set, a
+process that reaches the point leaves a file in the pause folder and waits there,
+so the test kills it exactly there, never by sleeping and hoping.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tests.support.cli import PASTEFILE, run_cli
+from tests.support.production import ProductionServer, production_env
+from tests.support.servers import free_port, wait_until
+
+# Without the thread runner's upload jobs, the only work a request starts is its own.
+QUIET = {"PASTEFILE_UPLOAD_JOBS": ""}
+# ``pastefile gc`` in the tests has no grace: the server's own periodic gc keeps its
+# default, so it never races the test for what the crash left.
+NO_GRACE = {"PASTEFILE_GC_GRACE_SECONDS": "0", "PASTEFILE_TEMP_MAX_AGE_SECONDS": "1"}
+
+
+class CrashableServer:
+    """``pastefile serve`` (2 gunicorn workers, SQLite, local disk) in its own process group."""
+
+    def __init__(self, root: Path, **settings: str) -> None:
+        self.root = root
+        self.pauses = root / "pauses"
+        self.pauses.mkdir(parents=True, exist_ok=True)
+        self.settings = {**QUIET, **settings}
+        self.process: subprocess.Popen[bytes] | None = None
+        self.server: ProductionServer | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment of CLI commands on this instance: never paused."""
+        return production_env(self.root, **{**self.settings, **NO_GRACE})
+
+    def arm(self, point: str) -> None:
+        """From now on, a process that reaches ``point`` holds there."""
+        (self.pauses / "armed").write_text(point)
+
+    def disarm(self) -> None:
+        (self.pauses / "armed").unlink(missing_ok=True)
+
+    def start(self) -> ProductionServer:
+        self.disarm()
+        env = production_env(self.root, PASTEFILE_TEST_PAUSE_DIR=str(self.pauses), **self.settings)
+        port = free_port()
+        with open(self.root / "server.out", "ab") as log:
+            self.process = subprocess.Popen(
+                [PASTEFILE, "serve", "--port", str(port), "--workers", "2"],
+                env=env,
+                cwd=self.root,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,  # one group: SIGKILL takes master and workers at once
+            )
+        self.server = ProductionServer(self.root, env, port)
+        process = self.process
+        wait_until(lambda: self.server.healthy() or process.poll() is not None, timeout=60)  # type: ignore[union-attr]
+        assert process.poll() is None, (self.root / "server.out").read_text()
+        return self.server
+
+    def running(self) -> ProductionServer:
+        """The server, started again if a test killed it."""
+        if self.process is None or self.server is None:
+            return self.start()
+        return self.server
+
+    def wait_paused(self, point: str, timeout: float = 30) -> int:
+        """The pid of the process that reached ``point``."""
+        wait_until(lambda: list(self.pauses.glob(f"{point}.*")), timeout=timeout)
+        found = next(self.pauses.glob(f"{point}.*"))
+        found.unlink()
+        return int(found.suffix[1:])
+
+    def kill(self) -> None:
+        """``kill -9`` of the master and every worker, as a power cut would."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=15)
+        self.process = None
+        self.disarm()
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self.process = None
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return run_cli(*args, env=self.env, cwd=self.root, timeout=120)
+
+    def collect(self) -> str:
+        """``pastefile gc`` (grace 0) and ``pastefile sweep``, past the temp files' age."""
+        time.sleep(1.1)  # PASTEFILE_TEMP_MAX_AGE_SECONDS is 1
+        gc = self.cli("gc")
+        assert gc.returncode == 0, gc.stderr
+        return gc.stdout
+
+    def assert_consistent(self) -> None:
+        """``pastefile check``: every row's bytes are there and sound, and nothing is orphaned."""
+        check = self.cli("check")
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert "missing: 0" in check.stdout and "orphans: 0" in check.stdout, check.stdout
+
+    def leftovers(self) -> list[Path]:
+        """Temp files, stray objects and parts: what a crash may leave on the disk."""
+        files = self.root / "files"
+        return sorted(p for p in files.rglob("*") if p.is_file() and "objects" not in p.parts)
+
+
+class Attempt:
+    """A client call in a thread: what it answered, or how it failed."""
+
+    def __init__(self, call: Callable[[], Any]) -> None:
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(call,), daemon=True)
+        self._thread.start()
+
+    def _run(self, call: Callable[[], Any]) -> None:
+        try:
+            self.result = call()
+        except BaseException as exc:  # the test judges it
+            self.error = exc
+
+    def join(self, timeout: float = 30) -> Attempt:
+        self._thread.join(timeout)
+        assert not self._thread.is_alive(), "the client call never ended"
+        return self
