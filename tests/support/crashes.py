@@ -7,12 +7,14 @@ so the test kills it exactly there, never by sleeping and hoping.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import threading
 import time
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -142,3 +144,53 @@ class Attempt:
         self._thread.join(timeout)
         assert not self._thread.is_alive(), "the client call never ended"
         return self
+
+
+class SlowOrigin:
+    """An origin server for URL uploads that sends half a body and holds the rest.
+
+    The first request gets half its bytes, then waits for ``release`` (at most 30 s);
+    every later request gets the whole body at once. ``half_sent`` is set when the
+    fetcher is provably mid-body.
+    """
+
+    def __init__(self, data: bytes, host: str = "127.0.0.2") -> None:
+        self.data = data
+        self.half_sent = threading.Event()
+        self.release = threading.Event()
+        self.requests = 0
+        origin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                origin.requests += 1
+                first = origin.requests == 1
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(origin.data)))
+                self.end_headers()
+                half = len(origin.data) // 2 if first else len(origin.data)
+                with contextlib.suppress(OSError):
+                    self.wfile.write(origin.data[:half])
+                    self.wfile.flush()
+                    if first:
+                        origin.half_sent.set()
+                        origin.release.wait(30)
+                    self.wfile.write(origin.data[half:])
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer((host, 0), Handler)
+        self.httpd.daemon_threads = True
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host!s}:{port}/big.bin"
+
+    def close(self) -> None:
+        self.release.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()

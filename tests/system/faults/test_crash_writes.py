@@ -12,17 +12,21 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import socket
+import time
 from pathlib import Path
 
 import requests
 
-from tests.support.crashes import Attempt, CrashableServer
+from tests.support.crashes import Attempt, CrashableServer, SlowOrigin
 from tests.support.images import image_bytes
 from tests.support.production import ProductionServer
 from tests.support.servers import http_upload, wait_until
 
+SERVER_SETTINGS = {"PASTEFILE_FETCH_ALLOWED_NETWORKS": "127.0.0.2/32"}
 DATA = os.urandom(300_000)
+PASSWORD = "crash-test-password-1"
 TUS = {"Tus-Resumable": "1.0.0"}
 # Large enough that the server writes a MiB of a PATCH before its client stops sending.
 TUS_DATA = os.urandom(3_000_000)
@@ -136,7 +140,7 @@ def _tus_offset(server: ProductionServer, upload: str) -> int:
 
 
 def _tus_resume(server: ProductionServer, upload: str, acknowledged: int) -> None:
-    """The client resumes from the server's offset, which is the last one it was told."""
+    """The client resumes from the server's offset, the last one it was told."""
     offset = _tus_offset(server, upload)
     assert offset == acknowledged
     done = _tus_patch(server, upload, offset, TUS_DATA[offset:])
@@ -173,7 +177,13 @@ def test_a_tus_upload_killed_as_it_becomes_a_file_resumes(crashable: CrashableSe
     assert attempt.join().error is not None, "the client saw no success"
 
     server = crashable.start()
-    _tus_resume(server, upload, CHUNK)
+    status = requests.head(server.url(f"/api/v1/uploads/{upload}"), headers=TUS, timeout=10)
+    assert status.headers["Upload-Offset"] == str(len(TUS_DATA))
+    assert "X-File-Id" in status.headers, "the upload names the file it became"
+    assert _download(server, status.headers["X-File-Id"]) == TUS_DATA
+    again = _tus_patch(server, upload, len(TUS_DATA), b"")  # a client that missed the answer
+    assert again.status_code == 204
+    assert again.headers["X-File-Id"] == status.headers["X-File-Id"], "no second file"
     _after_restart(crashable)
 
 
@@ -231,3 +241,55 @@ def test_a_delete_killed_between_its_commit_and_the_unlink(crashable: CrashableS
     assert "1 stray object" in collected
     assert not _stored(server, data)
     assert requests.get(server.url(f"/d/{body['id']}"), timeout=10).status_code in (404, 410)
+
+
+def _api_token(server: ProductionServer) -> dict[str, str]:
+    server.create_user("fetcher", PASSWORD)
+    browser = server.browser("fetcher", PASSWORD)
+    page = browser.get(server.url("/"), timeout=10).text
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page)
+    assert csrf, "the upload page carries the CSRF token"
+    made = browser.post(
+        server.url("/api/v1/tokens"),
+        json={"name": "crash", "scopes": ["read", "upload"]},
+        headers={"X-CSRF-Token": csrf.group(1)},
+        timeout=10,
+    )
+    assert made.status_code == 201, made.text
+    return {"Authorization": f"Bearer {made.json()['token']}"}
+
+
+def _settled(server: ProductionServer, job: int, auth: dict[str, str]) -> dict[str, object]:
+    """The job once it succeeded or failed (bounded: a minute)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = requests.get(server.url(f"/api/v1/jobs/{job}"), headers=auth, timeout=10).json()
+        if found["status"] in ("succeeded", "failed"):
+            return dict(found)
+        time.sleep(0.2)
+    raise AssertionError(f"job {job} never settled: {found}")
+
+
+def test_a_url_fetch_killed_mid_body(crashable: CrashableServer) -> None:
+    server = crashable.running()
+    auth = _api_token(server)
+    data = os.urandom(2_000_000)
+    origin = SlowOrigin(data)
+    try:
+        asked = requests.post(
+            server.url("/api/v1/files"), json={"url": origin.url}, headers=auth, timeout=10
+        )
+        assert asked.status_code == 202, asked.text
+        assert origin.half_sent.wait(30), "the fetch started"
+        wait_until(lambda: _growing(server.root / "files" / "tmp", "upload-*", 0), timeout=20)
+        crashable.kill()
+        origin.release.set()
+        server = crashable.start()
+        job = _settled(server, int(asked.json()["id"]), auth)
+    finally:
+        origin.close()
+    if job["status"] == "succeeded":  # the job ran again after the restart
+        assert _download(server, str(job["file"])) == data
+    crashable.collect()
+    crashable.assert_consistent()
+    assert crashable.leftovers() == []
