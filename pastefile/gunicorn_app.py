@@ -7,9 +7,15 @@ import functools
 import multiprocessing
 import os
 import sys
+import time
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+
+from pastefile.errors import NotReady
+
+# How long a worker that found a part down waits before gunicorn replaces it.
+_NOT_READY_PAUSE = 2.0
 
 
 class _PasteFileGunicorn(BaseApplication):  # type: ignore[misc]
@@ -25,7 +31,17 @@ class _PasteFileGunicorn(BaseApplication):  # type: ignore[misc]
         # Each worker builds its own app, so no pool or file handle crosses a fork.
         from pastefile.web import create_app
 
-        return create_app()
+        try:
+            return create_app()
+        except NotReady as exc:
+            # `pastefile serve` refused to start unless everything was ready. A worker
+            # that starts later (a recycled or crashed one) while the database or the
+            # storage is away must not stop the whole server, as gunicorn does when a
+            # worker fails to boot: it waits a little and exits, and gunicorn starts
+            # another, until the part is back.
+            print(f"worker {os.getpid()} not started: {exc.detail}", file=sys.stderr)
+            time.sleep(_NOT_READY_PAUSE)
+            raise SystemExit(1) from exc
 
 
 # glibc mallopt(3) parameters
