@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -17,6 +18,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+import requests
 
 from tests.support.cli import PASTEFILE, run_cli
 from tests.support.production import ProductionServer, production_env
@@ -76,6 +79,13 @@ class CrashableServer:
         if self.process is None or self.server is None:
             return self.start()
         return self.server
+
+    def workers(self) -> set[int]:
+        """The pids of the gunicorn workers of the running server."""
+        assert self.process is not None
+        master = self.process.pid
+        with open(f"/proc/{master}/task/{master}/children") as listing:
+            return {int(pid) for pid in listing.read().split()}
 
     def wait_paused(self, point: str, timeout: float = 30) -> int:
         """The pid of the process that reached ``point``."""
@@ -194,3 +204,66 @@ class SlowOrigin:
         self.release.set()
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class Load:
+    """A client uploading and reading back small files on fresh connections, as curl
+    does, in a thread: bounded in count and time. It keeps every answer with the
+    phase the test had set, and what was acknowledged (201) with its bytes."""
+
+    def __init__(self, server: ProductionServer, rounds: int = 400, seconds: float = 40) -> None:
+        self.server = server
+        self.rounds = rounds
+        self.deadline = time.monotonic() + seconds
+        self.phase = "before"
+        self.done = 0
+        self.answers: list[tuple[str, str, int, str]] = []  # phase, method, status, type
+        self.errors: list[str] = []
+        self.acknowledged: dict[str, bytes] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    @property
+    def failures(self) -> list[str]:
+        bad = [f"{p} {m} {s} {t}" for p, m, s, t in self.answers if s >= 400]
+        return self.errors + bad
+
+    def _run(self) -> None:
+        for n in range(self.rounds):
+            if self.stop.is_set() or time.monotonic() > self.deadline:
+                return
+            data = f"load {n} {os.urandom(8).hex()}".encode()
+            try:
+                self._round(n, data)
+            except requests.RequestException as exc:
+                self.errors.append(f"{self.phase} {n}: {exc!r}")
+            self.done += 1
+
+    def _note(self, method: str, answer: requests.Response) -> None:
+        kind = answer.headers.get("Content-Type", "").split(";")[0]
+        self.answers.append((self.phase, method, answer.status_code, kind))
+
+    def _round(self, n: int, data: bytes) -> None:
+        put = requests.put(self.server.url(f"/load{n}.txt"), data=data, timeout=20)
+        self._note("PUT", put)
+        found = re.search(r"/p/([A-Za-z0-9]+)", put.text) if put.status_code == 201 else None
+        if found is None:
+            return
+        self.acknowledged[found.group(1)] = data
+        got = requests.get(self.server.url(f"/d/{found.group(1)}"), timeout=20)
+        self._note("GET", got)
+
+    def finish(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=60)
+        assert not self.thread.is_alive()
+
+    def lost(self) -> list[str]:
+        """Acknowledged uploads that do not read back byte for byte."""
+        missing = []
+        for public_id, data in self.acknowledged.items():
+            got = requests.get(self.server.url(f"/d/{public_id}"), timeout=20)
+            if got.status_code != 200 or got.content != data:
+                missing.append(f"{public_id}: {got.status_code}")
+        return missing

@@ -75,15 +75,15 @@ class ProductionServer:
 
 def production_env(root: Path, **settings: str) -> dict[str, str]:
     """The environment of a production server whose data all lives under ``root``."""
-    return cli_env(
-        APP_ENV="production",
-        PASTEFILE_SECRET_KEY=SECRET,
-        PASTEFILE_DATA_DIR=str(root / "var"),
-        PASTEFILE_DATABASE_URL=f"sqlite:///{root / 'pastefile.db'}",
-        PASTEFILE_STORAGE_URL=f"file://{root / 'files'}",
-        PASTEFILE_LOG_DIR=str(root / "logs"),
-        **settings,
-    )
+    defaults = {
+        "APP_ENV": "production",
+        "PASTEFILE_SECRET_KEY": SECRET,
+        "PASTEFILE_DATA_DIR": str(root / "var"),
+        "PASTEFILE_DATABASE_URL": f"sqlite:///{root / 'pastefile.db'}",
+        "PASTEFILE_STORAGE_URL": f"file://{root / 'files'}",
+        "PASTEFILE_LOG_DIR": str(root / "logs"),
+    }
+    return cli_env(**{**defaults, **settings})
 
 
 @contextmanager
