@@ -70,7 +70,7 @@ class Database:
             yield
         except (OperationalError, InterfaceError) as exc:
             if exc.connection_invalidated or not self._answers():
-                raise Unavailable("the database does not answer; try again shortly") from exc
+                raise Unavailable("the database is unavailable; try again shortly") from exc
             raise
 
     def _answers(self) -> bool:

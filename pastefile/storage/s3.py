@@ -328,6 +328,6 @@ class _Answering:
             try:
                 return found(*args, **kwargs)
             except (S3ConnectionError, HTTPClientError) as exc:
-                raise Unavailable("the storage does not answer; try again shortly") from exc
+                raise Unavailable("the storage is unavailable; try again shortly") from exc
 
         return call

@@ -288,8 +288,8 @@ def test_a_url_fetch_killed_mid_body(crashable: CrashableServer) -> None:
         job = _settled(server, int(asked.json()["id"]), auth)
     finally:
         origin.close()
-    if job["status"] == "succeeded":  # the job ran again after the restart
-        assert _download(server, str(job["file"])) == data
+    assert job["status"] == "succeeded", job  # queued again after the restart: its pid died
+    assert _download(server, str(job["file"])) == data
     crashable.collect()
     crashable.assert_consistent()
     assert crashable.leftovers() == []
