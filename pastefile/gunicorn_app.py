@@ -14,9 +14,6 @@ from gunicorn.app.base import BaseApplication
 
 from pastefile.errors import NotReady
 
-# How long a worker that found a part down waits before gunicorn replaces it.
-_NOT_READY_PAUSE = 2.0
-
 
 class _PasteFileGunicorn(BaseApplication):  # type: ignore[misc]
     def __init__(self, options: dict[str, Any]) -> None:
@@ -37,11 +34,24 @@ class _PasteFileGunicorn(BaseApplication):  # type: ignore[misc]
             # `pastefile serve` refused to start unless everything was ready. A worker
             # that starts later (a recycled or crashed one) while the database or the
             # storage is away must not stop the whole server, as gunicorn does when a
-            # worker fails to boot: it waits a little and exits, and gunicorn starts
-            # another, until the part is back.
-            print(f"worker {os.getpid()} not started: {exc.detail}", file=sys.stderr)
-            time.sleep(_NOT_READY_PAUSE)
-            raise SystemExit(1) from exc
+            # worker fails to boot, nor leave requests waiting for a worker: it serves,
+            # and what needs the missing part answers 503 until it is back.
+            print(f"worker {os.getpid()} starts without: {exc.detail}", file=sys.stderr)
+            return _unready_app(create_app)
+
+
+def _unready_app(create_app: Any) -> Any:
+    """The app without the readiness gate; if even that cannot be built, exit after a
+    pause so gunicorn starts another worker (exit 1, never its halting boot error)."""
+    from pastefile.composition import build_services
+    from pastefile.config import load_settings
+
+    try:
+        return create_app(services=build_services(load_settings()))
+    except Exception as exc:
+        print(f"worker {os.getpid()} exits to be replaced: {exc!r}", file=sys.stderr)
+        time.sleep(2.0)
+        raise SystemExit(1) from exc
 
 
 # glibc mallopt(3) parameters

@@ -43,7 +43,7 @@ def _assert_503_problems(load: Load) -> None:
 
 def _refusals(crashable: CrashableServer) -> int:
     """How often a worker of this server found a part it needs away as it started."""
-    return (crashable.root / "server.out").read_text(errors="replace").count("cannot start")
+    return (crashable.root / "server.out").read_text(errors="replace").count("starts without")
 
 
 def _run_outage(crashable: CrashableServer, cut: object, restore: object) -> Load:
