@@ -87,6 +87,18 @@ class CrashableServer:
         with open(f"/proc/{master}/task/{master}/children") as listing:
             return {int(pid) for pid in listing.read().split()}
 
+    def wait_all_serving(self, timeout: float = 30) -> None:
+        """Until every worker has answered a request (the access log names its pid)."""
+        assert self.server is not None
+        server = self.server
+
+        def served() -> bool:
+            server.healthy()
+            log = (self.root / "server.out").read_text(errors="replace")
+            return all(f"pid={pid} " in log for pid in self.workers())
+
+        wait_until(served, timeout=timeout)
+
     def wait_paused(self, point: str, timeout: float = 30) -> int:
         """The pid of the process that reached ``point``."""
         wait_until(lambda: list(self.pauses.glob(f"{point}.*")), timeout=timeout)

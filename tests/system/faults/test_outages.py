@@ -48,6 +48,7 @@ def _refusals(crashable: CrashableServer) -> int:
 
 def _run_outage(crashable: CrashableServer, cut: object, restore: object) -> Load:
     server = crashable.running()
+    crashable.wait_all_serving()  # so the worker killed below is never the only one
     load = Load(server)
     try:
         wait_until(lambda: load.done >= 5, timeout=30)
