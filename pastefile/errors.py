@@ -247,6 +247,15 @@ class ServiceBusy(PasteFileError):
     retry_after = 1
 
 
+class Unavailable(PasteFileError):
+    """A part the request needs (the database, the storage) does not answer just now;
+    nothing was stored by this request, and trying again later works."""
+
+    code = "unavailable"
+    title = "Service Unavailable"
+    retry_after = 5
+
+
 class NotReady(PasteFileError):
     """A part this process needs (the database and its schema, the storage, Redis, the
     broker) is not usable; the detail names each one and what to do."""

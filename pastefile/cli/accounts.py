@@ -1,4 +1,4 @@
-"""``pastefile create-user`` and ``pastefile sweep``: accounts and expiry from the shell."""
+"""``pastefile create-user``, ``sweep`` and ``gc``: accounts, expiry and leftovers."""
 
 from __future__ import annotations
 
@@ -36,3 +36,20 @@ def sweep() -> None:
     finally:
         services.close()
     click.echo(f"swept {removed} file(s) and {uploads} abandoned upload(s)")
+
+
+@click.command()
+def gc() -> None:
+    """Remove what crashes leave behind, past PASTEFILE_GC_GRACE_SECONDS: stale temp
+    files, blobs nothing references and bytes without a row (the periodic `gc` job's work)."""
+    from pastefile.jobs.maintenance import collect_garbage
+
+    services = build()
+    try:
+        removed = collect_garbage(services)
+    finally:
+        services.close()
+    click.echo(
+        f"removed {removed['temp_files']} temp file(s), {removed['orphan_blobs']} "
+        f"unreferenced blob(s) and {removed['stray_objects']} stray object(s)"
+    )

@@ -154,6 +154,7 @@ for command in (
     jobs.beat,
     accounts.create_user,
     accounts.sweep,
+    accounts.gc,
     stats.report,
     stats.logstats,
     maintenance.check,

@@ -13,9 +13,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+
+from pastefile.errors import Unavailable
 
 slow_log = logging.getLogger("pastefile.slowquery")
 _AFTER_COMMIT = "pastefile.after_commit"
@@ -42,7 +45,7 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with self._reader() as session:
+        with self._answering(), self._reader() as session:
             yield session
 
     @contextmanager
@@ -52,12 +55,31 @@ class Database:
         What ``after_commit`` registered runs once the commit succeeded, outside
         the transaction; a rollback forgets it.
         """
-        with self._writer() as session:
+        with self._answering(), self._writer() as session:
             with session.begin():
                 yield session
             hooks = session.info.pop(_AFTER_COMMIT, [])
         for hook in hooks:
             hook()
+
+    @contextmanager
+    def _answering(self) -> Iterator[None]:
+        """A database that does not answer is ``Unavailable`` (503, try again), not a
+        crash; a lock or a deadlock stays what it is, for the callers that retry it."""
+        try:
+            yield
+        except (OperationalError, InterfaceError) as exc:
+            if exc.connection_invalidated or not self._answers():
+                raise Unavailable("the database is unavailable; try again shortly") from exc
+            raise
+
+    def _answers(self) -> bool:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            return False
+        return True
 
     def dispose(self) -> None:
         self.engine.dispose()

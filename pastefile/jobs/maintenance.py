@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -20,6 +20,9 @@ from pastefile.db.models import Blob
 from pastefile.db.types import utcnow
 from pastefile.jobs.context import JobContext
 from pastefile.jobs.retention import prune_jobs
+
+if TYPE_CHECKING:
+    from pastefile.composition import Services
 
 _BATCH = 500
 
@@ -32,19 +35,21 @@ def expire_sweep(ctx: JobContext) -> dict[str, Any]:
 
 
 def gc(ctx: JobContext) -> dict[str, Any]:
-    settings = ctx.services.settings
-    ctx.progress(5, "removing stale temp files")
-    temp = ctx.services.storage.cleanup_temp(settings.temp_max_age_seconds)
-    ctx.progress(30, "removing unreferenced blobs")
-    rows = _collect_blob_rows(ctx, settings.gc_grace_seconds)
-    ctx.progress(70, "removing stray objects")
-    stray = _collect_stray_objects(ctx, settings.gc_grace_seconds)
-    pruned = prune_jobs(ctx)
-    return {"temp_files": temp, "orphan_blobs": rows, "stray_objects": stray, "pruned_jobs": pruned}
+    ctx.progress(5, "removing stale temp files, unreferenced blobs and stray objects")
+    return {**collect_garbage(ctx.services), "pruned_jobs": prune_jobs(ctx)}
 
 
-def _collect_blob_rows(ctx: JobContext, grace: int) -> int:
-    db, blobs = ctx.services.db, ctx.services.blobs
+def collect_garbage(services: Services) -> dict[str, int]:
+    """What crashes leave behind, past the grace period: the ``gc`` job and ``pastefile gc``."""
+    settings = services.settings
+    temp = services.storage.cleanup_temp(settings.temp_max_age_seconds)
+    rows = _collect_blob_rows(services, settings.gc_grace_seconds)
+    stray = _collect_stray_objects(services, settings.gc_grace_seconds)
+    return {"temp_files": temp, "orphan_blobs": rows, "stray_objects": stray}
+
+
+def _collect_blob_rows(services: Services, grace: int) -> int:
+    db, blobs = services.db, services.blobs
     with db.read() as session:
         candidates = blobs.unreferenced(session, utcnow() - timedelta(seconds=grace), _BATCH)
     removed = 0
@@ -54,18 +59,18 @@ def _collect_blob_rows(ctx: JobContext, grace: int) -> int:
     return removed
 
 
-def _collect_stray_objects(ctx: JobContext, grace: int) -> int:
+def _collect_stray_objects(services: Services, grace: int) -> int:
     """Bytes on disk without a blob row: a crash between publishing and committing."""
     cutoff = time.time() - grace
-    old = [sha for sha, mtime in ctx.services.storage.list_blobs() if mtime < cutoff]
+    old = [sha for sha, mtime in services.storage.list_blobs() if mtime < cutoff]
     removed = 0
     for start in range(0, len(old), _BATCH):
-        removed += _remove_stray(ctx, old[start : start + _BATCH])
+        removed += _remove_stray(services, old[start : start + _BATCH])
     return removed
 
 
-def _remove_stray(ctx: JobContext, shas: list[str]) -> int:
-    db, storage = ctx.services.db, ctx.services.storage
+def _remove_stray(services: Services, shas: list[str]) -> int:
+    db, storage = services.db, services.storage
     with db.read() as session:
         known = set(session.scalars(select(Blob.sha256).where(Blob.sha256.in_(shas))))
     removed = 0

@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from pastefile import crashpoints
 from pastefile.db.database import Database, after_commit
 from pastefile.db.models import Base, Blob
 from pastefile.storage.base import BlobWriter, Storage
@@ -96,6 +97,7 @@ class BlobStore:
                 claim = Blob(sha256=sha256, size=0, mimetype="")
                 session.add(claim)
                 session.flush()
+                crashpoints.reached("blob.unlinking")
                 self.storage.delete(sha256)
                 session.delete(claim)
         except SQLAlchemyError as exc:

@@ -11,7 +11,9 @@ from typing import IO
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
+from pastefile import crashpoints
 from pastefile.config import Settings
 from pastefile.db.database import Database
 from pastefile.db.models import File
@@ -35,6 +37,10 @@ log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1024 * 1024
 _ATTEMPTS = 8
+
+# Told about a new file inside the transaction that records it, so what the
+# caller notes about it (a tus upload's file) commits with it or not at all.
+Recorded = Callable[[Session, File], None]
 
 
 @dataclass
@@ -105,8 +111,9 @@ class UploadService:
         filename: str | None,
         resize: tuple[int, int] | None = None,
         options: UploadOptions | None = None,
+        recorded: Recorded | None = None,
     ) -> UploadResult:
-        """Store a raw byte stream (``PUT``, RPC, CLI)."""
+        """Store a raw byte stream (``PUT``, RPC, CLI, a finished tus upload)."""
         writer = self.new_writer()
         try:
             for chunk in _chunks(stream):
@@ -114,7 +121,7 @@ class UploadService:
         except BaseException:
             writer.abort()
             raise
-        return self.finish(writer, filename, resize, options)
+        return self.finish(writer, filename, resize, options, recorded)
 
     def finish(
         self,
@@ -122,6 +129,7 @@ class UploadService:
         filename: str | None,
         resize: tuple[int, int] | None = None,
         options: UploadOptions | None = None,
+        recorded: Recorded | None = None,
     ) -> UploadResult:
         """Check, optionally crop-resize, deduplicate and record a written upload."""
         incoming: _Incoming | None = None
@@ -131,7 +139,8 @@ class UploadService:
                 incoming = self._without_gps(incoming)
             if resize is not None:
                 incoming = self._resized(incoming, resize)
-            result = self._register(incoming, self._admitted(incoming, options or ANONYMOUS))
+            admitted = self._admitted(incoming, options or ANONYMOUS)
+            result = self._register(incoming, admitted, recorded)
         except BaseException:
             writer.abort()
             if incoming is not None:  # a resized or stripped copy has its own temp file
@@ -206,6 +215,7 @@ class UploadService:
         incoming.writer.abort()
         writer = self.storage.writer()
         writer.write(resized.data)
+        crashpoints.reached("upload.resized")
         return _Incoming(writer, incoming.filename, resized.mimetype)
 
     def _without_gps(self, incoming: _Incoming) -> _Incoming:
@@ -222,7 +232,12 @@ class UploadService:
         incoming.writer.abort()
         return _Incoming(stripped[0], incoming.filename, stripped[1])
 
-    def _register(self, incoming: _Incoming, options: UploadOptions = ANONYMOUS) -> UploadResult:
+    def _register(
+        self,
+        incoming: _Incoming,
+        options: UploadOptions = ANONYMOUS,
+        recorded: Recorded | None = None,
+    ) -> UploadResult:
         dedup_key = options.dedup_key(incoming.writer.sha256)
         last_error: Exception | None = None
         for attempt in range(_ATTEMPTS):
@@ -231,7 +246,8 @@ class UploadService:
                 incoming.writer.abort()
                 return UploadResult(existing, created=False)
             try:
-                return UploadResult(self._insert(incoming, dedup_key, options), created=True)
+                record = self._insert(incoming, dedup_key, options, recorded)
+                return UploadResult(record, created=True)
             except (IntegrityError, OperationalError) as exc:
                 # A concurrent identical upload, an id collision or a deadlock:
                 # all are resolved by looking again and retrying.
@@ -246,7 +262,11 @@ class UploadService:
             return session.scalar(select(File).where(File.dedup_key == dedup_key))
 
     def _insert(
-        self, incoming: _Incoming, dedup_key: str | None, options: UploadOptions = ANONYMOUS
+        self,
+        incoming: _Incoming,
+        dedup_key: str | None,
+        options: UploadOptions = ANONYMOUS,
+        recorded: Recorded | None = None,
     ) -> File:
         writer = incoming.writer
         sha = writer.sha256
@@ -255,6 +275,7 @@ class UploadService:
                 reserve(session, sha, writer.size, options)
             # Bytes are published while the blob row is locked; see services/blobs.py.
             self.blobs.publish(session, writer, incoming.mimetype)
+            crashpoints.reached("upload.published")
             with self.storage.open(sha) as stream:
                 dims = originals.probe_size(self.engine, stream, incoming.mimetype)
                 exif = originals.exif_summary(self.engine, stream, incoming.mimetype)
@@ -274,6 +295,8 @@ class UploadService:
             )
             session.add(record)
             session.flush()
+            if recorded is not None:
+                recorded(session, record)
         return record
 
 

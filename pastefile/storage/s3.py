@@ -20,6 +20,7 @@ The design (docs/operations.md, S3 storage):
 
 from __future__ import annotations
 
+import functools
 import io
 import secrets
 import time
@@ -29,8 +30,10 @@ from typing import Any, BinaryIO
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as S3ConnectionError
 
+from pastefile.errors import Unavailable
 from pastefile.storage.base import BlobWriter, Storage
 from pastefile.storage.local import _SHA256
 
@@ -180,6 +183,7 @@ class S3Storage(Storage):
             aws_secret_access_key=self.options.secret_key or None,
             config=Config(retries={"max_attempts": 3, "mode": "standard"}),
         )
+        self.client = _Answering(self.client)
 
     def key(self, sha256: str) -> str:
         if not _SHA256.fullmatch(sha256):
@@ -305,3 +309,25 @@ def _quote(filename: str) -> str:
     from urllib.parse import quote
 
     return quote(filename, safe="!#$&+-.^_`|~")
+
+
+class _Answering:
+    """The boto3 client, where "S3 does not answer" is ``Unavailable`` (503 with a
+    problem body, try again) rather than a crash; every other error is unchanged."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self._client, name)
+        if not callable(found):
+            return found
+
+        @functools.wraps(found)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return found(*args, **kwargs)
+            except (S3ConnectionError, HTTPClientError) as exc:
+                raise Unavailable("the storage is unavailable; try again shortly") from exc
+
+        return call

@@ -41,6 +41,7 @@ STATUS_BY_ERROR: list[tuple[type[errors.PasteFileError], int]] = [
     (errors.FetchFailed, 502),
     (errors.ServiceBusy, 503),
     (errors.NotReady, 503),
+    (errors.Unavailable, 503),
     (errors.TooManyAttempts, 429),
     (errors.ChecksumMismatch, 460),  # tus' checksum extension
 ]

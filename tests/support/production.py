@@ -73,6 +73,19 @@ class ProductionServer:
             return False
 
 
+def production_env(root: Path, **settings: str) -> dict[str, str]:
+    """The environment of a production server whose data all lives under ``root``."""
+    defaults = {
+        "APP_ENV": "production",
+        "PASTEFILE_SECRET_KEY": SECRET,
+        "PASTEFILE_DATA_DIR": str(root / "var"),
+        "PASTEFILE_DATABASE_URL": f"sqlite:///{root / 'pastefile.db'}",
+        "PASTEFILE_STORAGE_URL": f"file://{root / 'files'}",
+        "PASTEFILE_LOG_DIR": str(root / "logs"),
+    }
+    return cli_env(**{**defaults, **settings})
+
+
 @contextmanager
 def production_server(root: Path, **settings: str) -> Iterator[ProductionServer]:
     """``pastefile serve --workers 2`` with APP_ENV=production on SQLite and the local disk.
@@ -81,15 +94,7 @@ def production_server(root: Path, **settings: str) -> Iterator[ProductionServer]
     their rate limits through the SQLite file beside the data.
     """
     port = free_port()
-    env = cli_env(
-        APP_ENV="production",
-        PASTEFILE_SECRET_KEY=SECRET,
-        PASTEFILE_DATA_DIR=str(root / "var"),
-        PASTEFILE_DATABASE_URL=f"sqlite:///{root / 'pastefile.db'}",
-        PASTEFILE_STORAGE_URL=f"file://{root / 'files'}",
-        PASTEFILE_LOG_DIR=str(root / "logs"),
-        **settings,
-    )
+    env = production_env(root, **settings)
     log = open(root / "server.out", "ab")  # noqa: SIM115 - the child keeps it
     process = subprocess.Popen(
         [PASTEFILE, "serve", "--port", str(port), "--workers", "2"],

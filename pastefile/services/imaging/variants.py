@@ -16,6 +16,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from pastefile import crashpoints
 from pastefile.db.database import Database
 from pastefile.db.models import Variant
 from pastefile.db.types import utcnow
@@ -76,6 +77,7 @@ class VariantCache:
                 # fails here with nothing written.
                 session.flush()
                 self.storage.commit(writer)
+                crashpoints.reached("variant.published")
                 self._evict(session, source_sha256)
         except (IntegrityError, OperationalError) as exc:
             # Another process stored it first, or the source was deleted meanwhile.

@@ -9,7 +9,9 @@ crash between writing and recording) are cut off before the next write.
 
 When the last byte is in, the part goes through ``UploadService.save_stream``
 like any other upload (type detection, allow/deny lists, blocklist, quotas,
-retention, dedup, upload jobs), and the row remembers the file's public id.
+retention, dedup, upload jobs), and the row remembers the file's public id in
+the transaction that records the file: after a crash the upload names its file,
+or there is no file and an empty PATCH at the final offset makes it.
 A part whose bytes can never become a file (wrong type, blocked, too large for
 the quota) is dropped at once; after a transient refusal (quota used up, disk
 full) it stays, and an empty PATCH at the final offset tries again.

@@ -11,7 +11,9 @@ from datetime import datetime, timedelta
 from typing import IO, Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
 
+from pastefile import crashpoints
 from pastefile.config import Settings
 from pastefile.db.database import Database
 from pastefile.db.tus import TusUpload
@@ -176,6 +178,7 @@ class TusService:
         """Write one PATCH body at ``offset``; finish the upload when it is complete."""
         state = self._writable(upload_id, who)
         if state.complete:
+            self._forget_part(upload_id)
             return _already_complete(state, offset, body)
         with self.parts.open(upload_id, create=True) as part:
             state = self._locked(upload_id, who, part)
@@ -191,6 +194,14 @@ class TusService:
             if state.offset == state.length and not state.complete:
                 return self._complete(state, part)
         return AppendResult(state)
+
+    def _forget_part(self, upload_id: str) -> None:
+        """A finished upload's part, left by a crash after its file was recorded."""
+        try:
+            with self.parts.open(upload_id, create=False, wait=0) as part:
+                part.remove()
+        except (FileNotFoundError, UploadBusy):
+            return
 
     def _locked(self, upload_id: str, who: Principal | None, part: Part) -> TusState:
         """The row again, now that the part is ours; the part agrees with it."""
@@ -258,17 +269,19 @@ class TusService:
         try:
             options, token = self._options(state)
             with part.reader() as stream:
-                result = self.uploads.save_stream(stream, state.filename or None, options=options)
+                result = self.uploads.save_stream(
+                    stream,
+                    state.filename or None,
+                    options=options,
+                    recorded=lambda session, file: _note_file(session, state.id, file.public_id),
+                )
         except _SPENT:
             self._drop(state.id, part)
             raise
-        with self.db.write() as session:
-            session.execute(
-                update(TusUpload)
-                .where(TusUpload.id == state.id)
-                .values(file_public_id=result.file.public_id)
-                .execution_options(synchronize_session=False)
-            )
+        crashpoints.reached("tus.finished")
+        if not result.created:  # an existing file: no transaction of ours recorded it
+            with self.db.write() as session:
+                _note_file(session, state.id, result.file.public_id)
         part.remove()
         done = replace(state, file_public_id=result.file.public_id)
         return AppendResult(done, result, token if result.created else None)
@@ -358,6 +371,17 @@ class TusService:
             except (FileNotFoundError, UploadBusy):
                 continue
         return removed
+
+
+def _note_file(session: Session, upload_id: str, public_id: str) -> None:
+    """The upload's file, in the transaction that records it: a crash after that
+    commit leaves an upload that names its file, never one that makes a second."""
+    session.execute(
+        update(TusUpload)
+        .where(TusUpload.id == upload_id)
+        .values(file_public_id=public_id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _check_offset(state: TusState, offset: int) -> None:
