@@ -122,7 +122,7 @@ class GuardedThreadWorker(ThreadWorker):  # type: ignore[misc]
         conn.sock.setblocking(False)
         self.reading[conn] = state
         if not self._advance(conn, state):
-            self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, conn))
+            self._watch(conn, self._on_readable)
 
     def _on_readable(self, conn: TConn, _sock: socket.socket) -> None:
         state = self.reading[conn]
@@ -166,6 +166,7 @@ class GuardedThreadWorker(ThreadWorker):  # type: ignore[misc]
         if state.long:
             self.long_running += 1
         conn.pf_long = state.long
+        conn.pf_upgrade = b"\r\nupgrade:" in bytes(state.head[:_HEAD_LIMIT]).lower()
         if conn.parser is None:
             conn.init()
             parser: Any = conn.parser
@@ -195,7 +196,10 @@ class GuardedThreadWorker(ThreadWorker):  # type: ignore[misc]
         if fs.cancelled() or fs.exception() is not None or not fs.result():
             # gunicorn would linger here, on the loop, for up to 2 s per connection
             # whose client keeps it open: a few such clients stall every other one.
-            self._end(conn, hard=getattr(conn, "pf_hard_close", False))
+            # An upgraded socket (a WebSocket) belongs to its handler, which may close
+            # it at any moment: it is closed at once, never watched.
+            hard = getattr(conn, "pf_hard_close", False) or getattr(conn, "pf_upgrade", False)
+            self._end(conn, hard=hard)
         else:
             super().finish_request(conn, fs)
         while self.waiting and self.long_running < self.long_slots:
@@ -232,7 +236,16 @@ class GuardedThreadWorker(ThreadWorker):  # type: ignore[misc]
             self._close(conn)
             return
         self.lingering[conn] = time.monotonic() + LINGER_SECONDS
-        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_linger, conn))
+        self._watch(conn, self._on_linger)
+
+    def _watch(self, conn: TConn, callback: Any) -> None:
+        try:
+            self.poller.register(conn.sock, selectors.EVENT_READ, partial(callback, conn))
+        except KeyError:
+            # The selector still maps this number to a socket someone else closed
+            # (the kernel already forgot it): that entry is stale, this socket is new.
+            self.poller.unregister(conn.sock.fileno())
+            self.poller.register(conn.sock, selectors.EVENT_READ, partial(callback, conn))
 
     def _on_linger(self, conn: TConn, _sock: socket.socket) -> None:
         try:
