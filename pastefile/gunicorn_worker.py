@@ -86,12 +86,13 @@ def _readable(sock: socket.socket, timeout: float) -> bool:
 class _Pending:
     """What the loop knows about a connection it is reading a request from."""
 
-    __slots__ = ("deadline", "head", "long")
+    __slots__ = ("deadline", "head", "long", "upgrade")
 
     def __init__(self, deadline: float, head: bytes) -> None:
         self.deadline = deadline
         self.head = bytearray(head)
         self.long = False
+        self.upgrade = False
 
 
 class GuardedThreadWorker(ThreadWorker):  # type: ignore[misc]
@@ -148,8 +149,10 @@ class GuardedThreadWorker(ThreadWorker):  # type: ignore[misc]
                 return False
             # Too large a head: the parser answers it (431/400) on a thread.
             return self._dispatch(conn, state)
-        state.long = _is_long(bytes(state.head[: end + 4]))
-        body_length = _content_length(bytes(state.head[: end + 4]))
+        fields = _headers(bytes(state.head[: end + 4]))
+        state.upgrade = any(name == b"upgrade" for name, _ in fields)
+        state.long = state.upgrade or _is_long(fields)
+        body_length = _content_length(fields)
         if not state.long and len(state.head) < end + 4 + body_length:
             return False
         return self._dispatch(conn, state)
@@ -166,7 +169,7 @@ class GuardedThreadWorker(ThreadWorker):  # type: ignore[misc]
         if state.long:
             self.long_running += 1
         conn.pf_long = state.long
-        conn.pf_upgrade = b"\r\nupgrade:" in bytes(state.head[:_HEAD_LIMIT]).lower()
+        conn.pf_upgrade = state.upgrade
         if conn.parser is None:
             conn.init()
             parser: Any = conn.parser
@@ -283,14 +286,14 @@ def _headers(head: bytes) -> list[tuple[bytes, bytes]]:
     return fields
 
 
-def _is_long(head: bytes) -> bool:
+def _is_long(fields: list[tuple[bytes, bytes]]) -> bool:
     """A request that may keep its thread waiting on the client: a big, chunked or upgraded one.
 
     This only chooses the lane; gunicorn's parser still decides what the
     request is, and a head this reading gets wrong is merely run in the
     other lane.
     """
-    for name, value in _headers(head):
+    for name, value in fields:
         if name in (b"transfer-encoding", b"upgrade"):
             return True
         if name == b"content-length" and (not value.isdigit() or int(value) > SMALL_BODY):
@@ -298,8 +301,8 @@ def _is_long(head: bytes) -> bool:
     return False
 
 
-def _content_length(head: bytes) -> int:
-    for name, value in _headers(head):
+def _content_length(fields: list[tuple[bytes, bytes]]) -> int:
+    for name, value in fields:
         if name == b"content-length" and value.isdigit():
             return int(value)
     return 0
