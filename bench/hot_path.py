@@ -75,6 +75,14 @@ def wrk(name: str, url: str, seconds: int, worker_pid: int, accept: str = "*/*")
     )
 
 
+def peak_rss_mb(pid: int) -> float:
+    """The process's high-water mark of resident memory (VmHWM)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def _cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICK
@@ -209,6 +217,7 @@ def main() -> int:
             bare_server = start_bare(root)
             servers.append(bare_server)
             bare = wrk("bare", bare_server.base + "/", args.seconds, bare_server.worker)
+            peaks = {"bare Flask hello": peak_rss_mb(bare_server.worker)}
             results = {}
             for stats in (True, False):
                 (root / f"s{stats}").mkdir()
@@ -216,12 +225,15 @@ def main() -> int:
                 servers.append(server)
                 time.sleep(1)
                 results[stats] = measure(server, args.seconds)
+                peaks[f"pastefile, stats {'on' if stats else 'off'}"] = peak_rss_mb(server.worker)
                 server.stop()
                 servers.remove(server)
         finally:
             for server in servers:
                 server.stop()
     ok = report(bare, results[True], results[False])
+    for name, peak in peaks.items():
+        print(f"peak RSS of the worker, {name}: {peak:.0f} MB")
     print(f"load average after: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")
     return 0 if ok else 1
 
