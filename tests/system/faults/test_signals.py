@@ -84,7 +84,9 @@ def test_sigterm_with_a_client_that_never_finishes_exits_and_stores_nothing(
     while chunk := sock.recv(65536):
         answer += chunk
     sock.close()
-    assert stopped < BODY_TIMEOUT + 5, f"the stalled body was dropped, then it exited ({stopped:.1f}s)"
+    assert stopped < BODY_TIMEOUT + 5, (
+        f"the stalled body was dropped, then it exited ({stopped:.1f}s)"
+    )
     assert answer == b"" or answer.startswith(b"HTTP/1.1 400"), answer[:200]
 
     server = crashable.start()
