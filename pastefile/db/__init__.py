@@ -7,4 +7,15 @@ from pastefile.db import jobs, moderation, notifications, stats, tus, users
 from pastefile.db.database import Database
 from pastefile.db.models import Base, Blob, File
 
-__all__ = ["Base", "Blob", "Database", "File", "jobs", "moderation", "notifications", "stats", "tus", "users"]
+__all__ = [
+    "Base",
+    "Blob",
+    "Database",
+    "File",
+    "jobs",
+    "moderation",
+    "notifications",
+    "stats",
+    "tus",
+    "users",
+]

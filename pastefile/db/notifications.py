@@ -63,9 +63,7 @@ class WebhookDelivery(Base):
     __tablename__ = "webhook_deliveries"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    endpoint_id: Mapped[int] = mapped_column(
-        ForeignKey("webhook_endpoints.id", ondelete="CASCADE")
-    )
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
     msg_id: Mapped[str] = mapped_column(String(40), unique=True)
     event: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -91,7 +89,7 @@ class NotificationAddress(Base):
 
 
 class DownloadAlert(Base):
-    """"Email me when it is downloaded" for one subject (a file, a collection, a request).
+    """ "Email me when it is downloaded" for one subject (a file, a collection, a request).
 
     The first download mails at once (``first_sent_at``); later ones add to ``pending``,
     which the digest job mails at most once per interval (``last_sent_at``).

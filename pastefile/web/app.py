@@ -18,6 +18,7 @@ from pastefile.web.api import stats as api_stats
 from pastefile.web.api import tokens as api_tokens
 from pastefile.web.api import tus as api_uploads
 from pastefile.web.api import users as api_users
+from pastefile.web.api import webhooks as api_webhooks
 from pastefile.web.api.ratelimit import limit_api, limit_logins
 from pastefile.web.auth import SessionCookies, protect_session_changes
 from pastefile.web.context import PasteFileApp
@@ -38,6 +39,7 @@ REST_API: tuple[Blueprint, ...] = (
     api_users.bp,
     api_stats.bp,
     api_uploads.bp,
+    api_webhooks.bp,
     api_docs.bp,
 )
 

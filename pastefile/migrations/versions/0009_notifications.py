@@ -57,9 +57,7 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
     )
-    op.create_index(
-        "ix_webhook_deliveries_endpoint", "webhook_deliveries", ["endpoint_id", "id"]
-    )
+    op.create_index("ix_webhook_deliveries_endpoint", "webhook_deliveries", ["endpoint_id", "id"])
     op.create_table(
         "notification_addresses",
         sa.Column("user_id", sa.Integer(), _user(), primary_key=True),
@@ -79,9 +77,7 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.UniqueConstraint("user_id", "subject_type", "subject_id"),
     )
-    op.create_index(
-        "ix_download_alerts_pending", "download_alerts", ["pending", "last_sent_at"]
-    )
+    op.create_index("ix_download_alerts_pending", "download_alerts", ["pending", "last_sent_at"])
     op.create_table(
         "download_history",
         sa.Column(

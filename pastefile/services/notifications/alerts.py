@@ -1,4 +1,4 @@
-""""Email me when it is downloaded": one mail at the first download, then a digest.
+""" "Email me when it is downloaded": one mail at the first download, then a digest.
 
 A subscription is stored by (subject type, subject id), so files, collections and file
 requests share it. Who owns a subject is asked of the owner lookups registered for its
@@ -35,9 +35,7 @@ _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,63}$")
 
 
 class DownloadAlerts:
-    def __init__(
-        self, settings: Settings, db: Database, submit: Submit, forget: Forget
-    ) -> None:
+    def __init__(self, settings: Settings, db: Database, submit: Submit, forget: Forget) -> None:
         self.settings = settings
         self.db = db
         self.submit = submit
@@ -87,7 +85,7 @@ class DownloadAlerts:
         if self.address(who.user_id) is None:
             raise InvalidInput("set your notification email address first")
         with self.db.write() as session:
-            row = session.scalar(_one(who.user_id, subject_type, subject_id))
+            row: DownloadAlert | None = session.scalar(_one(who.user_id, subject_type, subject_id))
             if row is None:
                 row = DownloadAlert(
                     user_id=who.user_id, subject_type=subject_type, subject_id=subject_id,

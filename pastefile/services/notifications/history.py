@@ -102,7 +102,11 @@ class HistoryRecorder:
         table: Table = DownloadHistory.__table__  # type: ignore[assignment]
         try:
             with self.db.write() as session:
-                live = set(session.scalars(select(File.id).where(File.id.in_({r["file_id"] for r in rows}))))
+                live = set(
+                    session.scalars(
+                        select(File.id).where(File.id.in_({r["file_id"] for r in rows}))
+                    )
+                )
                 rows = [r for r in rows if r["file_id"] in live]  # deleted meanwhile: dropped
                 add_to(session, table, rows, ("file_id", "day", "country"), ("count",))
         except Exception:
@@ -123,7 +127,11 @@ class HistoryRecorder:
         )
         with self.db.read() as session:
             return [
-                {"day": d.isoformat() if isinstance(d, date) else str(d)[:10], "country": c or None, "count": n}
+                {
+                    "day": d.isoformat() if isinstance(d, date) else str(d)[:10],
+                    "country": c or None,
+                    "count": n,
+                }
                 for d, c, n in session.execute(query)
             ]
 

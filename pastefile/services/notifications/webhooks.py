@@ -123,7 +123,7 @@ class WebhookService:
         where = column.is_(None) if owner is None else column == owner
         return len(list(session.scalars(select(WebhookEndpoint.id).where(where))))
 
-    def list(self, who: Principal) -> list[WebhookEndpoint]:
+    def endpoints(self, who: Principal) -> list[WebhookEndpoint]:
         """Yours; for an administrator, the site-wide ones too."""
         mine = WebhookEndpoint.owner_id == who.user_id
         where = or_(mine, WebhookEndpoint.owner_id.is_(None)) if who.is_admin else mine
@@ -198,7 +198,7 @@ class WebhookService:
     def enqueue(self, event: str, owner_id: int | None, data: dict[str, Any]) -> int:
         """One delivery (and job) per enabled endpoint of the owner or the site that
         listens to ``event``; returns how many."""
-        owners = [WebhookEndpoint.owner_id.is_(None)]
+        owners: list[Any] = [WebhookEndpoint.owner_id.is_(None)]
         if owner_id is not None:
             owners.append(WebhookEndpoint.owner_id == owner_id)
         query = select(WebhookEndpoint.id, WebhookEndpoint.events).where(
