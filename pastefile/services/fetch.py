@@ -199,7 +199,7 @@ class Fetcher:
     def _checked_address(self, host: str, port: int) -> str:
         try:
             answers = self.resolve(host, port)
-        except OSError as exc:
+        except (OSError, UnicodeError) as exc:  # UnicodeError: a name IDNA cannot encode
             raise FetchFailed(f"cannot resolve {host}") from exc
         if not answers:
             raise FetchFailed(f"cannot resolve {host}")

@@ -27,7 +27,17 @@ from pastefile.web.i18n import init_i18n
 from pastefile.web.problems import register_error_handlers
 from pastefile.web.public import files, preview, resize, short, upload
 from pastefile.web.streaming import StreamingRequest
-from pastefile.web.ui import account, admin, dashboards, help, jobs, language, my_files, templating
+from pastefile.web.ui import (
+    account,
+    admin,
+    dashboards,
+    help,
+    jobs,
+    language,
+    my_files,
+    notifications,
+    templating,
+)
 
 # Room for the multipart envelope around a file of exactly the size limit.
 MULTIPART_OVERHEAD = 1024 * 1024
@@ -88,6 +98,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(api_events.bp)
     # The browser's pages.
     app.register_blueprint(account.bp)
+    app.register_blueprint(notifications.bp)
     app.register_blueprint(my_files.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(dashboards.bp)

@@ -90,7 +90,10 @@ class WebhookService:
             raise InvalidInput(f"the URL is longer than {MAX_URL} characters")
         if not url.lower().startswith(("http://", "https://")):
             raise FetchRefused("only http and https URLs can receive webhooks")
-        self.fetcher.check_target(url)
+        try:
+            self.fetcher.check_target(url)
+        except FetchFailed as exc:  # a name that does not resolve: nothing to register
+            raise InvalidInput(str(exc)) from None
         return url
 
     def create(
