@@ -1,4 +1,4 @@
-""""Email me when it is downloaded", mailed to a real aiosmtpd server: one mail at the
+""" "Email me when it is downloaded", mailed to a real aiosmtpd server: one mail at the
 first download, later ones in a digest at most once an hour (the digest job is run with
 a given 'now', so no test sleeps an hour), and only for what is yours."""
 
@@ -90,10 +90,16 @@ def test_nobody_subscribes_to_what_is_not_theirs(client, services, inbox) -> Non
     alice, bob = make_token(services), make_token(services, "bob")
     file_id = post_file(client, alice).get_json()["id"]
     client.patch("/api/v1/notifications", json={"email": "bob@example.test"}, headers=bob)
-    problem(client.put(f"/api/v1/notifications/alerts/file/{file_id}", headers=bob), 404, "not_found")
-    problem(client.put("/api/v1/notifications/alerts/file/nosuchfile", headers=bob), 404, "not_found")
+    problem(
+        client.put(f"/api/v1/notifications/alerts/file/{file_id}", headers=bob), 404, "not_found"
+    )
+    problem(
+        client.put("/api/v1/notifications/alerts/file/nosuchfile", headers=bob), 404, "not_found"
+    )
     # collections and requests are accepted once their owners register a lookup
-    problem(client.put("/api/v1/notifications/alerts/collection/abc", headers=bob), 400, "invalid_input")
+    problem(
+        client.put("/api/v1/notifications/alerts/collection/abc", headers=bob), 400, "invalid_input"
+    )
     assert client.get("/api/v1/notifications/alerts/file/x", headers=bob).status_code == 405
     problem(
         client.patch("/api/v1/notifications", json={"email": "not an address"}, headers=bob),

@@ -84,9 +84,12 @@ def test_failures_retry_with_backoff_then_succeed(client, services) -> None:
         drain_until(services, lambda: _log(client, alice, hook_id)[0]["status"] == "delivered")
         entry = _log(client, alice, hook_id)[0]
         assert entry["attempts"] == 3 and entry["response_code"] == 204
-        assert client.get(f"/api/v1/webhooks/{hook_id}", headers=alice).get_json()[
-            "consecutive_failures"
-        ] == 0
+        assert (
+            client.get(f"/api/v1/webhooks/{hook_id}", headers=alice).get_json()[
+                "consecutive_failures"
+            ]
+            == 0
+        )
 
 
 def _log(client, headers, hook_id):

@@ -58,7 +58,9 @@ def test_register_see_the_secret_once_and_the_log(client, services) -> None:
         drain_jobs(services)
         log = client.get("/account/notifications").get_data(as_text=True)
         assert "webhook.ping" in log and "delivered" in log
-    refused = post(client, "/account/webhooks", token, url="http://127.0.0.1/x", events="file.uploaded")
+    refused = post(
+        client, "/account/webhooks", token, url="http://127.0.0.1/x", events="file.uploaded"
+    )
     assert refused.status_code == 303
     assert "127.0.0.1" in client.get("/account/notifications").get_data(as_text=True)
     without = client.post("/account/webhooks", data={"url": "http://127.0.0.2/"})
