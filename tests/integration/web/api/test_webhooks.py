@@ -9,6 +9,7 @@ import time
 import orjson
 import pytest
 
+from pastefile.db.notifications import WebhookEndpoint
 from pastefile.db.types import utcnow
 from pastefile.services.accounts import ROLE_ADMIN, SCOPES
 from tests.support.api import make_token, post_file, problem
@@ -186,9 +187,8 @@ def test_secrets_are_shown_once_and_other_users_see_nothing(client, services) ->
         drain_jobs(services)
         assert hook.got == []
         assert client.get(f"/api/v1/webhooks/{hook_id}", headers=alice).status_code == 200
-        stored = services.notifier.webhooks.get(
-            services.accounts.session_principal(services.accounts.get_user(1)), hook_id
-        )
+        with services.db.read() as session:
+            stored = session.get(WebhookEndpoint, hook_id)
         assert made["secret"] not in stored.secret_enc  # encrypted at rest
 
 

@@ -39,7 +39,7 @@ def post(client, path, token, **form):  # type: ignore[no-untyped-def]
 
 
 def test_register_see_the_secret_once_and_the_log(client, services) -> None:
-    _signed_in(client, services)
+    user = _signed_in(client, services)
     page = client.get("/account/notifications")
     assert page.status_code == 200 and "Webhooks" in page.get_data(as_text=True)
     token = _csrf(page)
@@ -51,9 +51,9 @@ def test_register_see_the_secret_once_and_the_log(client, services) -> None:
         assert secret is not None
         again = client.get("/account/notifications").get_data(as_text=True)
         assert secret.group(1) not in again  # shown once
-        hook_id = services.notifier.webhooks.endpoints(
-            services.accounts.session_principal(services.accounts.get_user(1))
-        )[0].id
+        hook_id = services.notifier.webhooks.endpoints(services.accounts.session_principal(user))[
+            0
+        ].id
         assert post(client, f"/account/webhooks/{hook_id}/ping", token).status_code == 303
         drain_jobs(services)
         log = client.get("/account/notifications").get_data(as_text=True)
