@@ -8,8 +8,9 @@ import time
 
 import orjson
 import pytest
+from sqlalchemy import select
 
-from pastefile.db.notifications import WebhookEndpoint
+from pastefile.db.notifications import DownloadHistory, WebhookEndpoint
 from pastefile.db.types import utcnow
 from pastefile.services.accounts import ROLE_ADMIN, SCOPES
 from tests.support.api import make_token, post_file, problem
@@ -223,14 +224,32 @@ def test_a_download_of_a_file_nobody_listens_to_costs_no_query(client, services)
     assert not [s for s in statements if "webhook" in s or "download_alerts" in s], statements
 
 
-def test_history_counts_downloads_per_day(client, services) -> None:
+class OneCountry:
+    """A GeoIP reader that knows one address (maxminddb's answer shape)."""
+
+    def get(self, address: str) -> dict[str, object] | None:
+        return {"country": {"iso_code": "GB"}} if address == "81.2.69.142" else None
+
+
+def test_history_counts_downloads_per_day_and_country(client, services) -> None:
     alice, bob = make_token(services), make_token(services, "bob")
     file_id = post_file(client, alice).get_json()["id"]
+    services.notifier.history.geoip.path = "GeoLite2-Country.mmdb"
+    services.notifier.history.geoip._reader = OneCountry()
     for _ in range(3):
         client.get(f"/d/{file_id}")
+    client.get(f"/d/{file_id}", environ_base={"REMOTE_ADDR": "81.2.69.142"})
+    client.get(f"/d/{file_id}", headers={"Range": "bytes=5-"})  # not a download
     services.notifier.history.flush()
     body = client.get(f"/api/v1/files/{file_id}/downloads", headers=alice).get_json()
-    assert body["total"] == 3
-    assert body["days"] == [{"day": utcnow().date().isoformat(), "country": None, "count": 3}]
+    today = utcnow().date().isoformat()
+    assert body["total"] == 4
+    assert body["days"] == [
+        {"day": today, "country": None, "count": 3},
+        {"day": today, "country": "GB", "count": 1},
+    ]
     problem(client.get(f"/api/v1/files/{file_id}/downloads", headers=bob), 403, "forbidden")
-    assert "127.0.0.1" not in str(services.notifier.history.history(1))
+    with services.db.read() as session:
+        rows = session.execute(select(DownloadHistory)).scalars().all()
+    assert len(rows) == 2  # aggregated rows, and no address anywhere in them
+    assert not any("81.2" in repr(vars(row)) or "127.0" in repr(vars(row)) for row in rows)
