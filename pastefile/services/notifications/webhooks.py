@@ -13,10 +13,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from pastefile.config import Settings
@@ -227,6 +228,18 @@ class WebhookService:
         params = {"delivery_id": delivery.id}
         self.submit("webhook", params, self.settings.webhook_max_attempts)
         return delivery
+
+    def prune(self, days: int) -> int:
+        """Forget finished deliveries older than ``days`` (0: keep them); how many went."""
+        if days <= 0:
+            return 0
+        old = utcnow() - timedelta(days=days)
+        finished = WebhookDelivery.status.in_((DELIVERED, FAILED, SKIPPED))
+        with self.db.write() as session:
+            result = session.execute(
+                delete(WebhookDelivery).where(finished, WebhookDelivery.updated_at < old)
+            )
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     # --- delivering -------------------------------------------------------------------
 

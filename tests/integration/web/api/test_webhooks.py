@@ -5,12 +5,13 @@ retries with backoff, disabling after failures, and other users kept out."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import orjson
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from pastefile.db.notifications import DownloadHistory, WebhookEndpoint
+from pastefile.db.notifications import DownloadHistory, WebhookDelivery, WebhookEndpoint
 from pastefile.db.types import utcnow
 from pastefile.services.accounts import ROLE_ADMIN, SCOPES
 from tests.support.api import make_token, post_file, problem
@@ -253,3 +254,19 @@ def test_history_counts_downloads_per_day_and_country(client, services) -> None:
         rows = session.execute(select(DownloadHistory)).scalars().all()
     assert len(rows) == 2  # aggregated rows, and no address anywhere in them
     assert not any("81.2" in repr(vars(row)) or "127.0" in repr(vars(row)) for row in rows)
+
+
+def test_gc_forgets_old_finished_deliveries(client, services) -> None:
+    alice = make_token(services)
+    with receiver() as hook:
+        hook_id = register(client, alice, hook.url).get_json()["id"]
+        post_file(client, alice, data=b"old")
+        drain_until(services, lambda: hook.got)
+        drain_jobs(services)
+    old = utcnow() - timedelta(days=31)
+    with services.db.write() as session:
+        session.execute(update(WebhookDelivery).values(updated_at=old))
+    services.jobs.submit("gc")
+    gc = next(job for job in drain_jobs(services) if job.kind == "gc")
+    assert gc.result["pruned_deliveries"] == 1
+    assert _log(client, alice, hook_id) == []
