@@ -91,6 +91,8 @@ class WebhookService:
             raise InvalidInput(f"the URL is longer than {MAX_URL} characters")
         if not url.lower().startswith(("http://", "https://")):
             raise FetchRefused("only http and https URLs can receive webhooks")
+        if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
+            raise InvalidInput("the URL has spaces or control characters")
         try:
             self.fetcher.check_target(url)
         except FetchFailed as exc:  # a name that does not resolve: nothing to register

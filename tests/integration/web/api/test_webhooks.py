@@ -133,6 +133,10 @@ def test_an_endpoint_that_keeps_failing_is_disabled_and_can_be_re_enabled(client
         "file:///etc/passwd",
         "gopher://127.0.0.2/x",
         "http://user:pw@127.0.0.2/x",
+        "http://127.0.0.2/a\r\nX-Injected: 1",
+        "http://127.0.0.2/a b",
+        "http://0x7f000001/",
+        "http://[::ffff:127.0.0.1]/",
     ],
 )
 def test_private_addresses_and_other_schemes_are_refused(client, services, url) -> None:

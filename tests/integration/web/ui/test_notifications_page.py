@@ -88,3 +88,20 @@ def test_the_card_offers_email_me_and_shows_history_to_the_owner(client, service
     theirs = other.get(f"/p/{file_id}", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert "Download history" not in theirs
     drain_jobs(services)
+
+
+def test_another_users_endpoint_and_file_are_out_of_reach(client, services) -> None:
+    alice = services.accounts.create_user("alice", "correct horse battery")
+    who = services.accounts.session_principal(alice)
+    services.fetcher.policy = services.fetcher.policy.__class__(allowed_networks=("127.0.0.2/32",))
+    hook, _secret = services.notifier.webhooks.create(
+        who, "http://127.0.0.2:9/x", ["file.uploaded"]
+    )
+    _signed_in(client, services, "bob")
+    token = _csrf(client.get("/account/notifications"))
+    for action in ("delete", "disable", "ping"):
+        assert post(client, f"/account/webhooks/{hook.id}/{action}", token).status_code == 303
+    page = client.get("/account/notifications").get_data(as_text=True)
+    assert "no such webhook" in page and "127.0.0.2:9" not in page
+    assert services.notifier.webhooks.get(who, hook.id).enabled is True
+    assert services.notifier.webhooks.deliveries(who, hook.id) == []
