@@ -28,6 +28,14 @@ from pastefile.services.health import Readiness
 from pastefile.services.imaging.engines import image_engine_from_settings
 from pastefile.services.imaging.service import ImageService
 from pastefile.services.intake import IntakeService
+from pastefile.services.notifications import (
+    DownloadAlerts,
+    GeoIP,
+    HistoryRecorder,
+    Notifier,
+    SecretBox,
+    WebhookService,
+)
 from pastefile.services.policy import UploadPolicy
 from pastefile.services.scrub import Scrub
 from pastefile.services.tus import TusService
@@ -67,9 +75,11 @@ class Services:
     scrub: Scrub
     backup: Backup
     restore: Restore
+    notifier: Notifier
 
     def close(self) -> None:
         self.jobs.close()
+        self.notifier.history.close()
         self.fetcher.close()
         self.events.close()
         self.stats_recorder.close()
@@ -90,6 +100,8 @@ def build_services(settings: Settings) -> Services:
     events = event_bus_from_settings(settings)
     limiter = rate_limiter_from_settings(settings)
     jobs = JobService(settings, db, files.lookups, events, lambda: runner_from_settings(services))
+    fetcher = Fetcher(_fetch_policy(settings))
+    notifier = _notifier(settings, db, cache, fetcher, jobs, files)
     uploads = UploadService(
         settings,
         db,
@@ -98,7 +110,7 @@ def build_services(settings: Settings) -> Services:
         limiter,
         guards=[policy.check_blocklist, policy.apply_retention],
         reservations=[policy.reserve_quota],
-        listeners=[lambda result: start_upload_jobs(jobs, result)],
+        listeners=[lambda result: start_upload_jobs(jobs, result), notifier.uploaded],
     )
     stats_store = stats_store_from_settings(settings, db)
     services = Services(
@@ -111,11 +123,13 @@ def build_services(settings: Settings) -> Services:
         uploads=uploads,
         tus=TusService(settings, db, part_store_for(storage), uploads, policy),
         intake=IntakeService(storage, uploads),
-        fetcher=Fetcher(_fetch_policy(settings)),
+        fetcher=fetcher,
         images=ImageService(settings, db, blobs, engine, limiter),
         accounts=accounts,
         policy=policy,
-        access=FileAccess(db, files, accounts, limiter, settings.password_rate_limit),
+        access=FileAccess(
+            db, files, accounts, limiter, settings.password_rate_limit, notifier=notifier
+        ),
         events=events,
         limiter=limiter,
         stats_store=stats_store,
@@ -126,8 +140,38 @@ def build_services(settings: Settings) -> Services:
         scrub=Scrub(db, storage, blobs, files.lookups, settings.gc_grace_seconds),
         backup=Backup(db, storage, settings),
         restore=Restore(db, storage, settings),
+        notifier=notifier,
     )
     return services
+
+
+def _notifier(
+    settings: Settings,
+    db: Database,
+    cache: Cache,
+    fetcher: Fetcher,
+    jobs: JobService,
+    files: FileService,
+) -> Notifier:
+    """The event sink, its webhooks, alerts and history; file owners are looked up here."""
+
+    def submit(kind: str, params: dict[str, object], attempts: int) -> object:
+        return jobs.submit(kind, params=params, max_attempts=attempts)
+
+    def forget(owner_id: int | None) -> None:
+        notifier.forget(owner_id)
+
+    def file_owner(ident: str) -> tuple[int | None, str] | None:
+        found = files.lookups.by_public_id(ident)
+        return (found.owner_id, found.filename) if found is not None else None
+
+    box = SecretBox(settings.secret_key)
+    webhooks = WebhookService(settings, db, fetcher, box, submit, forget)
+    alerts = DownloadAlerts(settings, db, submit, forget)
+    alerts.register_owner_lookup("file", file_owner)
+    history = HistoryRecorder(db, GeoIP(settings.geoip_database), settings.history_flush_seconds)
+    notifier = Notifier(cache, webhooks, alerts, history)
+    return notifier
 
 
 def _fetch_policy(settings: Settings) -> FetchPolicy:

@@ -153,6 +153,14 @@ class Settings(BaseSettings):
     report_period: Literal["daily", "weekly"] = "weekly"
     report_every_seconds: int = Field(0, ge=0)  # 0: no scheduled report
 
+    # Notifications (docs/collections.md): webhooks, download alerts, download history.
+    webhook_max_attempts: int = Field(6, gt=0, le=20)  # per delivery, with backoff
+    webhook_max_failures: int = Field(10, gt=0)  # failed attempts in a row disable an endpoint
+    notify_digest_seconds: int = Field(3600, gt=0)  # at most one digest mail per this
+    notify_digest_check_seconds: int = Field(300, gt=0)  # how often the digest job runs
+    history_flush_seconds: float = Field(5.0, gt=0, le=300)
+    geoip_database: Path | None = None  # a MaxMind .mmdb (GeoLite2-Country); none: no country
+
     @field_validator(
         "allowed_types", "denied_types", "upload_jobs", "fetch_allowed_networks", mode="before"
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pastefile.errors import InvalidInput
-from pastefile.jobs import fetching, maintenance, media, reports, scrubbing
+from pastefile.jobs import fetching, maintenance, media, notifying, reports, scrubbing
 from pastefile.jobs.context import Handler
 
 SHORT = "short"
@@ -32,6 +32,9 @@ KINDS: dict[str, Kind] = {
         Kind("gc", LONG, maintenance.gc),
         Kind("report", LONG, reports.report),
         Kind(scrubbing.KIND, LONG, scrubbing.scrub),
+        Kind("webhook", SHORT, notifying.webhook),
+        Kind("notify_mail", SHORT, notifying.notify_mail),
+        Kind("download_digest", LONG, notifying.download_digest),
     )
 }
 FILE_KINDS = tuple(name for name, kind in KINDS.items() if kind.file_work)

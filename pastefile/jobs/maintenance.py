@@ -5,7 +5,8 @@ go with the last reference and their links answer 410, and abandoned resumable
 (tus) uploads with their part files. ``gc`` removes what
 crashes leave behind: blobs nothing references (older than a grace period,
 so an upload in flight is never touched) and stale temp files; then it prunes
-finished job rows past their retention (``retention.py``).
+finished job rows past their retention (``retention.py``) and, as old, the webhook
+delivery log.
 """
 
 from __future__ import annotations
@@ -36,7 +37,13 @@ def expire_sweep(ctx: JobContext) -> dict[str, Any]:
 
 def gc(ctx: JobContext) -> dict[str, Any]:
     ctx.progress(5, "removing stale temp files, unreferenced blobs and stray objects")
-    return {**collect_garbage(ctx.services), "pruned_jobs": prune_jobs(ctx)}
+    # The webhook delivery log lives as long as finished jobs do.
+    deliveries = ctx.services.notifier.webhooks.prune(ctx.services.settings.job_retention_days)
+    return {
+        **collect_garbage(ctx.services),
+        "pruned_jobs": prune_jobs(ctx),
+        "pruned_deliveries": deliveries,
+    }
 
 
 def collect_garbage(services: Services) -> dict[str, int]:

@@ -46,7 +46,14 @@ def periodic_jobs(settings: Settings) -> list[Periodic]:
         Periodic("gc", settings.gc_seconds, 1117 % settings.gc_seconds),
         *_report(settings),
         *_scrub(settings),
+        _digest(settings),
     ]
+
+
+def _digest(settings: Settings) -> Periodic:
+    """The download digest (docs/collections.md): each run mails what is due."""
+    every = settings.notify_digest_check_seconds
+    return Periodic("download_digest", every, 173 % every)
 
 
 def _scrub(settings: Settings) -> list[Periodic]:

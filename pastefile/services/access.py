@@ -39,6 +39,7 @@ from pastefile.services.file_rules import Rules, is_plain_public
 from pastefile.services.files import FileService
 from pastefile.services.ids import looks_like_id
 from pastefile.services.names import sanitize_filename
+from pastefile.services.notifications import Notifier
 from pastefile.services.rowids import get_by_row_id
 from pastefile.services.scrub import DAMAGED
 from pastefile.services.upload_options import UploadOptions
@@ -92,12 +93,15 @@ class FileAccess:
         accounts: AccountService,
         limiter: RateLimiter,
         password_rate: str,
+        notifier: Notifier | None = None,
     ) -> None:
         self.db = db
         self.files = files
         self.accounts = accounts
         self.limiter = limiter
         self.password_rate = password_rate
+        # Told about downloads and deletes (webhooks, alerts, the owner's history).
+        self.notifier = notifier
 
     # --- reading ----------------------------------------------------------------
 
@@ -128,14 +132,17 @@ class FileAccess:
             raise NotFound("no such file")
         return found
 
-    def count_download(self, file: File) -> None:
-        """Take one download from a limited file, atomically, or answer 410.
+    def count_download(self, file: File, client: str = "-") -> None:
+        """Take one download from a limited file, atomically, or answer 410; then tell
+        the notifier (``client``, an address, only becomes a country in the history)."""
+        if file.max_downloads is not None:
+            self._take_download(file)
+        if self.notifier is not None:
+            self.notifier.downloaded(file, client)
 
-        One conditional UPDATE: the database decides, so two concurrent last
-        downloads can never both succeed, on any backend or node count.
-        """
-        if file.max_downloads is None:
-            return
+    def _take_download(self, file: File) -> None:
+        """One conditional UPDATE: the database decides, so two concurrent last
+        downloads can never both succeed, on any backend or node count."""
         with self.db.write() as session:
             result = session.execute(
                 update(File)
@@ -288,6 +295,8 @@ class FileAccess:
             self.files.delete(file.public_id)
         except NotFound:
             return  # a concurrent delete won; the tombstone stands
+        if self.notifier is not None:
+            self.notifier.buried(file, reason)
 
     # --- moderation -----------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.message import Message
@@ -34,6 +35,7 @@ Resolver = Callable[[str, int], list[str]]
 # Cloud metadata endpoints that are not covered by the link-local check.
 _METADATA = {ipaddress.ip_address("100.100.100.200"), ipaddress.ip_address("fd00:ec2::254")}
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_POST_READ = 4096
 
 
 class Sink(Protocol):
@@ -49,6 +51,12 @@ class FetchPolicy:
     max_concurrent: int = 4
     # Networks an operator trusts despite being private (an intranet, or tests).
     allowed_networks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Posted:
+    status: int
+    duration_ms: int
 
 
 @dataclass
@@ -126,25 +134,58 @@ class Fetcher:
                     _discard(response)
             raise FetchFailed(f"more than {self.policy.max_redirects} redirects")
 
-    def _request(self, url: str) -> urllib3.BaseHTTPResponse:
+    def check_target(self, url: str) -> None:
+        """Refuse a URL this fetcher would refuse to reach (a webhook target at
+        registration); the request itself checks again, as DNS answers can change."""
+        _scheme, host, port, _target = _split(url)
+        self._checked_address(host, port)
+
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> Posted:
+        """POST ``body`` under the same SSRF rules; redirects are not followed.
+
+        Only the status is kept (at most ``_POST_READ`` bytes of the answer are read).
+        """
+        started = time.monotonic()
+        with self._slots:
+            response = self._request(url, "POST", body, headers, connect_retries=0)
+            try:
+                response.read(_POST_READ)
+            except Urllib3Error:
+                pass  # the status is what counts
+            finally:
+                _discard(response)
+        return Posted(response.status, int((time.monotonic() - started) * 1000))
+
+    def _request(
+        self,
+        url: str,
+        method: str = "GET",
+        body: bytes | None = None,
+        extra: dict[str, str] | None = None,
+        connect_retries: int | None = None,
+    ) -> urllib3.BaseHTTPResponse:
         scheme, host, port, target = _split(url)
         address = self._checked_address(host, port)
         pool = self._pool(scheme, host, address, port)
         timeout = urllib3.Timeout(
             connect=self.policy.connect_timeout, read=self.policy.read_timeout
         )
+        if connect_retries is None:
+            connect_retries = self.policy.connect_retries
         retries = urllib3.Retry(
-            connect=self.policy.connect_retries,
+            connect=connect_retries,
             read=0,
             redirect=False,
             status=0,
             backoff_factor=0.2,
         )
-        headers = {"Host": _host_header(host, port, scheme), "User-Agent": "pastefile-fetch/1"}
+        headers = {**(extra or {}), "Host": _host_header(host, port, scheme)}
+        headers.setdefault("User-Agent", "pastefile-fetch/1")
         try:
             return pool.urlopen(
-                "GET",
+                method,
                 target,
+                body=body,
                 headers=headers,
                 timeout=timeout,
                 retries=retries,
@@ -158,7 +199,7 @@ class Fetcher:
     def _checked_address(self, host: str, port: int) -> str:
         try:
             answers = self.resolve(host, port)
-        except OSError as exc:
+        except (OSError, UnicodeError) as exc:  # UnicodeError: a name IDNA cannot encode
             raise FetchFailed(f"cannot resolve {host}") from exc
         if not answers:
             raise FetchFailed(f"cannot resolve {host}")

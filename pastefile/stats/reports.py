@@ -4,11 +4,8 @@ sheets ``pv``, ``uv`` and ``analysis``, mailed over SMTP and kept as a blob."""
 from __future__ import annotations
 
 import io
-import smtplib
-import ssl
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from email.message import EmailMessage
 from html import escape
 from typing import Any
 
@@ -18,7 +15,9 @@ from pastefile.config import Settings
 from pastefile.db.database import Database
 from pastefile.db.models import File
 from pastefile.db.stats import FileDailyStats, StatsReport
+from pastefile.services import mail
 from pastefile.services.blobs import BlobStore
+from pastefile.services.mail import Attachment
 from pastefile.stats.service import DayRange, StatsService
 from pastefile.stats.sql import as_date
 from pastefile.stats.stores import StatsStore
@@ -190,21 +189,9 @@ def build_html(data: ReportData) -> str:
 
 
 def send_mail(settings: Settings, to: list[str], subject: str, html: str, xlsx: bytes) -> None:
-    message = EmailMessage()
-    message["From"] = settings.report_from
-    message["To"] = ", ".join(to)
-    message["Subject"] = subject
-    message.set_content("This report is HTML; open it in a mail client that shows HTML.")
-    message.add_alternative(html, subtype="html")
-    maintype, subtype = XLSX_TYPE.split("/")
-    message.add_attachment(xlsx, maintype=maintype, subtype=subtype, filename=_name(subject))
-    host, port = settings.smtp_host or "localhost", settings.smtp_port
-    with smtplib.SMTP(host, port, timeout=settings.smtp_timeout) as smtp:
-        if settings.smtp_starttls:
-            smtp.starttls(context=ssl.create_default_context())
-        if settings.smtp_username:
-            smtp.login(settings.smtp_username, settings.smtp_password)
-        smtp.send_message(message)
+    text = "This report is HTML; open it in a mail client that shows HTML."
+    sheet = Attachment(xlsx, XLSX_TYPE, _name(subject))
+    mail.send_mail(settings, to, subject, text, html, [sheet])
 
 
 def _name(subject: str) -> str:

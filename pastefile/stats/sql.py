@@ -10,46 +10,26 @@ from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Table, insert
-from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy import Table
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Session
 
 from pastefile.db.stats import FileDailyStats
+from pastefile.db.upsert import add_to, dialect_insert
 
 COUNTERS = ("views", "hits", "downloads")
 
 
-def _dialect_insert(session: Session, table: Table) -> Any:
-    name = session.get_bind().dialect.name
-    if name in ("mysql", "mariadb"):
-        return mysql.insert(table)
-    if name == "postgresql":
-        return postgresql.insert(table)
-    if name == "sqlite":
-        return sqlite.insert(table)
-    return insert(table)  # pragma: no cover - only the three are supported
-
-
 def add_counts(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Add ``views``/``hits``/``downloads`` to (file_id, day) rows, creating them."""
-    if not rows:
-        return
     table: Table = FileDailyStats.__table__  # type: ignore[assignment]
-    stmt = _dialect_insert(session, table).values(list(rows))
-    if isinstance(stmt, mysql.Insert):
-        stmt = stmt.on_duplicate_key_update({c: table.c[c] + stmt.inserted[c] for c in COUNTERS})
-    else:
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["file_id", "day"],
-            set_={c: table.c[c] + stmt.excluded[c] for c in COUNTERS},
-        )
-    session.execute(stmt)
+    add_to(session, table, rows, ("file_id", "day"), COUNTERS)
 
 
 def insert_ignore(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
-    stmt = _dialect_insert(session, table).values(list(rows))
+    stmt = dialect_insert(session, table).values(list(rows))
     if isinstance(stmt, mysql.Insert):
         stmt = stmt.prefix_with("IGNORE")
     else:

@@ -53,7 +53,7 @@ def counted(file: File, response: Response) -> Response:
     if request.method != "GET" or not _carries_first_byte(file, response):
         return response
     try:
-        services().access.count_download(file)
+        services().access.count_download(file, request.remote_addr or "-")
     except Gone:
         response.close()
         raise

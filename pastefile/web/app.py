@@ -18,6 +18,7 @@ from pastefile.web.api import stats as api_stats
 from pastefile.web.api import tokens as api_tokens
 from pastefile.web.api import tus as api_uploads
 from pastefile.web.api import users as api_users
+from pastefile.web.api import webhooks as api_webhooks
 from pastefile.web.api.ratelimit import limit_api, limit_logins
 from pastefile.web.auth import SessionCookies, protect_session_changes
 from pastefile.web.context import PasteFileApp
@@ -26,7 +27,17 @@ from pastefile.web.i18n import init_i18n
 from pastefile.web.problems import register_error_handlers
 from pastefile.web.public import files, preview, resize, short, upload
 from pastefile.web.streaming import StreamingRequest
-from pastefile.web.ui import account, admin, dashboards, help, jobs, language, my_files, templating
+from pastefile.web.ui import (
+    account,
+    admin,
+    dashboards,
+    help,
+    jobs,
+    language,
+    my_files,
+    notifications,
+    templating,
+)
 
 # Room for the multipart envelope around a file of exactly the size limit.
 MULTIPART_OVERHEAD = 1024 * 1024
@@ -38,6 +49,7 @@ REST_API: tuple[Blueprint, ...] = (
     api_users.bp,
     api_stats.bp,
     api_uploads.bp,
+    api_webhooks.bp,
     api_docs.bp,
 )
 
@@ -86,6 +98,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(api_events.bp)
     # The browser's pages.
     app.register_blueprint(account.bp)
+    app.register_blueprint(notifications.bp)
     app.register_blueprint(my_files.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(dashboards.bp)

@@ -44,6 +44,7 @@ from pastefile.web.api.schemas import (
 )
 from pastefile.web.api.stats_contract import stats_paths, stats_schemas
 from pastefile.web.api.tus_contract import tus_paths
+from pastefile.web.api.webhooks_contract import webhooks_paths, webhooks_schemas
 
 
 def _files_paths() -> dict[str, Any]:
@@ -235,9 +236,15 @@ def openapi_document() -> dict[str, Any]:
             "version": __version__,
             "description": "Errors are RFC 9457 application/problem+json with a stable `code`.",
         },
-        "paths": {**_files_paths(), **_account_paths(), **tus_paths(), **stats_paths()},
+        "paths": {
+            **_files_paths(),
+            **_account_paths(),
+            **tus_paths(),
+            **stats_paths(),
+            **webhooks_paths(),
+        },
         "components": {
-            "schemas": {**defs["$defs"], **stats_schemas()},
+            "schemas": {**defs["$defs"], **stats_schemas(), **webhooks_schemas()},
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "managementToken": {"type": "apiKey", "in": "header", "name": "X-Token"},

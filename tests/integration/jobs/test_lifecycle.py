@@ -238,5 +238,6 @@ def test_gc_removes_orphans_and_keeps_what_is_referenced(
         "orphan_blobs": 1,
         "stray_objects": 1,
         "pruned_jobs": 0,
+        "pruned_deliveries": 0,
     }
     assert [p.name for p in stored_blobs(services.settings)] == [kept.file.sha256]

@@ -1077,3 +1077,52 @@ def test_the_upload_page_has_one_primary_action(page: Page) -> None:
     page.goto("/")
     visible = [b for b in page.locator("main .button, main button").all() if b.is_visible()]
     assert [b.inner_text() for b in visible] == ["Choose files"]
+
+
+# --- notifications (docs/collections.md#notifications) ----------------------------------
+
+
+def test_webhooks_and_download_alerts_on_the_account_page_and_the_card(
+    page: Page, live: dict[str, Any]
+) -> None:
+    from dataclasses import replace
+
+    from pastefile.services.upload_options import UploadOptions
+    from tests.support.jobs import drain_jobs
+    from tests.support.webhooks import receiver
+
+    services: Services = live["services"]
+    alice = services.accounts.authenticate("alice", "alice-password-1")
+    ident = services.uploads.save_stream(
+        io.BytesIO(b"alert me"), "alert.txt", options=UploadOptions(owner_id=alice.id)
+    ).file.public_id
+    _log_in(page, "alice", "alice-password-1")
+    page.goto("/account/notifications")
+    page.fill("#notify-email", "alice@example.test")
+    page.click("#notifications button[type=submit]")
+    page.locator(".flash", has_text="Saved.").wait_for()
+    policy = services.fetcher.policy
+    services.fetcher.policy = replace(policy, allowed_networks=("127.0.0.2/32",))
+    try:
+        with receiver() as hook:
+            page.fill("#hook-url", hook.url)
+            page.click("#webhooks form button:has-text('Register')")
+            secret = page.locator("#new-secret").input_value()
+            assert secret.startswith("whsec_")
+            page.reload()
+            assert page.locator("#new-secret").count() == 0  # shown once
+            page.click("button:has-text('Send a test')")
+            page.locator(".flash", has_text="Done.").wait_for()
+            drain_jobs(services)
+            page.reload()
+            row = page.locator("table.deliveries tbody tr").first
+            assert "webhook.ping" in row.inner_text() and "delivered" in row.inner_text()
+            assert len(hook.got) == 1
+            assert_accessible(page, "the notifications page")
+    finally:
+        services.fetcher.policy = policy
+    page.goto(f"/p/{ident}")
+    page.click("button:has-text('Email me when it is downloaded')")
+    page.locator("button", has_text="Stop emailing me about downloads").wait_for()
+    assert page.locator("h2", has_text="Download history").count() == 1
+    assert services.notifier.alerts.is_subscribed(alice.id, "file", ident)
