@@ -14,5 +14,5 @@ def event_bus_from_settings(settings: Settings) -> EventBus:
     if settings.redis_url:
         from pastefile.events.redis import RedisBus
 
-        return RedisBus(settings.redis_url)
+        return RedisBus(settings.redis_url, settings.cache_prefix)
     return LocalBus()

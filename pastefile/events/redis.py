@@ -17,15 +17,17 @@ from pastefile.events.local import LocalBus, Subscription
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "pastefile:events"
 
 
 class RedisBus:
     """Publishes to a Redis channel; delivers what it hears through a ``LocalBus``."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, prefix: str = "pf") -> None:
         import redis
 
+        # Deployments that share a Redis hear only their own events, as their cache and
+        # rate-limit keys are their own (PASTEFILE_CACHE_PREFIX).
+        self.channel = f"{prefix}:events"
         self.local = LocalBus()
         self.client = redis.Redis.from_url(url)
         self._listener: threading.Thread | None = None
@@ -34,7 +36,7 @@ class RedisBus:
 
     def publish(self, event: Event) -> None:
         try:
-            self.client.publish(CHANNEL, orjson.dumps(event))
+            self.client.publish(self.channel, orjson.dumps(event))
         except Exception:  # events are best effort; the database stays the truth
             log.warning("could not publish an event to Redis", exc_info=True)
 
@@ -51,7 +53,7 @@ class RedisBus:
 
     def _listen(self) -> None:
         pubsub = self.client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
-        pubsub.subscribe(CHANNEL)
+        pubsub.subscribe(self.channel)
         try:
             while not self._stop.is_set():
                 message = pubsub.get_message(timeout=1.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,7 +22,8 @@ def bus(request: pytest.FixtureRequest) -> Iterator[EventBus]:
     made: EventBus
     if request.param == "redis":
         need_redis()
-        made = RedisBus(REDIS_URL)
+        # Its own channel: other test runs on this Redis publish too.
+        made = RedisBus(REDIS_URL, f"test-{uuid.uuid4().hex[:8]}")
     else:
         made = LocalBus()
     yield made
@@ -82,3 +84,18 @@ def test_the_settings_choose_the_bus(tmp_path: Any) -> None:
     chosen = event_bus_from_settings(shared)
     assert isinstance(chosen, RedisBus)
     chosen.close()
+
+
+def test_deployments_sharing_a_redis_hear_only_their_own_events() -> None:
+    need_redis()
+    ours, theirs = RedisBus(REDIS_URL, "ours-" + uuid.uuid4().hex[:8]), RedisBus(REDIS_URL, "x")
+    try:
+        operator = ours.subscribe(1, sees_all=True)
+        _settle()
+        theirs.publish({"type": "file", "id": "elsewhere", "owner_id": None})
+        ours.publish({"type": "file", "id": "here", "owner_id": None})
+        assert _next(operator) == {"type": "file", "id": "here", "owner_id": None}
+        assert _next(operator, timeout=0.5) is None
+    finally:
+        ours.close()
+        theirs.close()

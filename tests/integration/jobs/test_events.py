@@ -94,7 +94,8 @@ def test_redis_carries_events_between_processes() -> None:
         redis.Redis.from_url(REDIS_URL).ping()
     except redis.RedisError as exc:
         service_unavailable("Redis", exc)
-    publisher, listener = RedisBus(REDIS_URL), RedisBus(REDIS_URL)
+    channel = f"test-{uuid.uuid4().hex[:8]}"  # other runs on this Redis publish too
+    publisher, listener = RedisBus(REDIS_URL, channel), RedisBus(REDIS_URL, channel)
     try:
         subscription = listener.subscribe(user_id=7)
         event = {"type": "job", "owner_id": 7, "job": {"id": 1, "status": "running"}}
