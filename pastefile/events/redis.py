@@ -18,7 +18,6 @@ from pastefile.events.local import LocalBus, Subscription
 log = logging.getLogger(__name__)
 
 
-
 class RedisBus:
     """Publishes to a Redis channel; delivers what it hears through a ``LocalBus``."""
 
