@@ -131,6 +131,13 @@ class InsufficientScope(Forbidden):
     title = "The token lacks the scope this needs"
 
 
+class SecondFactorRequired(Forbidden):
+    """A password alone cannot get a token for an account that has a second factor."""
+
+    code = "second_factor_required"
+    title = "This account needs a second factor"
+
+
 class PasswordRequired(Forbidden):
     code = "password_required"
     title = "This file is protected by a password"
