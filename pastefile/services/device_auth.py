@@ -37,6 +37,7 @@ DEFAULT_SCOPES = ("read", "upload", "delete")
 # RFC 8628 §6.1: consonants only (no vowels, so no words; none of 0/O, 1/I/L confusions).
 USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
 USER_CODE_LENGTH = 8
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 LIFETIME = 600  # seconds a code lives
 INTERVAL = 5  # seconds between polls; slow_down adds SLOW_DOWN
 SLOW_DOWN = 5
@@ -112,7 +113,7 @@ class DeviceAuthService:
                 device_code_hash=hash_token(device_code),
                 user_code_hash=hash_token(user_code),
                 client_id=client_id,
-                device_name=(device_name or "").strip()[:64] or None,
+                device_name=_printable(device_name),
                 scopes=" ".join(scopes),
                 status=PENDING,
                 interval=INTERVAL,
@@ -229,6 +230,12 @@ def _client_name(client_id: str) -> str:
     if name is None:
         raise DeviceGrantError("invalid_client", f"unknown client_id; known: {', '.join(CLIENTS)}")
     return name
+
+
+def _printable(name: str | None) -> str | None:
+    """A device's name as shown on the approval page: printable characters only."""
+    kept = "".join(ch for ch in (name or "") if ch.isprintable()).strip()
+    return kept[:64] or None
 
 
 def _too_soon(last: datetime | None, interval: int, now: datetime) -> bool:

@@ -13,11 +13,11 @@ from flask import Blueprint, Response, request, url_for
 
 from pastefile.errors import DeviceGrantError
 from pastefile.services.accounts import SCOPES
+from pastefile.services.device_auth import DEVICE_GRANT
 from pastefile.web.context import base_url, services
 from pastefile.web.negotiation import json_response
 
 bp = Blueprint("oauth", __name__)
-DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 
 def _no_store(response: Response) -> Response:

@@ -268,3 +268,13 @@ def test_the_server_advertises_its_endpoints(client: FlaskClient, services: Serv
     assert meta["device_authorization_endpoint"] == "http://files.test/oauth/device_authorization"
     assert meta["token_endpoint"] == "http://files.test/oauth/token"
     assert meta["grant_types_supported"] == [GRANT]
+
+
+def test_the_api_document_has_the_flow_and_the_exchange(client: FlaskClient) -> None:
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert doc["paths"]["/oauth/device_authorization"]["post"]["operationId"] == (
+        "startDeviceAuthorization"
+    )
+    assert doc["paths"]["/oauth/token"]["post"]["operationId"] == "pollDeviceToken"
+    body = doc["paths"]["/api/v1/tokens"]["post"]["requestBody"]["content"]["application/json"]
+    assert {"$ref": "#/components/schemas/TokenExchange"} in body["schema"]["oneOf"]
