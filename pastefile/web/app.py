@@ -8,7 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from pastefile.composition import Services, build_services
 from pastefile.config import Settings, load_settings
 from pastefile.logging_setup import configure_logging
-from pastefile.web import middleware, ops
+from pastefile.web import middleware, oauth, ops
 from pastefile.web.api import blueprints as api
 from pastefile.web.api import events as api_events
 from pastefile.web.api import files as api_files
@@ -31,6 +31,7 @@ from pastefile.web.ui import (
     account,
     admin,
     dashboards,
+    device,
     help,
     jobs,
     language,
@@ -96,10 +97,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.register_blueprint(blueprint)
     app.register_blueprint(api_jobs.bp)
     app.register_blueprint(api_events.bp)
+    # OAuth 2.0's device flow for clients without a browser (RFC 8628).
+    app.register_blueprint(oauth.bp)
     # The browser's pages.
     app.register_blueprint(account.bp)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(my_files.bp)
+    app.register_blueprint(device.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(dashboards.bp)
     app.register_blueprint(help.bp)
@@ -109,7 +113,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     # Operations: /healthz, /readyz, /metrics.
     app.register_blueprint(ops.bp)
 
-    limit_api(app, (*REST_API, api_jobs.bp))
+    limit_api(app, (*REST_API, api_jobs.bp, oauth.bp))
     limit_logins(app, account.bp, account.LIMITED)
     app.before_request(api.no_upload_fallthrough)
     app.before_request(protect_session_changes)
