@@ -1,0 +1,159 @@
+// The card of an end-to-end encrypted file (<div id="e2e" data-raw-url data-size>): the
+// key comes from the URL fragment, the ciphertext from /i/<id> as a stream, and age
+// decrypts it here in 64 KiB chunks. Saving goes to the File System Access API where
+// the browser has it, else through a service-worker stream (sw.js), else, for files up
+// to 256 MiB, through a Blob in memory. Images, video, audio, PDF and text preview in a
+// sandboxed frame (no scripts, an opaque origin) from a blob: URL.
+import { Decrypter } from "age-encryption";
+import { parseFragment } from "./fragment.js";
+import { saveToPicker, saveThroughWorker, saveAsBlob, BLOB_LIMIT } from "./save.js";
+import { previewKind, showPreview, PREVIEW_LIMIT } from "./preview.js";
+
+const ENGLISH = {
+  save: "Decrypt and save",
+  saving: "Decrypting… {done} of {total}",
+  saved: "Decrypted and saved.",
+  missingKey: "This link has no key. Ask the sender for the whole link, with everything after #.",
+  invalidKey: "The key in this link is not valid. Check that the link was copied whole.",
+  wrongKey: "The key in this link does not open this file.",
+  passphrase: "Passphrase",
+  unlock: "Decrypt",
+  checking: "Checking the passphrase…",
+  wrongPassphrase: "Wrong passphrase.",
+  corrupted: "The file is damaged: it does not decrypt.",
+  gone: "This file is gone.",
+  failed: "The download failed.",
+  tooLarge: "This browser cannot save a file this large. Use Chrome or Edge, or the pf command.",
+  preview: "Preview of {name}",
+};
+
+function messages() {
+  const holder = document.getElementById("e2e-messages");
+  return Object.assign({}, ENGLISH, holder ? holder.dataset : {});
+}
+
+class UserError extends Error {}
+
+// Our sentence for what went wrong; age's own messages are for developers.
+function explain(err, text, usingPassphrase) {
+  if (err instanceof UserError) return err.message;
+  const message = String((err && err.message) || err);
+  if (message.includes("no identity matched")) return usingPassphrase ? text.wrongPassphrase : text.wrongKey;
+  if (/invalid identity|unrecognized identity/.test(message)) return text.invalidKey;
+  if (err instanceof TypeError) return text.failed;  // fetch: the connection was lost
+  return text.corrupted;  // a bad header, MAC, stanza, chunk tag or size
+}
+
+function element(tag, props, children) {
+  const node = Object.assign(document.createElement(tag), props || {});
+  (children || []).forEach((child) => node.append(child));
+  return node;
+}
+
+function start(box) {
+  const text = messages();
+  const size = Number(box.dataset.size);
+  const human = (window.pastefile && window.pastefile.size) || ((n) => n + " bytes");
+  const key = parseFragment(location.hash);
+  const ui = {
+    file: element("p", { className: "e2e-file" }),
+    form: element("form", { className: "e2e-passphrase", hidden: true }),
+    save: element("button", { type: "button", className: "e2e-save", textContent: text.save, hidden: true }),
+    status: element("p", { className: "e2e-status", role: "status" }),
+    error: element("p", { className: "e2e-error", role: "alert", hidden: true }),
+    preview: element("div", { className: "e2e-preview" }),
+  };
+  box.append(ui.file, ui.form, ui.save, ui.status, ui.error, ui.preview);
+  let passphrase = "";
+
+  function fail(err) {
+    ui.error.textContent = explain(err, text, key.passphrase);
+    ui.error.hidden = false;
+    ui.status.textContent = "";
+  }
+
+  function decrypter() {
+    const d = new Decrypter();
+    if (key.passphrase) d.addPassphrase(passphrase);
+    else d.addIdentity(key.secret);
+    return d;
+  }
+
+  // The plaintext as a stream with its size; the header is checked before it resolves.
+  async function open() {
+    const response = await fetch(box.dataset.rawUrl, { credentials: "same-origin" });
+    if (response.status === 404 || response.status === 410) throw new UserError(text.gone);
+    if (!response.ok) throw new UserError(text.failed + " (" + response.status + ")");
+    const plain = await decrypter().decrypt(response.body);
+    return { stream: plain, size: plain.size(size) };
+  }
+
+  function counted(stream, total) {
+    let done = 0;
+    return stream.pipeThrough(new TransformStream({
+      transform(chunk, controller) {
+        done += chunk.length;
+        ui.status.textContent = text.saving.replace("{done}", human(done)).replace("{total}", human(total));
+        controller.enqueue(chunk);
+      },
+    }));
+  }
+
+  async function save() {
+    ui.error.hidden = true;
+    const name = key.name || "download";
+    // The picker first: it needs the click's user activation.
+    const sink = window.showSaveFilePicker ? await saveToPicker(name) : null;
+    if (sink === false) return;  // the picker was cancelled
+    const plain = await open();
+    const stream = counted(plain.stream, plain.size);
+    if (sink) await stream.pipeTo(sink);
+    else if (!(await saveThroughWorker(stream, name, plain.size))) {
+      if (plain.size > BLOB_LIMIT) { stream.cancel(); throw new UserError(text.tooLarge); }
+      await saveAsBlob(stream, name);
+    }
+    ui.status.textContent = text.saved;
+  }
+
+  async function preview(plain) {
+    const kind = previewKind(key.type);
+    if (!kind || plain.size > PREVIEW_LIMIT) { plain.stream.cancel(); return; }
+    const blob = await new Response(plain.stream).blob();
+    showPreview(ui.preview, blob, kind, text.preview.replace("{name}", key.name || ""));
+  }
+
+  // Opening checks the header's MAC, so a wrong key or passphrase shows before any click.
+  async function ready() {
+    ui.status.textContent = key.passphrase ? text.checking : "";
+    const plain = await open();
+    ui.status.textContent = "";
+    ui.file.textContent = (key.name ? key.name + " · " : "") + human(plain.size);
+    ui.form.hidden = true;
+    ui.save.hidden = false;
+    ui.save.onclick = () => save().catch((err) => { if (err.name !== "AbortError") fail(err); });
+    return preview(plain);
+  }
+
+  function askPassphrase() {
+    const field = element("input", { type: "password", id: "e2e-passphrase", autocomplete: "off", required: true });
+    const label = element("label", { htmlFor: field.id, textContent: text.passphrase });
+    ui.form.append(label, field, element("button", { type: "submit", textContent: text.unlock }));
+    ui.form.hidden = false;
+    ui.form.onsubmit = (event) => {
+      event.preventDefault();
+      passphrase = field.value;
+      ui.error.hidden = true;
+      ready().catch(fail);
+    };
+    field.focus();
+  }
+
+  ui.file.textContent = key.name;
+  if (!key.secret && !key.passphrase) { fail(new UserError(text.missingKey)); return; }
+  if (key.passphrase) { askPassphrase(); return; }
+  if (!key.secret.startsWith("AGE-SECRET-KEY-1")) { fail(new UserError(text.invalidKey)); return; }
+  ready().catch(fail);
+}
+
+const box = document.getElementById("e2e");
+if (box) start(box);
