@@ -18,7 +18,7 @@ const ENGLISH = {
   wrongKey: "The key in this link does not open this file.",
   passphrase: "Passphrase",
   unlock: "Decrypt",
-  checking: "Checking the passphrase…",
+  checking: "Checking the key…",
   wrongPassphrase: "Wrong passphrase.",
   corrupted: "The file is damaged: it does not decrypt.",
   gone: "This file is gone.",
@@ -33,6 +33,35 @@ function messages() {
 }
 
 class UserError extends Error {}
+
+// An age header is a few hundred bytes: "age-encryption.org/v1", one line per recipient
+// stanza, then "--- <MAC>".
+const HEADER_MAX = 16 * 1024;
+
+async function headerOf(body) {
+  const reader = body.getReader();
+  let bytes = new Uint8Array(0);
+  for (;;) {
+    const end = headerEnd(bytes);
+    if (end > 0) { reader.cancel(); return bytes.subarray(0, end); }
+    const { done, value } = await reader.read();
+    if (done || bytes.length >= HEADER_MAX) throw new Error("invalid header");
+    const grown = new Uint8Array(bytes.length + value.length);
+    grown.set(bytes);
+    grown.set(value, bytes.length);
+    bytes = grown;
+  }
+}
+
+function headerEnd(bytes) {
+  const marker = new TextEncoder().encode("\n--- ");
+  outer: for (let i = 0; i + marker.length <= bytes.length; i++) {
+    for (let j = 0; j < marker.length; j++) if (bytes[i + j] !== marker[j]) continue outer;
+    const newline = bytes.indexOf(10, i + marker.length);
+    return newline < 0 ? -1 : newline + 1;
+  }
+  return -1;
+}
 
 // Our sentence for what went wrong; age's own messages are for developers.
 function explain(err, text, usingPassphrase) {
@@ -72,19 +101,31 @@ function start(box) {
     ui.status.textContent = "";
   }
 
-  function decrypter() {
+  async function fetched(headers) {
+    const response = await fetch(box.dataset.rawUrl, { credentials: "same-origin", headers });
+    if (response.status === 404 || response.status === 410) throw new UserError(text.gone);
+    if (!response.ok) throw new UserError(text.failed + " (" + response.status + ")");
+    return response;
+  }
+
+  // The file key, from the header alone (a Range request): a passphrase costs one scrypt
+  // (seconds) here, not one more for every preview and save.
+  let fileKey = null;
+  async function unlock() {
+    const response = await fetched({ Range: "bytes=0-" + (HEADER_MAX - 1) });
+    const header = await headerOf(response.body);
     const d = new Decrypter();
     if (key.passphrase) d.addPassphrase(passphrase);
     else d.addIdentity(key.secret);
-    return d;
+    fileKey = await d.decryptHeader(header);
   }
 
-  // The plaintext as a stream with its size; the header is checked before it resolves.
+  // The plaintext as a stream with its size; the header's MAC is checked before it resolves.
   async function open() {
-    const response = await fetch(box.dataset.rawUrl, { credentials: "same-origin" });
-    if (response.status === 404 || response.status === 410) throw new UserError(text.gone);
-    if (!response.ok) throw new UserError(text.failed + " (" + response.status + ")");
-    const plain = await decrypter().decrypt(response.body);
+    const response = await fetched({});
+    const d = new Decrypter();
+    d.addIdentity({ unwrapFileKey: () => fileKey });
+    const plain = await d.decrypt(response.body);
     return { stream: plain, size: plain.size(size) };
   }
 
@@ -125,6 +166,7 @@ function start(box) {
   // Opening checks the header's MAC, so a wrong key or passphrase shows before any click.
   async function ready() {
     ui.status.textContent = key.passphrase ? text.checking : "";
+    await unlock();
     const plain = await open();
     ui.status.textContent = "";
     ui.file.textContent = (key.name ? key.name + " · " : "") + human(plain.size);

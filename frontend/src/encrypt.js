@@ -75,4 +75,4 @@ export function upload(file, options) {
 }
 
 window.pastefile = window.pastefile || {};
-window.pastefile.e2e = { upload };
+window.pastefile.e2e = { upload, encryptedStream };  // encryptedStream: for bench/browser_encrypt.py
