@@ -4,9 +4,9 @@
 // the browser has it, else through a service-worker stream (sw.js), else, for files up
 // to 256 MiB, through a Blob in memory. Images, video, audio, PDF and text preview in a
 // sandboxed frame (no scripts, an opaque origin) from a blob: URL.
-import { Decrypter } from "age-encryption";
+import { Decrypter, identityToRecipient } from "age-encryption";
 import { parseFragment } from "./fragment.js";
-import { saveToPicker, saveThroughWorker, saveAsBlob, BLOB_LIMIT } from "./save.js";
+import { saveToPicker, saveThroughWorker, saveAsBlob, collect, BLOB_LIMIT } from "./save.js";
 import { previewKind, showPreview, PREVIEW_LIMIT } from "./preview.js";
 
 const ENGLISH = {
@@ -159,7 +159,7 @@ function start(box) {
   async function preview(plain) {
     const kind = previewKind(key.type);
     if (!kind || plain.size > PREVIEW_LIMIT) { plain.stream.cancel(); return; }
-    const blob = await new Response(plain.stream).blob();
+    const blob = await collect(plain.stream);
     showPreview(ui.preview, blob, kind, text.preview.replace("{name}", key.name || ""));
   }
 
@@ -193,8 +193,11 @@ function start(box) {
   ui.file.textContent = key.name;
   if (!key.secret && !key.passphrase) { fail(new UserError(text.missingKey)); return; }
   if (key.passphrase) { askPassphrase(); return; }
-  if (!key.secret.startsWith("AGE-SECRET-KEY-1")) { fail(new UserError(text.invalidKey)); return; }
-  ready().catch(fail);
+  // A key that does not parse is the link's fault, not the file's.
+  identityToRecipient(key.secret).then(
+    () => ready().catch(fail),
+    () => fail(new UserError(text.invalidKey)),
+  );
 }
 
 const box = document.getElementById("e2e");

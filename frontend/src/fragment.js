@@ -25,7 +25,10 @@ export function buildFragment({ secret, passphrase, name, type }) {
 
 // {secret, passphrase, name, type}; throws when the fragment is unreadable.
 export function parseFragment(hash) {
-  const fields = new URLSearchParams(hash.replace(/^#/, ""));
+  const bare = hash.replace(/^#/, "");
+  // A bare identity ("#AGE-SECRET-KEY-1…") opens the file too, without a name or type.
+  if (bare.startsWith("AGE-SECRET-KEY-")) return { secret: bare, passphrase: false, name: "", type: "" };
+  const fields = new URLSearchParams(bare);
   const decoded = (key) => {
     const value = fields.get(key);
     if (!value) return "";

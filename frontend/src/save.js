@@ -72,8 +72,20 @@ export async function saveThroughWorker(stream, name, size) {
   });
 }
 
+// The whole stream as a Blob. Read here, not by Response.blob(), which would turn a
+// decryption error into a bare TypeError.
+export async function collect(stream, type) {
+  const reader = stream.getReader();
+  const parts = [];
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return new Blob(parts, { type: type || "" });
+    parts.push(value);
+  }
+}
+
 export async function saveAsBlob(stream, name) {
-  const blob = await new Response(stream).blob();
+  const blob = await collect(stream);
   const link = document.createElement("a");
   link.href = URL.createObjectURL(new Blob([blob], { type: "application/octet-stream" }));
   link.download = name;

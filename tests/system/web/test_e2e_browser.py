@@ -132,3 +132,103 @@ def test_server_holds_neither_the_plaintext_nor_the_name(page: Page, live: LiveA
         if needle in data
     ]
     assert not leaks, leaks
+
+
+# --- the card: age files made outside the browser, decrypted in it --------------------
+
+
+@pytest.mark.parametrize("sink", ["picker", "worker", "blob"])
+def test_card_decrypts_what_age_encrypted(browser: Browser, live: LiveApp, sink: str) -> None:
+    plaintext = os.urandom(2 * MIB + 777)  # 33 age chunks, the last one short
+    ciphertext, key = seal(plaintext)
+    link = f"/p/{_upload_sealed(live, ciphertext)}" + make_fragment(key, NAME, "application/zip")
+    page = _page(browser, live, sink)
+    try:
+        open_card(page, link)
+        assert NAME in page.locator(".e2e-file").inner_text()
+        name, saved = save_from_card(page, sink)
+        assert name == NAME
+        assert saved == plaintext
+        assert not page.refused  # type: ignore[attr-defined]
+    finally:
+        page.context.close()
+
+
+def test_browser_to_browser_round_trip(page: Page, live: LiveApp) -> None:
+    plaintext = "Grüße, 你好, hola\n".encode() * 500
+    link = encrypt_on_upload_page(page, "greetings.txt", plaintext, "text/plain")
+
+    open_card(page, link)
+    frame = page.frame_locator("iframe.e2e-text")
+    assert "你好" in frame.locator("body").inner_text()
+    name, saved = save_from_card(page, "worker")
+    assert (name, saved) == ("greetings.txt", plaintext)
+
+
+def test_passphrase_round_trip_and_a_wrong_one(browser: Browser, live: LiveApp) -> None:
+    plaintext = b"\x00\x01 passphrase-protected bytes " * 1000
+    ciphertext, _ = seal(plaintext, PASSPHRASE)
+    link = f"/p/{_upload_sealed(live, ciphertext)}" + make_fragment("", "p.bin", "", True)
+    page = _page(browser, live, "blob")
+    try:
+        page.goto(link)
+        page.fill("#e2e-passphrase", "not the passphrase")
+        page.click(".e2e-passphrase button[type=submit]")
+        assert error_text(page) == "Wrong passphrase."
+        open_card(page, link, PASSPHRASE)
+        assert save_from_card(page, "blob") == ("p.bin", plaintext)
+    finally:
+        page.context.close()
+
+
+def test_a_key_that_is_wrong_missing_or_broken_says_so(page: Page, live: LiveApp) -> None:
+    ciphertext, _ = seal(b"not for you")
+    other = seal(b"")[1]
+    path = f"/p/{_upload_sealed(live, ciphertext)}"
+    cases = {
+        make_fragment(other, "x.txt", "text/plain"): "does not open this file",
+        "": "has no key",
+        "#k=AGE-SECRET-KEY-1NOTAKEY": "not valid",
+        "#k=something-else": "not valid",
+    }
+    for fragment_text, expected in cases.items():
+        page.goto("/")  # a new document: only the fragment would change otherwise
+        page.goto(path + fragment_text)
+        assert expected in error_text(page), fragment_text
+        assert page.locator(".e2e-save").is_hidden()
+
+
+def test_damaged_ciphertext_is_reported(browser: Browser, live: LiveApp) -> None:
+    plaintext = os.urandom(300_000)
+    ciphertext, key = seal(plaintext)
+    damaged = ciphertext[:-1000] + bytes([ciphertext[-1000] ^ 1]) + ciphertext[-999:]
+    link = f"/p/{_upload_sealed(live, damaged)}" + make_fragment(key, "d.bin", "")
+    page = _page(browser, live, "blob")
+    try:
+        open_card(page, link)  # the header is intact: the damage shows while decrypting
+        page.click(".e2e-save")
+        assert "damaged" in error_text(page)
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize(
+    ("claimed", "frame"),
+    [("text/html", "iframe.e2e-text"), ("image/svg+xml", "iframe.e2e-image"),
+     ("application/pdf", "iframe.e2e-pdf")],
+)  # fmt: skip
+def test_a_preview_runs_no_script_of_the_file(page: Page, live: LiveApp, claimed: str, frame: str) -> None:
+    hostile = (
+        b'<svg xmlns="http://www.w3.org/2000/svg"><script>parent.document.title="pwned"</script></svg>'
+        if claimed == "image/svg+xml"
+        else b"<html><script>parent.document.title='pwned';top.location='about:blank'</script>hi</html>"
+    )
+    ciphertext, key = seal(hostile)
+    link = f"/p/{_upload_sealed(live, ciphertext)}" + make_fragment(key, "x", claimed)
+    open_card(page, link)
+    page.locator(frame).wait_for()
+    page.wait_for_timeout(500)
+    assert page.title() != "pwned"
+    assert f"/p/{file_id(link)}" in page.url
+    if claimed != "application/pdf":  # PDFs: the viewer needs a frame without sandbox
+        assert page.locator(frame).get_attribute("sandbox") == ""
