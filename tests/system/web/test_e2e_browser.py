@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import requests
@@ -35,13 +35,11 @@ from tests.support.browser_e2e import (
 
 pytestmark = pytest.mark.system
 
-try:
+if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
-except ImportError:  # pragma: no cover - the dev lock installs it
-    pass
 
 PASSPHRASE = "tangerine-anchor-violet-42"
-NAME = "Reisebericht März 2026 – final.txt"
+NAME = "Reisebericht März 2026 \N{EN DASH} final.txt"  # not ASCII: Content-Disposition's filename*
 
 
 @pytest.fixture(scope="module")
@@ -217,11 +215,14 @@ def test_damaged_ciphertext_is_reported(browser: Browser, live: LiveApp) -> None
     [("text/html", "iframe.e2e-text"), ("image/svg+xml", "iframe.e2e-image"),
      ("application/pdf", "iframe.e2e-pdf")],
 )  # fmt: skip
-def test_a_preview_runs_no_script_of_the_file(page: Page, live: LiveApp, claimed: str, frame: str) -> None:
+def test_a_preview_runs_no_script_of_the_file(
+    page: Page, live: LiveApp, claimed: str, frame: str
+) -> None:
+    script = b"<script>parent.document.title='pwned';top.location='about:blank'</script>"
     hostile = (
-        b'<svg xmlns="http://www.w3.org/2000/svg"><script>parent.document.title="pwned"</script></svg>'
+        b'<svg xmlns="http://www.w3.org/2000/svg">' + script + b"</svg>"
         if claimed == "image/svg+xml"
-        else b"<html><script>parent.document.title='pwned';top.location='about:blank'</script>hi</html>"
+        else b"<html>" + script + b"hi</html>"
     )
     ciphertext, key = seal(hostile)
     link = f"/p/{_upload_sealed(live, ciphertext)}" + make_fragment(key, "x", claimed)
