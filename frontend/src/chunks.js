@@ -1,16 +1,17 @@
-// A reader over a byte stream that hands out blocks of exactly `size` bytes (the last
-// one shorter). tus-js-client grows its buffer by concatenation on every read, so
-// handing it age's 64 KiB pieces one by one would copy each upload chunk many times.
+// A reader over a byte stream that hands out Blobs of exactly `size` bytes (the last one
+// shorter), for tus-js-client's stream source. Blobs, not one big Uint8Array: the
+// browser keeps their bytes out of the JavaScript heap and sends them as they are, and
+// tus-js-client, which grows its buffer by concatenation on every read, gets each
+// upload chunk in one read.
 export function blockReader(stream, size) {
   const reader = stream.getReader();
   let pending = null;  // bytes read past the last block
   let finished = false;
   return {
     async read() {
-      if (finished && !pending) return { done: true, value: undefined };
-      const block = new Uint8Array(size);
+      const parts = [];
       let used = 0;
-      while (used < size) {
+      while (used < size && !finished) {
         let piece = pending;
         pending = null;
         if (!piece) {
@@ -19,12 +20,12 @@ export function blockReader(stream, size) {
           piece = next.value;
         }
         const n = Math.min(size - used, piece.length);
-        block.set(piece.subarray(0, n), used);
+        parts.push(n < piece.length ? piece.subarray(0, n) : piece);
         used += n;
         if (n < piece.length) pending = piece.subarray(n);
       }
       if (used === 0) return { done: true, value: undefined };
-      return { done: false, value: used === size ? block : block.slice(0, used) };
+      return { done: false, value: new Blob(parts) };
     },
     cancel(reason) { return reader.cancel(reason); },
   };
