@@ -30,3 +30,29 @@ export function blockReader(stream, size) {
     cancel(reason) { return reader.cancel(reason); },
   };
 }
+
+// Regroups a byte stream into pieces of `size` bytes (the last one shorter): age yields
+// 64 KiB, and every piece is one write to the picked file or one message to the service
+// worker, so bigger pieces cost fewer round trips.
+export function regroup(size) {
+  let buffer = new Uint8Array(size);
+  let used = 0;
+  return new TransformStream({
+    transform(chunk, controller) {
+      while (chunk.length > 0) {
+        const n = Math.min(size - used, chunk.length);
+        buffer.set(chunk.subarray(0, n), used);
+        used += n;
+        chunk = chunk.subarray(n);
+        if (used === size) {
+          controller.enqueue(buffer);
+          buffer = new Uint8Array(size);
+          used = 0;
+        }
+      }
+    },
+    flush(controller) {
+      if (used > 0) controller.enqueue(buffer.slice(0, used));
+    },
+  });
+}

@@ -7,6 +7,7 @@
 import { Decrypter, identityToRecipient } from "age-encryption";
 import { parseFragment } from "./fragment.js";
 import { saveToPicker, saveThroughWorker, saveAsBlob, collect, BLOB_LIMIT } from "./save.js";
+import { regroup } from "./chunks.js";
 import { previewKind, showPreview, PREVIEW_LIMIT } from "./preview.js";
 
 const ENGLISH = {
@@ -37,6 +38,7 @@ class UserError extends Error {}
 // An age header is a few hundred bytes: "age-encryption.org/v1", one line per recipient
 // stanza, then "--- <MAC>".
 const HEADER_MAX = 16 * 1024;
+const SAVE_PIECE = 1024 * 1024;
 
 async function headerOf(body) {
   const reader = body.getReader();
@@ -129,12 +131,17 @@ function start(box) {
     return { stream: plain, size: plain.size(size) };
   }
 
+  // 1 MiB pieces, counted on the way (the status changes at most ten times a second).
   function counted(stream, total) {
     let done = 0;
-    return stream.pipeThrough(new TransformStream({
+    let shown = 0;
+    return stream.pipeThrough(regroup(SAVE_PIECE)).pipeThrough(new TransformStream({
       transform(chunk, controller) {
         done += chunk.length;
-        ui.status.textContent = text.saving.replace("{done}", human(done)).replace("{total}", human(total));
+        if (Date.now() - shown > 100 || done === total) {
+          shown = Date.now();
+          ui.status.textContent = text.saving.replace("{done}", human(done)).replace("{total}", human(total));
+        }
         controller.enqueue(chunk);
       },
     }));
