@@ -40,12 +40,12 @@ class UserError extends Error {}
 const HEADER_MAX = 16 * 1024;
 const SAVE_PIECE = 1024 * 1024;
 
-async function headerOf(body) {
-  const reader = body.getReader();
+// Reads until the header is complete; the header, and every byte read so far.
+async function headerOf(reader) {
   let bytes = new Uint8Array(0);
   for (;;) {
     const end = headerEnd(bytes);
-    if (end > 0) { reader.cancel(); return bytes.subarray(0, end); }
+    if (end > 0) return { header: bytes.subarray(0, end), head: bytes };
     const { done, value } = await reader.read();
     if (done || bytes.length >= HEADER_MAX) throw new Error("invalid header");
     const grown = new Uint8Array(bytes.length + value.length);
@@ -53,6 +53,19 @@ async function headerOf(body) {
     grown.set(value, bytes.length);
     bytes = grown;
   }
+}
+
+// The bytes already read, then the rest of the reader.
+function rejoined(head, reader) {
+  return new ReadableStream({
+    start(controller) { controller.enqueue(head); },
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel(reason) { return reader.cancel(reason); },
+  });
 }
 
 function headerEnd(bytes) {
@@ -103,32 +116,41 @@ function start(box) {
     ui.status.textContent = "";
   }
 
-  async function fetched(headers) {
-    const response = await fetch(box.dataset.rawUrl, { credentials: "same-origin", headers });
+  async function fetched() {
+    const response = await fetch(box.dataset.rawUrl, { credentials: "same-origin" });
     if (response.status === 404 || response.status === 410) throw new UserError(text.gone);
     if (!response.ok) throw new UserError(text.failed + " (" + response.status + ")");
     return response;
   }
 
-  // The file key, from the header alone (a Range request): a passphrase costs one scrypt
-  // (seconds) here, not one more for every preview and save.
+  // The plaintext as a stream with its size. Each GET of /i/<id> counts as a download
+  // (a download limit applies to encrypted files too), so the page makes one when it
+  // opens, checks the key on its header, and keeps that stream for the preview or the
+  // first save. The file key is kept: a passphrase's scrypt (seconds) runs once.
   let fileKey = null;
-  async function unlock() {
-    const response = await fetched({ Range: "bytes=0-" + (HEADER_MAX - 1) });
-    const header = await headerOf(response.body);
-    const d = new Decrypter();
-    if (key.passphrase) d.addPassphrase(passphrase);
-    else d.addIdentity(key.secret);
-    fileKey = await d.decryptHeader(header);
-  }
-
-  // The plaintext as a stream with its size; the header's MAC is checked before it resolves.
   async function open() {
-    const response = await fetched({});
+    const reader = (await fetched()).body.getReader();
+    const { header, head } = await headerOf(reader);
+    if (!fileKey) {
+      const unwrap = new Decrypter();
+      if (key.passphrase) unwrap.addPassphrase(passphrase);
+      else unwrap.addIdentity(key.secret);
+      fileKey = await unwrap.decryptHeader(header).catch((err) => { reader.cancel(); throw err; });
+    }
     const d = new Decrypter();
     d.addIdentity({ unwrapFileKey: () => fileKey });
-    const plain = await d.decrypt(response.body);
+    const plain = await d.decrypt(rejoined(head, reader));
     return { stream: plain, size: plain.size(size) };
+  }
+
+  // What the next save reads: the stream opened with the page, the preview's Blob, or
+  // (for a second save) a new download.
+  let source = null;
+  async function take() {
+    const ready = source;
+    source = null;
+    if (ready && ready.blob) { source = ready; return { stream: ready.blob.stream(), size: ready.blob.size }; }
+    return ready || open();
   }
 
   // 1 MiB pieces, counted on the way (the status changes at most ten times a second).
@@ -153,7 +175,7 @@ function start(box) {
     // The picker first: it needs the click's user activation.
     const sink = window.showSaveFilePicker ? await saveToPicker(name) : null;
     if (sink === false) return;  // the picker was cancelled
-    const plain = await open();
+    const plain = await take();
     const stream = counted(plain.stream, plain.size);
     if (sink) await stream.pipeTo(sink);
     else if (!(await saveThroughWorker(stream, name, plain.size))) {
@@ -165,15 +187,15 @@ function start(box) {
 
   async function preview(plain) {
     const kind = previewKind(key.type);
-    if (!kind || plain.size > PREVIEW_LIMIT) { plain.stream.cancel(); return; }
+    if (!kind || plain.size > PREVIEW_LIMIT) { source = plain; return; }
     const blob = await collect(plain.stream);
+    source = { blob };
     showPreview(ui.preview, blob, kind, text.preview.replace("{name}", key.name || ""));
   }
 
   // Opening checks the header's MAC, so a wrong key or passphrase shows before any click.
   async function ready() {
     ui.status.textContent = key.passphrase ? text.checking : "";
-    await unlock();
     const plain = await open();
     ui.status.textContent = "";
     ui.file.textContent = (key.name ? key.name + " · " : "") + human(plain.size);

@@ -78,12 +78,12 @@ def _ciphertext(live: LiveApp, link: str) -> bytes:
     return response.content
 
 
-def _upload_sealed(live: LiveApp, ciphertext: bytes) -> str:
+def _upload_sealed(live: LiveApp, ciphertext: bytes, **options: str) -> str:
     """The ciphertext through the API with the encryption flag, as ``pf push --encrypt``."""
     response = requests.post(
         f"{live.base}/",
         files={"file": ("blob", ciphertext)},
-        data={"encryption": "age"},
+        data={"encryption": "age", **options},
         headers={"Accept": "application/json"},
         timeout=30,
     )
@@ -233,3 +233,24 @@ def test_a_preview_runs_no_script_of_the_file(
     assert f"/p/{file_id(link)}" in page.url
     if claimed != "application/pdf":  # PDFs: the viewer needs a frame without sandbox
         assert page.locator(frame).get_attribute("sandbox") == ""
+
+
+@pytest.mark.parametrize(("mime", "size"), [("text/plain", 5000), ("application/zip", 3 * MIB)])
+def test_one_view_and_save_is_one_download(
+    browser: Browser, live: LiveApp, mime: str, size: int
+) -> None:
+    """The card reads /i/<id> once for the key check, the preview and the first save, so
+    a file limited to one download opens and saves once, then is gone."""
+    plaintext = os.urandom(size)
+    ciphertext, key = seal(plaintext)
+    link = f"/p/{_upload_sealed(live, ciphertext, max_downloads='1')}"
+    link += make_fragment(key, "once.bin", mime)
+    page = _page(browser, live, "picker")
+    try:
+        open_card(page, link)
+        assert save_from_card(page, "picker") == ("once.bin", plaintext)
+        page.goto("/")
+        page.goto(link)
+        assert page.locator("#e2e").count() == 0 or "gone" in error_text(page)
+    finally:
+        page.context.close()
