@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 import requests
 
+from tests.support.accessibility import assert_accessible, install_axe
 from tests.support.browser_e2e import (
     MIB,
     LiveApp,
@@ -56,6 +57,7 @@ def browser() -> Iterator[Browser]:
 
 def _page(browser: Browser, live: LiveApp, sink: str = "worker") -> Page:
     context = new_context(browser, live.base, sink)
+    install_axe(context)
     page = context.new_page()
     refused: list[str] = []
     page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
@@ -154,11 +156,15 @@ def test_card_decrypts_what_age_encrypted(browser: Browser, live: LiveApp, sink:
 
 def test_browser_to_browser_round_trip(page: Page, live: LiveApp) -> None:
     plaintext = "Grüße, 你好, hola\n".encode() * 500
+    page.goto("/")
+    page.check("#e2e")
+    assert_accessible(page, "upload page, encryption ticked")
     link = encrypt_on_upload_page(page, "greetings.txt", plaintext, "text/plain")
 
     open_card(page, link)
     frame = page.frame_locator("iframe.e2e-text")
     assert "你好" in frame.locator("body").inner_text()
+    assert_accessible(page, "encrypted card with a preview")
     name, saved = save_from_card(page, "worker")
     assert (name, saved) == ("greetings.txt", plaintext)
 
@@ -170,6 +176,7 @@ def test_passphrase_round_trip_and_a_wrong_one(browser: Browser, live: LiveApp) 
     page = _page(browser, live, "blob")
     try:
         page.goto(link)
+        assert_accessible(page, "encrypted card asking for a passphrase")
         page.fill("#e2e-passphrase", "not the passphrase")
         page.click(".e2e-passphrase button[type=submit]")
         assert error_text(page) == "Wrong passphrase."
