@@ -261,3 +261,21 @@ def test_one_view_and_save_is_one_download(
         assert page.locator("#e2e").count() == 0 or "gone" in error_text(page)
     finally:
         page.context.close()
+
+
+def test_a_file_password_first_then_the_key_from_the_link(browser: Browser, live: LiveApp) -> None:
+    """The password page keeps the link's fragment through its form and redirect."""
+    plaintext = b"behind two locks"
+    ciphertext, key = seal(plaintext)
+    ident = _upload_sealed(live, ciphertext, password="file-password-1")
+    page = _page(browser, live, "blob")
+    try:
+        page.goto(f"/p/{ident}" + make_fragment(key, "locked.txt", "text/plain"))
+        for password in ("a wrong one", "file-password-1"):
+            page.fill("#password", password)
+            page.click("main form button[type=submit]")
+        page.locator(".e2e-save").wait_for()
+        assert f"/p/{ident}#k=AGE-SECRET-KEY-1" in page.url
+        assert save_from_card(page, "blob") == ("locked.txt", plaintext)
+    finally:
+        page.context.close()
