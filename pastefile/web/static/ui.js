@@ -1,6 +1,5 @@
 // Every page: the size format (pastefile.size); a form or button with data-confirm asks before it is sent (deleting, disabling,
-// revoking...); a form with data-keep-fragment keeps the page's fragment; and a flash
-// message can be dismissed. Runs in the capture phase, so a
+// revoking...), and a flash message can be dismissed. Runs in the capture phase, so a
 // refused confirmation stops the submit before any other script sees it.
 (function () {
   "use strict";
@@ -32,14 +31,6 @@
       event.stopImmediatePropagation();
     }
   }, true);
-  // A form marked data-keep-fragment carries the page's fragment (an encrypted file's key,
-  // a delete link's token: never sent to the server) through its submission and the
-  // redirect after it, which keeps the fragment of the request.
-  if (location.hash) {
-    document.querySelectorAll("form[data-keep-fragment]").forEach(function (form) {
-      form.action = form.action.split("#")[0] + location.hash;
-    });
-  }
   document.addEventListener("click", function (event) {
     var close = event.target.closest(".flash-close");
     if (close) close.closest(".flash").remove();
