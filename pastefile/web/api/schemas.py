@@ -112,6 +112,15 @@ class TokenCreate(Strict):
     scopes: list[Scope] = Field(min_length=1, max_length=4)
 
 
+class TokenExchange(Strict):
+    """A token for a username and password, without a session (scripts, ``pf login``)."""
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+    name: str = Field(min_length=1, max_length=100)
+    scopes: list[Scope] = Field(min_length=1, max_length=4)
+
+
 class TokenOut(BaseModel):
     id: int
     name: str
