@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pyrage
 import pytest
+import requests
 from werkzeug.serving import make_server
 
 from pastefile.composition import Services, build_services
@@ -169,6 +170,27 @@ def unseal(ciphertext: bytes, key: str = "", passphrase: str | None = None) -> b
     if passphrase is not None:
         return bytes(pyrage.passphrase.decrypt(ciphertext, passphrase))
     return bytes(pyrage.decrypt(ciphertext, [pyrage.x25519.Identity.from_str(key)]))
+
+
+def upload_ciphertext(base: str, ciphertext: bytes, **options: str) -> str:
+    """Ciphertext made outside the browser, uploaded with the encryption flag (as
+    ``pf push --encrypt`` does); its id. ``options``: form fields (``max_downloads``...)."""
+    response = requests.post(
+        f"{base}/",
+        files={"file": ("blob", ciphertext)},
+        data={"encryption": "age", **options},
+        headers={"Accept": "application/json"},
+        timeout=60,
+    )
+    assert response.status_code in (200, 201), response.text
+    return str(response.json()["id"])
+
+
+def ciphertext_of(base: str, link: str) -> bytes:
+    """The stored bytes behind a link, as curl gets them."""
+    response = requests.get(f"{base}/i/{file_id(link)}", timeout=60)
+    assert response.status_code == 200, response.text
+    return response.content
 
 
 def file_id(link: str) -> str:

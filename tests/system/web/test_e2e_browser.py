@@ -13,13 +13,13 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
-import requests
 
 from tests.support.accessibility import assert_accessible, install_axe
 from tests.support.browser_e2e import (
     MIB,
     LiveApp,
     chromium,
+    ciphertext_of,
     encrypt_on_upload_page,
     error_text,
     file_id,
@@ -32,6 +32,7 @@ from tests.support.browser_e2e import (
     seal,
     stored_bytes,
     unseal,
+    upload_ciphertext,
 )
 
 pytestmark = pytest.mark.system
@@ -75,22 +76,11 @@ def page(browser: Browser, live: LiveApp) -> Iterator[Page]:
 
 
 def _ciphertext(live: LiveApp, link: str) -> bytes:
-    response = requests.get(f"{live.base}/i/{file_id(link)}", timeout=30)
-    assert response.status_code == 200, response.text
-    return response.content
+    return ciphertext_of(live.base, link)
 
 
 def _upload_sealed(live: LiveApp, ciphertext: bytes, **options: str) -> str:
-    """The ciphertext through the API with the encryption flag, as ``pf push --encrypt``."""
-    response = requests.post(
-        f"{live.base}/",
-        files={"file": ("blob", ciphertext)},
-        data={"encryption": "age", **options},
-        headers={"Accept": "application/json"},
-        timeout=30,
-    )
-    assert response.status_code in (200, 201), response.text
-    return str(response.json()["id"])
+    return upload_ciphertext(live.base, ciphertext, **options)
 
 
 def test_upload_page_encrypts_and_age_decrypts_it(page: Page, live: LiveApp) -> None:
