@@ -9,7 +9,7 @@ DEV_STAMP     := $(VENV)/.dev-installed
 # The web UI's catalogues (docs/ui.md): .po in git, compiled to .mo here.
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard pastefile/web/translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test lint format bench bench-images clean messages
+.PHONY: run test lint format bench bench-images clean messages e2e-bundle e2e-bundle-check
 
 $(RUNTIME_STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,18 @@ bench: $(DEV_STAMP)
 
 bench-images: $(DEV_STAMP)  ## image transforms vs vipsthumbnail and Pillow (docs/images.md)
 	$(BIN)/python bench/images.py
+
+# The browser's end-to-end encryption (docs/encryption.md): frontend/ bundles the pinned
+# npm packages into pastefile/web/static/e2e/, which is committed, so `make run` and
+# `make test` need no Node. Only these two targets do.
+e2e-bundle:  ## rebuild pastefile/web/static/e2e/ from frontend/ (Node 18+, npm)
+	cd frontend && npm ci --ignore-scripts --no-audit --no-fund && node build.mjs
+
+e2e-bundle-check:  ## CI: the committed bundle is what a fresh build gives
+	rm -rf $(VENV)/e2e-fresh && mkdir -p $(VENV)/e2e-fresh
+	cd frontend && npm ci --ignore-scripts --no-audit --no-fund && node build.mjs $(abspath $(VENV)/e2e-fresh)
+	diff -r $(VENV)/e2e-fresh pastefile/web/static/e2e \
+		|| { echo "pastefile/web/static/e2e/ differs from a fresh build: run make e2e-bundle"; exit 1; }
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

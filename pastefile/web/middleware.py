@@ -16,10 +16,13 @@ from pastefile.web.streaming import open_writers
 access_log = logging.getLogger("pastefile.access")
 # The app's own HTML pages: scripts and styles from this site only, no inline
 # script, nothing framed or posted elsewhere. Uploaded bytes get the stricter
-# sandbox of web/serving.py instead.
+# sandbox of web/serving.py instead. An encrypted file's card (static/e2e/) frames its
+# decrypted preview from a blob: URL (the frame itself is sandboxed, without scripts)
+# and saves through a service worker from /static/e2e/.
 PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; "
+    "frame-src 'self' blob:; worker-src 'self'; "
     "object-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
 )
 # Query parameters whose values must never reach a log file.

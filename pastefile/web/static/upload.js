@@ -4,6 +4,8 @@
 // token becomes a delete link, shown once and kept in localStorage (card.js reads it).
 // Only a single-file upload moves the address bar, so Back keeps a batch.
 // Files over the threshold go through tus (/api/v1/uploads) when the server offers it.
+// With "Encrypt end to end" ticked, every file goes through static/e2e/encrypt.js instead
+// (age in the browser, then tus), and its links carry the key in the fragment.
 (function () {
   "use strict";
   var form = document.getElementById("upload-form");
@@ -84,7 +86,7 @@
     row.cancel.remove();
   }
 
-  function finish(row, id, file, token) {
+  function finish(row, id, file, token, fragment) {
     row.bar.value = 100;
     row.li.classList.add("done");
     row.info.textContent = msg.done;
@@ -95,18 +97,19 @@
     if (option("password")) headers["X-File-Password"] = option("password");
     fetch("/p/" + encodeURIComponent(id) + "/row", { headers: headers, credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
-      .then(function (html) { showResult(row, id, file, html, token); })
-      .catch(function () { row.info.textContent = msg.done + " · /p/" + id; });
+      .then(function (html) { showResult(row, id, file, html, token, fragment); })
+      .catch(function () { row.info.textContent = msg.done + " · /p/" + id + (fragment || ""); });
   }
 
   function remember(id, token) {
     try { localStorage.setItem("pastefile:token:" + id, token); } catch (e) { /* storage off */ }
   }
 
-  function showResult(row, id, file, html, token) {
+  function showResult(row, id, file, html, token, fragment) {
     var holder = document.createElement("ul");
     holder.innerHTML = html;
     var result = holder.firstElementChild;
+    if (fragment) withKey(result, file, fragment);
     if (token) result.appendChild(deleteLink(result, file, token));
     row.li.remove();
     // In the order the files were given, whichever finished first.
@@ -122,6 +125,20 @@
       return li.dataset.short;
     }).join("\n");
     if (batch === 1) history.pushState({ id: id }, "", "/p/" + id);
+  }
+
+  // An encrypted file's row: the server knows neither its name nor its key, so both
+  // come from here, and every link carries the key in its fragment (the short link
+  // too: a redirect keeps the fragment).
+  function withKey(result, file, fragment) {
+    result.dataset.short += fragment;  // the page link stays bare: the delete link uses it
+    result.querySelector(".result-name").textContent = file.name;
+    var link = result.querySelector(".result-link");
+    link.href = link.textContent = result.dataset.short;
+    var copy = result.querySelector("button.copy");
+    copy.dataset.copy = result.dataset.short;
+    copy.setAttribute("aria-label", msg.copy + " " + file.name);
+    result.querySelectorAll('a[href*="/p/"]').forEach(function (a) { a.href += fragment; });
   }
 
   // The token never reaches the server in a URL: it travels in the fragment.
@@ -228,8 +245,30 @@
     return tusOffered;
   }
 
+  function encrypted(file, row) {
+    var metadata = {};
+    ["expires_in", "visibility", "password"].forEach(function (name) {
+      if (option(name)) metadata[name] = option(name);
+    });
+    var job = window.pastefile.e2e.upload(file, {
+      endpoint: form.dataset.tus, csrf: csrf, passphrase: option("e2e_passphrase"),
+      metadata: metadata, onProgress: function (sent, total) { progress(row, sent, total); },
+    });
+    var cancelled = false;
+    row.cancel.onclick = function () { cancelled = true; job.abort(); fail(row, msg.cancelled); };
+    job.done.then(function (r) { finish(row, r.id, file, r.token, r.fragment); }, function (xhr) {
+      if (cancelled) return;
+      if (xhr instanceof Error) fail(row, msg.e2eFailed + " (" + xhr.message + ")");
+      else fail(row, xhr ? problemText(xhr) : msg.network);
+    });
+  }
+
   function upload(file) {
     var row = makeRow(file);
+    if (e2e && e2e.checked) {
+      offersTus().then(function (yes) { if (yes) encrypted(file, row); else fail(row, msg.e2eNeedsTus); });
+      return;
+    }
     var big = file.size > Number(form.dataset.tusThreshold) && !option("w") && !option("h");
     if (Number(form.dataset.max) && file.size > Number(form.dataset.max)) {
       fail(row, msg.tooLarge);
@@ -243,6 +282,10 @@
     batch += files.length;
     Array.prototype.forEach.call(files, upload);
   }
+
+  // Without script (or without the bundle) there is no encryption to offer.
+  var e2e = window.pastefile.e2e ? document.getElementById("e2e") : null;
+  if (e2e) document.getElementById("e2e-options").hidden = false;
 
   input.addEventListener("change", function () { uploadAll(input.files); input.value = ""; });
   form.addEventListener("submit", function (e) { e.preventDefault(); input.click(); });

@@ -31,3 +31,12 @@ def test_an_uploaded_page_keeps_its_sandbox(client: FlaskClient) -> None:
     served = client.get(f"/i/{ident}")
     assert served.headers["Content-Security-Policy"].startswith("sandbox;")
     assert served.headers["Content-Disposition"].startswith("attachment")
+
+
+def test_pages_frame_only_this_site_and_blobs_and_run_workers_from_it(client: FlaskClient) -> None:
+    """An encrypted file's card previews the decrypted file in a frame from a blob: URL
+    and saves through a service worker from /static/e2e/ (docs/encryption.md)."""
+    policy = client.get("/", headers=BROWSER).headers["Content-Security-Policy"]
+    parts = {part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()}
+    assert parts["frame-src"] == ["'self'", "blob:"]
+    assert parts["worker-src"] == ["'self'"]
