@@ -27,23 +27,24 @@ Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 SCOPES = click.Choice(["read", "upload", "delete", "admin"])
 
 
-def _secret_option(name: str, env: str, text: str, confirm: bool) -> Decorator:
-    """``--password`` alone asks (hidden); ``--password=VALUE`` or the env var gives it."""
+def _secret_option(name: str, env: str, text: str, confirm: bool, always: bool) -> Decorator:
+    """A flag, never ``--password VALUE``: on the command line every local user could read it
+    (``ps``). It takes ``$env``, or asks on the terminal, hidden. With ``always`` the
+    variable counts even without the flag."""
     return click.option(
         name,
-        is_flag=False,
-        flag_value="\0ask",
-        default=None,
-        envvar=env,
-        show_envvar=True,
-        help=text,
-        metavar="[VALUE]",
-        callback=lambda ctx, param, value: _ask(value, param.name, confirm),
+        is_flag=True,
+        help=f"{text} Reads ${env}, or asks.",
+        callback=lambda ctx, param, flag: _secret(flag, env, param.name, confirm, always),
     )
 
 
-def _ask(value: str | None, what: str, confirm: bool) -> str | None:
-    return _prompt(what, confirm, f"--{what}") if value == "\0ask" else value
+def _secret(flag: bool, env: str, what: str | None, confirm: bool, always: bool) -> str | None:
+    if not (flag or always):
+        return None
+    if os.environ.get(env):
+        return os.environ[env]
+    return _prompt(what or "secret", confirm, f"${env}") if flag else None
 
 
 def _prompt(what: str, confirm: bool, hint: str) -> str:
@@ -102,7 +103,7 @@ def login(url: str, username: str | None, token_value: str | None, scopes: tuple
     if token_value:
         token = token_value
     elif username:
-        password = os.environ.get("PF_PASSWORD") or _prompt("password", False, "PF_PASSWORD")
+        password = os.environ.get("PF_PASSWORD") or _prompt("password", False, "$PF_PASSWORD")
         created = account.exchange_password(api, username, password, wanted)
         token, token_id = created["token"], created.get("id")
     else:
@@ -123,7 +124,7 @@ def logout() -> None:
 @click.option(
     "--max-downloads", type=click.IntRange(1, 1_000_000), help="Gone after this many downloads."
 )
-@_secret_option("--password", "PF_FILE_PASSWORD", "Protect the file with a password.", True)
+@_secret_option("--password", "PF_FILE_PASSWORD", "Protect the file with a password.", True, False)
 @click.option("--private", is_flag=True, help="Only you can see it (needs login).")
 @click.option(
     "--encrypt", is_flag=True, help="Encrypt end to end (age); the key is only in the link."
@@ -133,6 +134,7 @@ def logout() -> None:
     "PF_PASSPHRASE",
     "Encrypt with a passphrase (age scrypt) instead of a key in the link.",
     True,
+    False,
 )
 @click.option(
     "--collection", metavar="NAME", help="Add to this collection (servers with collections)."
@@ -191,8 +193,8 @@ def push(
 @click.option(
     "-o", "--output", metavar="PATH", help="Where to write (a file, a folder, or - for stdout)."
 )
-@_secret_option("--password", "PF_FILE_PASSWORD", "The file's password.", False)
-@_secret_option("--passphrase", "PF_PASSPHRASE", "The passphrase of a p=1 link.", False)
+@_secret_option("--password", "PF_FILE_PASSWORD", "The file's password.", False, True)
+@_secret_option("--passphrase", "PF_PASSPHRASE", "The passphrase of a p=1 link.", False, True)
 @click.option("-f", "--force", is_flag=True, help="Replace the output file if it exists.")
 @click.option("--limit-rate", type=ByteSize(), help="At most this many bytes a second.")
 @click.pass_context
@@ -208,7 +210,7 @@ def pull(
     """Download a file by its link or id; resumes, checks the sha256, decrypts."""
     target = parse_target(url)
     if target.secret.passphrase and passphrase is None:
-        passphrase = _prompt("passphrase", False, "--passphrase=… or PF_PASSPHRASE")
+        passphrase = _prompt("passphrase", False, "$PF_PASSPHRASE")
     api = _api(ctx, target.server)
     options = PullOptions(output, password, passphrase, force, limit_rate)
     with bar(ctx.obj["quiet"] or output == "-") as progress:
@@ -233,7 +235,7 @@ def ls_command(ctx: click.Context, limit: int, query: str | None, as_json: bool)
 
 @cli.command()
 @click.argument("url")
-@_secret_option("--password", "PF_FILE_PASSWORD", "The file's password.", False)
+@_secret_option("--password", "PF_FILE_PASSWORD", "The file's password.", False, True)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def info(ctx: click.Context, url: str, password: str | None, as_json: bool) -> None:

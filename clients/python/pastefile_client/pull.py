@@ -13,17 +13,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
+from urllib.parse import unquote
 
+import httpx
 from rich.progress import Progress
 
 from pastefile_client import crypto
-from pastefile_client.api import Api
+from pastefile_client.api import Api, http_failure
 from pastefile_client.config import state_dir
 from pastefile_client.errors import CRYPTO, USAGE, Failure, read_failure, write_failure
 from pastefile_client.links import Target
 from pastefile_client.tus import Throttle
 
 _UNSAFE = re.compile(r"[\x00-\x1f/\\]")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_ANY_ERROR = tuple(range(400, 600))
 
 
 @dataclass
@@ -60,17 +64,26 @@ class Puller:
 
     def pull(self, target: Target) -> str:
         file_id = resolve_id(self.api, target)
-        info = self.api.request("GET", f"/api/v1/files/{file_id}", headers=self.headers).json()
-        name = safe_name(target.secret.name or info.get("filename") or file_id, file_id)
-        out = self._output(name)
+        head = self._head(file_id)
+        name = target.secret.name or disposition_name(head.headers.get("Content-Disposition", ""))
+        out = self._output(safe_name(name or file_id, file_id))
         part = self._part_path(out, file_id)
-        self._download(file_id, info, part)
+        self._download(file_id, _Remote.of(head), part)
         if target.secret.encrypted:
             self._deliver(out, lambda sink: self._decrypt(part, sink, target.secret.key))
         else:
             self._deliver(out, lambda sink: self._copy(part, sink))
         part.unlink()
         return out
+
+    def _head(self, file_id: str) -> httpx.Response:
+        """Size, sha256 (the ETag) and name, from HEAD: it uses up no download, and it
+        answers even once the download limit is reached, so a started pull can finish."""
+        head = self.api.request("HEAD", f"/d/{file_id}", headers=self.headers, ok=_ANY_ERROR)
+        if head.status_code >= 400:  # a HEAD has no problem body: ask the API why
+            self.api.request("GET", f"/api/v1/files/{file_id}", headers=self.headers)
+            raise http_failure(head)
+        return head
 
     def _output(self, name: str) -> str:
         out = self.options.output or name
@@ -89,17 +102,21 @@ class Puller:
             return folder / f"{file_id}.part"
         return Path(out + ".part")
 
-    def _download(self, file_id: str, info: dict[str, Any], part: Path) -> None:
-        total = int(info.get("size") or 0)
+    def _download(self, file_id: str, remote: _Remote, part: Path) -> None:
+        total = remote.size
         have = part.stat().st_size if part.exists() else 0
+        if have > total:
+            part.unlink()
+            have = 0
         digest = _hash_of(part) if have else hashlib.sha256()
         headers = dict(self.headers)
         if 0 < have < total:
             headers["Range"] = f"bytes={have}-"
-            headers["If-Range"] = f'"{info.get("sha256", "")}"'
+            if remote.etag:
+                headers["If-Range"] = remote.etag
         if have < total or not total:
             digest = self._fetch(file_id, part, headers, digest, (have, total))
-        expected = info.get("sha256")
+        expected = remote.sha256
         if expected and digest.hexdigest() != expected:
             part.unlink()
             raise Failure("the download does not match the file's sha256: run pf pull again")
@@ -109,7 +126,7 @@ class Puller:
     ) -> Any:
         have, total = span
         task = self.progress.add_task(f"downloading {part.name[:-5]}", total=total or None)
-        with self.api.stream("GET", f"/i/{file_id}", headers=headers) as response:
+        with self.api.stream("GET", f"/d/{file_id}", headers=headers) as response:
             if response.status_code != 206:  # the whole file: start the part again
                 have, digest = 0, hashlib.sha256()
             self.progress.update(task, completed=have)
@@ -153,6 +170,29 @@ class Puller:
                 done()
         except OSError as exc:
             raise write_failure(out, exc) from None
+
+
+@dataclass
+class _Remote:
+    size: int
+    etag: str | None
+    sha256: str | None
+
+    @classmethod
+    def of(cls, head: httpx.Response) -> _Remote:
+        etag = head.headers.get("ETag")
+        value = (etag or "").removeprefix("W/").strip('"') if etag else ""
+        sha = value if _SHA256.fullmatch(value) else None  # pastefile's ETag is the sha256
+        return cls(int(head.headers.get("Content-Length") or 0), etag, sha)
+
+
+def disposition_name(header: str) -> str | None:
+    """The file name of ``Content-Disposition`` (RFC 6266, ``filename*`` first)."""
+    extended = re.search(r"filename\*\s*=\s*UTF-8''([^;]+)", header, re.IGNORECASE)
+    if extended:
+        return unquote(extended.group(1).strip())
+    plain = re.search(r'filename\s*=\s*"((?:[^"\\]|\\.)*)"', header)
+    return plain.group(1) if plain else None
 
 
 @contextmanager
