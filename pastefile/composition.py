@@ -22,6 +22,7 @@ from pastefile.services.access import FileAccess
 from pastefile.services.accounts import AccountService
 from pastefile.services.backup import Backup, Restore
 from pastefile.services.blobs import BlobStore
+from pastefile.services.device_auth import DeviceAuthService
 from pastefile.services.fetch import Fetcher, FetchPolicy
 from pastefile.services.files import FileService
 from pastefile.services.health import Readiness
@@ -55,6 +56,7 @@ class Services:
     fetcher: Fetcher
     images: ImageService
     accounts: AccountService
+    device_auth: DeviceAuthService
     policy: UploadPolicy
     access: FileAccess
     events: EventBus
@@ -114,6 +116,7 @@ def build_services(settings: Settings) -> Services:
         fetcher=Fetcher(_fetch_policy(settings)),
         images=ImageService(settings, db, blobs, engine, limiter),
         accounts=accounts,
+        device_auth=DeviceAuthService(settings, db, accounts, limiter),
         policy=policy,
         access=FileAccess(db, files, accounts, limiter, settings.password_rate_limit),
         events=events,

@@ -116,6 +116,17 @@ class FetchFailed(PasteFileError):
 # --- accounts, tokens and the REST API ---------------------------------
 
 
+class DeviceGrantError(InvalidInput):
+    """An OAuth 2.0 error of the device flow (RFC 6749 §5.2, RFC 8628 §3.5): ``error`` is
+    the RFC's code (``authorization_pending``, ``slow_down``…), answered as its JSON."""
+
+    code = "oauth_error"
+
+    def __init__(self, error: str, detail: str) -> None:
+        super().__init__(detail)
+        self.error = error
+
+
 class Unauthorized(PasteFileError):
     code = "unauthorized"
     title = "Authentication is required"
@@ -129,6 +140,13 @@ class Forbidden(PasteFileError):
 class InsufficientScope(Forbidden):
     code = "insufficient_scope"
     title = "The token lacks the scope this needs"
+
+
+class SecondFactorRequired(Forbidden):
+    """A password alone cannot get a token for an account that has a second factor."""
+
+    code = "second_factor_required"
+    title = "This account needs a second factor"
 
 
 class PasswordRequired(Forbidden):

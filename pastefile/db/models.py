@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, Unicode, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    Unicode,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from pastefile.db.types import UTCDateTime, case_sensitive_id, utcnow
@@ -57,6 +67,9 @@ class File(Base):
     # Bumped on every change of the record: the API's ETag and If-Match.
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # End-to-end encrypted (migration 0010): the bytes are an age ciphertext whose key
+    # the server never sees, so nothing looks inside them (docs/encryption.md).
+    encrypted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     blob: Mapped[Blob] = relationship(lazy="raise")
 

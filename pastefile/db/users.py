@@ -23,6 +23,10 @@ class User(Base):
     quota_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     quota_files: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The kind of second factor the account uses ("totp", …); NULL: none. There is no
+    # second factor yet: this is the hook that makes the password-for-token exchange
+    # refuse such an account the day one is added (migration 0010).
+    second_factor: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class ApiToken(Base):

@@ -43,8 +43,8 @@ KINDS = {"poster": "thumbnail"}
 
 def start_upload_jobs(jobs: JobService, result: UploadResult) -> None:
     """Submit the configured jobs for a new upload and note their ids on the result."""
-    if not result.created or inside_job.get():
-        return
+    if not result.created or inside_job.get() or result.file.encrypted:
+        return  # a job's own file, or ciphertext: nothing to learn from it
     file = result.file
     kinds = [KINDS.get(n, n) for n in jobs.settings.upload_jobs if _applies(n, file.mimetype)]
     for kind in dict.fromkeys(kinds):  # `thumbnail` and `poster` submit one job, not two

@@ -238,6 +238,8 @@ class FileAccess:
         if file.owner_id is None and changes.visibility == "private":
             raise InvalidInput("anonymous files cannot be private; use 'unlisted'")
         values: dict[str, object] = {"version": File.version + 1, "updated_at": utcnow()}
+        if changes.filename is not None and file.encrypted:
+            raise InvalidInput("an encrypted file's name is inside its ciphertext; it stays")
         if changes.filename is not None:
             extension = filetypes.extension_for(file.mimetype)
             values["filename"] = sanitize_filename(changes.filename, extension)

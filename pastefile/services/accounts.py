@@ -30,6 +30,7 @@ from pastefile.errors import (
     InvalidInput,
     NotFound,
     PreconditionFailed,
+    SecondFactorRequired,
     Unauthorized,
 )
 
@@ -270,6 +271,24 @@ class AccountService:
             session.add(row)
             session.flush()
         return row, value
+
+    def exchange_password(
+        self, username: str, password: str, name: str, scopes: Sequence[str]
+    ) -> tuple[ApiToken, str]:
+        """A token for a username and password (scripts, ``pf login --username``).
+
+        The caller spends the login budget first, as a web login does. A disabled
+        account is refused, and so is any account with a second factor: a password
+        alone must not be enough there, so such a user makes tokens on the tokens page
+        or through the device flow, from a browser session that passed the second factor.
+        """
+        user = self.authenticate(username, password)
+        if user.second_factor is not None:
+            raise SecondFactorRequired(
+                "this account uses a second factor: approve a device login (pf login) "
+                "or create a token on /account/tokens"
+            )
+        return self.create_token(self.session_principal(user), name, scopes)
 
     def list_tokens(self, user_id: int) -> list[ApiToken]:
         with self.db.read() as session:

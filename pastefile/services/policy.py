@@ -33,7 +33,7 @@ from pastefile.errors import (
     QuotaTooLarge,
 )
 from pastefile.services.accounts import AccountService, Principal, hash_token, new_token
-from pastefile.services.upload_options import VISIBILITIES, UploadOptions
+from pastefile.services.upload_options import ENCRYPTIONS, VISIBILITIES, UploadOptions
 
 DAY = 86400.0
 MAX_PASSWORD = 1024
@@ -54,6 +54,8 @@ class UploadRequest:
     max_downloads: int | None = None
     password: str | None = None
     visibility: str | None = None
+    # "age" for an end-to-end encrypted upload; anything else is refused.
+    encryption: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ class UploadPolicy:
             max_downloads=_max_downloads(asked.max_downloads),
             password_hash=self._password_hash(asked.password),
             manage_token_hash=hash_token(token) if token else None,
+            encrypted=_encrypted(asked.encryption),
         )
         return PreparedUpload(options, token)
 
@@ -203,6 +206,14 @@ def _usage(session: Session, user_id: int) -> tuple[int, int]:
     )
     count, used = session.execute(stmt).one()
     return int(count), int(used)
+
+
+def _encrypted(encryption: str | None) -> bool:
+    if encryption is None or encryption == "":
+        return False
+    if encryption not in ENCRYPTIONS:
+        raise InvalidInput(f"encryption must be one of {', '.join(ENCRYPTIONS)}")
+    return True
 
 
 def _max_downloads(value: int | None) -> int | None:

@@ -16,6 +16,11 @@ from sqlalchemy.orm import Session
 from pastefile.services.file_rules import is_plain_public
 
 VISIBILITIES = ("public", "unlisted", "private")
+# End-to-end encryption formats a client may declare (docs/encryption.md).
+ENCRYPTIONS = ("age",)
+# What an encrypted file is stored and served as: the server cannot know more.
+ENCRYPTED_TYPE = "application/octet-stream"
+ENCRYPTED_EXTENSION = "age"
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,9 @@ class UploadOptions:
     max_downloads: int | None = None
     password_hash: str | None = None
     manage_token_hash: str | None = None
+    # Ciphertext the client encrypted (age): no type detection, no preview, no jobs,
+    # no link dedup; every limit still applies.
+    encrypted: bool = False
 
     @property
     def shares_links(self) -> bool:
@@ -35,7 +43,7 @@ class UploadOptions:
         expiring or download-limited file handed to someone else's upload
         would leak it or change its rules under them.
         """
-        return is_plain_public(self)
+        return is_plain_public(self) and not self.encrypted
 
     def dedup_key(self, sha256: str) -> str | None:
         """The key an identical later upload by the same uploader finds: ``<owner id>:<sha>``.
@@ -45,7 +53,8 @@ class UploadOptions:
         bytes gets a new record, with their own name, time and token, on the
         same blob; only a retry with the same options (a fetch job) finds it.
         Tokenless anonymous writes (``/r/`` copies, RPC) share ``anon:<sha>``.
-        Never shared across owners.
+        Never shared across owners, and never for an encrypted file (its links
+        are only any good with the key its uploader holds).
         """
         if not self.shares_links:
             return None
@@ -72,6 +81,7 @@ class UploadOptions:
             max_downloads=values.get("max_downloads"),
             password_hash=values.get("password_hash"),
             manage_token_hash=values.get("manage_token_hash"),
+            encrypted=bool(values.get("encrypted")),
         )
 
     def columns(self) -> dict[str, Any]:
@@ -82,6 +92,7 @@ class UploadOptions:
             "max_downloads": self.max_downloads,
             "password_hash": self.password_hash,
             "manage_token_hash": self.manage_token_hash,
+            "encrypted": self.encrypted,
         }
 
 

@@ -17,7 +17,7 @@ from pastefile import crashpoints
 from pastefile.config import Settings
 from pastefile.db.database import Database
 from pastefile.db.models import File
-from pastefile.errors import EmptyFile, ServiceBusy, TooLarge
+from pastefile.errors import EmptyFile, NotAnImage, ServiceBusy, TooLarge
 from pastefile.ratelimit import RateLimiter, spend
 from pastefile.services import filetypes
 from pastefile.services.blobs import BlobStore
@@ -27,6 +27,8 @@ from pastefile.services.imaging.engines import ImageEngine
 from pastefile.services.names import sanitize_filename
 from pastefile.services.upload_options import (
     ANONYMOUS,
+    ENCRYPTED_EXTENSION,
+    ENCRYPTED_TYPE,
     UploadGuard,
     UploadOptions,
     UploadReservation,
@@ -37,6 +39,7 @@ log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1024 * 1024
 _ATTEMPTS = 8
+NO_PIXELS = "an end-to-end encrypted file has no pixels the server can see"
 
 # Told about a new file inside the transaction that records it, so what the
 # caller notes about it (a tus upload's file) commits with it or not at all.
@@ -62,6 +65,10 @@ class _Incoming:
 class UploadService:
     """The one upload pipeline: every write (multipart, PUT, tus, URL fetch, ``/r/``
     copies, resize-on-upload, RPC) ends in ``finish``.
+
+    An encrypted upload (``UploadOptions.encrypted``) takes the same steps, minus every
+    one that looks inside the bytes: no type detection, GPS stripping, resize or EXIF,
+    no link dedup, and no jobs (jobs/hooks.py); its size, quota and guards still apply.
 
     Its steps, in order: refuse empty uploads; detect the type from the bytes
     (for text, a known extension chooses among the text types) and apply the
@@ -133,13 +140,14 @@ class UploadService:
     ) -> UploadResult:
         """Check, optionally crop-resize, deduplicate and record a written upload."""
         incoming: _Incoming | None = None
+        options = options or ANONYMOUS
         try:
-            incoming = self._inspected(writer, filename)
-            if self.settings.strip_gps:
+            incoming = self._inspected(writer, filename, options.encrypted)
+            if self.settings.strip_gps and not options.encrypted:
                 incoming = self._without_gps(incoming)
             if resize is not None:
-                incoming = self._resized(incoming, resize)
-            admitted = self._admitted(incoming, options or ANONYMOUS)
+                incoming = self._resized(incoming, resize, options.encrypted)
+            admitted = self._admitted(incoming, options)
             result = self._register(incoming, admitted, recorded)
         except BaseException:
             writer.abort()
@@ -150,10 +158,17 @@ class UploadService:
             listener(result)
         return result
 
-    def _inspected(self, writer: BlobWriter, filename: str | None) -> _Incoming:
-        """The upload's type (``filetypes.detect``) and its cleaned name."""
+    def _inspected(self, writer: BlobWriter, filename: str | None, encrypted: bool) -> _Incoming:
+        """The upload's type (``filetypes.detect``) and its cleaned name.
+
+        Ciphertext is not looked into: its type is ``ENCRYPTED_TYPE`` and the name the
+        client sent is dropped (``_insert`` names it after its id), since a real name
+        would be a leak the key in the URL fragment cannot undo."""
         if writer.size == 0:
             raise EmptyFile("the uploaded file has no content")
+        if encrypted:
+            self._check_type(ENCRYPTED_TYPE)
+            return _Incoming(writer, ENCRYPTED_EXTENSION, ENCRYPTED_TYPE)
         mimetype = filetypes.detect(writer.head, filename)
         self._check_type(mimetype)
         name = sanitize_filename(filename, filetypes.extension_for(mimetype))
@@ -187,6 +202,8 @@ class UploadService:
         Each copy decodes an image and stores a file, so ``client`` (an address) has
         a budget of them (``PASTEFILE_RESIZE_RATE_LIMIT``).
         """
+        if source.encrypted:
+            raise NotAnImage(NO_PIXELS)
         rate = self.settings.resize_rate_limit
         spend(self.limiter, rate, "resize", client, refusal=f"more than {rate} resized copies")
         with self.storage.open(source.sha256) as stream:
@@ -207,7 +224,9 @@ class UploadService:
     def _pixel_limits(self) -> tuple[int, int]:
         return self.settings.max_image_pixels, self.settings.max_upscale_pixels
 
-    def _resized(self, incoming: _Incoming, size: tuple[int, int]) -> _Incoming:
+    def _resized(self, incoming: _Incoming, size: tuple[int, int], encrypted: bool) -> _Incoming:
+        if encrypted:
+            raise NotAnImage(NO_PIXELS)
         with incoming.writer.reader() as stream:
             resized = originals.crop_resize(
                 self.engine, stream, incoming.mimetype, size, *self._pixel_limits
@@ -276,13 +295,15 @@ class UploadService:
             # Bytes are published while the blob row is locked; see services/blobs.py.
             self.blobs.publish(session, writer, incoming.mimetype)
             crashpoints.reached("upload.published")
-            with self.storage.open(sha) as stream:
-                dims = originals.probe_size(self.engine, stream, incoming.mimetype)
-                exif = originals.exif_summary(self.engine, stream, incoming.mimetype)
+            dims, exif = self._looked_into(sha, incoming.mimetype, options.encrypted)
+            public_id = new_public_id()
             record = File(
-                public_id=new_public_id(),
+                public_id=public_id,
                 short_code=new_short_code(),
-                filename=incoming.filename,
+                # An encrypted file's real name is inside its ciphertext.
+                filename=f"{public_id}.{ENCRYPTED_EXTENSION}"
+                if options.encrypted
+                else incoming.filename,
                 sha256=sha,
                 mimetype=incoming.mimetype,
                 size=writer.size,
@@ -298,6 +319,17 @@ class UploadService:
             if recorded is not None:
                 recorded(session, record)
         return record
+
+    def _looked_into(
+        self, sha: str, mimetype: str, encrypted: bool
+    ) -> tuple[tuple[int, int] | None, str | None]:
+        """An image's size and EXIF summary; nothing for ciphertext, which has neither."""
+        if encrypted:
+            return None, None
+        with self.storage.open(sha) as stream:
+            dims = originals.probe_size(self.engine, stream, mimetype)
+            exif = originals.exif_summary(self.engine, stream, mimetype)
+        return dims, exif
 
 
 def _chunks(stream: IO[bytes]) -> Iterator[bytes]:

@@ -8,7 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from pastefile.composition import Services, build_services
 from pastefile.config import Settings, load_settings
 from pastefile.logging_setup import configure_logging
-from pastefile.web import middleware, ops
+from pastefile.web import middleware, oauth, ops
 from pastefile.web.api import blueprints as api
 from pastefile.web.api import events as api_events
 from pastefile.web.api import files as api_files
@@ -26,7 +26,17 @@ from pastefile.web.i18n import init_i18n
 from pastefile.web.problems import register_error_handlers
 from pastefile.web.public import files, preview, resize, short, upload
 from pastefile.web.streaming import StreamingRequest
-from pastefile.web.ui import account, admin, dashboards, help, jobs, language, my_files, templating
+from pastefile.web.ui import (
+    account,
+    admin,
+    dashboards,
+    device,
+    help,
+    jobs,
+    language,
+    my_files,
+    templating,
+)
 
 # Room for the multipart envelope around a file of exactly the size limit.
 MULTIPART_OVERHEAD = 1024 * 1024
@@ -84,9 +94,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.register_blueprint(blueprint)
     app.register_blueprint(api_jobs.bp)
     app.register_blueprint(api_events.bp)
+    # OAuth 2.0's device flow for clients without a browser (RFC 8628).
+    app.register_blueprint(oauth.bp)
     # The browser's pages.
     app.register_blueprint(account.bp)
     app.register_blueprint(my_files.bp)
+    app.register_blueprint(device.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(dashboards.bp)
     app.register_blueprint(help.bp)
@@ -96,7 +109,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     # Operations: /healthz, /readyz, /metrics.
     app.register_blueprint(ops.bp)
 
-    limit_api(app, (*REST_API, api_jobs.bp))
+    limit_api(app, (*REST_API, api_jobs.bp, oauth.bp))
     limit_logins(app, account.bp, account.LIMITED)
     app.before_request(api.no_upload_fallthrough)
     app.before_request(protect_session_changes)

@@ -35,6 +35,7 @@ def file_json(file: File, base_url: str) -> dict[str, Any]:
         "url_p": links.url_p,
         "url_s": links.url_s,
         "quoteurl": links.quoteurl,
+        "encrypted": bool(file.encrypted),
     }
     if file.width and file.height:
         body["image_size"] = [file.width, file.height]

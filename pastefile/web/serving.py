@@ -52,9 +52,10 @@ def send_stored(file: File, storage: Storage, as_attachment: bool) -> Response:
     """Serve a file's bytes with Range, ETag and Last-Modified support.
 
     Active content (HTML, SVG, XML, scripts) is always an attachment, so it
-    never runs from our origin; every response is sandboxed and ``nosniff``.
+    never runs from our origin, and so is ciphertext, which no browser can show;
+    every response is sandboxed and ``nosniff``.
     """
-    attachment = as_attachment or is_active(file.mimetype)
+    attachment = as_attachment or is_active(file.mimetype) or file.encrypted
     path = storage.local_path(file.sha256)
     prefix = services().settings.accel_redirect_prefix
     if prefix and path is not None:

@@ -23,6 +23,9 @@ from pastefile.web.auth import (
 )
 from pastefile.web.context import services
 
+# ``Pastefile-Encryption: age`` declares a raw body as ciphertext (docs/encryption.md).
+ENCRYPTION_HEADER = "Pastefile-Encryption"
+
 
 def upload_request(values: Any) -> UploadRequest:
     """The upload options from a form or a query string."""
@@ -31,6 +34,8 @@ def upload_request(values: Any) -> UploadRequest:
         max_downloads=_int(values, "max_downloads"),
         password=values.get("password") or None,
         visibility=values.get("visibility") or None,
+        # A form field or query parameter, or the header a raw PUT carries.
+        encryption=values.get("encryption") or request.headers.get(ENCRYPTION_HEADER) or None,
     )
 
 

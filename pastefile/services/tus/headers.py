@@ -47,10 +47,15 @@ def _base64_text(value: str, key: str) -> str:
         raise InvalidInput(f"Upload-Metadata {key!r} is not base64 of UTF-8 text") from None
 
 
-def metadata_echo(header: str | None) -> str:
-    """What HEAD reports back: the client's own pairs, minus the password."""
+# Pairs never kept for HEAD: the password; for an encrypted upload, also what names it.
+SECRET_KEYS = frozenset({"password"})
+NAMING_KEYS = frozenset({"filename", "name", "filetype", "type"})
+
+
+def metadata_echo(header: str | None, hidden: frozenset[str] = SECRET_KEYS) -> str:
+    """What HEAD reports back: the client's own pairs, minus the ``hidden`` ones."""
     pairs = [p.strip() for p in (header or "").split(",") if p.strip()]
-    return ",".join(p for p in pairs if p.partition(" ")[0] != "password")
+    return ",".join(p for p in pairs if p.partition(" ")[0] not in hidden)
 
 
 def parse_checksum(header: str | None) -> Checksum | None:

@@ -40,6 +40,8 @@ from pastefile.services.names import sanitize_filename
 from pastefile.services.policy import UploadPolicy, UploadRequest
 from pastefile.services.tus.headers import (
     CHECKSUMS,
+    NAMING_KEYS,
+    SECRET_KEYS,
     Checksum,
     metadata_echo,
     optional_int,
@@ -112,15 +114,20 @@ class TusService:
             max_downloads=optional_int(values, "max_downloads"),
             password=values.get("password") or None,
             visibility=values.get("visibility") or None,
+            encryption=values.get("encryption") or None,
         )
         prepared = self.policy.prepare(who, asked)  # auth, scope and every option, now
-        name = values.get("filename") or values.get("name")
+        # An encrypted upload's name is not kept, even for a while (docs/encryption.md).
+        encrypted = prepared.options.encrypted
+        name = None if encrypted else values.get("filename") or values.get("name")
+        hidden = SECRET_KEYS | NAMING_KEYS if encrypted else SECRET_KEYS
         options = {
+            "encrypted": encrypted,
             "visibility": prepared.options.visibility,
             "expires_in": asked.expires_in,
             "max_downloads": prepared.options.max_downloads,
             "password_hash": prepared.options.password_hash,
-            "metadata": metadata_echo(metadata),
+            "metadata": metadata_echo(metadata, hidden),
         }
         row = TusUpload(
             id=secrets.token_hex(16),
@@ -299,6 +306,7 @@ class TusService:
             max_downloads=asked.get("max_downloads"),
             password_hash=asked.get("password_hash"),
             manage_token_hash=hash_token(token) if token else None,
+            encrypted=bool(asked.get("encrypted")),
         )
         return options, token
 

@@ -58,6 +58,7 @@ def file_out(file: File, model: type[FileOut] = FileOut, **extra: object) -> Fil
         password_protected=file.password_hash is not None,
         owner_id=file.owner_id,
         image=image,
+        encrypted=bool(file.encrypted),
         links=FileLinks(
             self=f"{base_url()}/api/v1/files/{file.public_id}",
             raw=links.url_i,

@@ -13,6 +13,7 @@ from pydantic.json_schema import models_json_schema
 from pastefile import __version__
 from pastefile.web.api.blueprints import api_blueprint
 from pastefile.web.api.common import respond_raw
+from pastefile.web.api.oauth_contract import oauth_paths, oauth_schemas
 from pastefile.web.api.openapi_parts import (
     BEARER,
     ID_PARAM,
@@ -38,6 +39,7 @@ from pastefile.web.api.schemas import (
     RemovalOut,
     TokenCreate,
     TokenCreated,
+    TokenExchange,
     TokenOut,
     UserOut,
     UserPatch,
@@ -158,8 +160,19 @@ def _account_paths() -> dict[str, Any]:
             },
             "post": {
                 "operationId": "createToken",
-                "security": BEARER,
-                "requestBody": {"required": True, "content": as_json(TokenCreate)},
+                "summary": "A new token: for the caller, or (without a bearer or session) "
+                "in exchange for a username and password under the login budget",
+                "security": [{"bearer": []}, {}],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "oneOf": [schema_ref(TokenCreate), schema_ref(TokenExchange)]
+                            }
+                        }
+                    },
+                },
                 "responses": responses(
                     {201: ok("created; the value is shown once", as_json(TokenCreated))},
                     (415,),
@@ -220,7 +233,7 @@ def _account_paths() -> dict[str, Any]:
 
 MODELS: list[type[BaseModel]] = [
     FileCreated, FileOut, FilePatch, FileUploadForm, Me, Problem, RemovalIn, RemovalOut,
-    TokenCreate, TokenCreated, TokenOut, UserOut, UserPatch,
+    TokenCreate, TokenCreated, TokenExchange, TokenOut, UserOut, UserPatch,
 ]  # fmt: skip
 
 
@@ -235,9 +248,15 @@ def openapi_document() -> dict[str, Any]:
             "version": __version__,
             "description": "Errors are RFC 9457 application/problem+json with a stable `code`.",
         },
-        "paths": {**_files_paths(), **_account_paths(), **tus_paths(), **stats_paths()},
+        "paths": {
+            **_files_paths(),
+            **_account_paths(),
+            **tus_paths(),
+            **stats_paths(),
+            **oauth_paths(),
+        },
         "components": {
-            "schemas": {**defs["$defs"], **stats_schemas()},
+            "schemas": {**defs["$defs"], **stats_schemas(), **oauth_schemas()},
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "managementToken": {"type": "apiKey", "in": "header", "name": "X-Token"},

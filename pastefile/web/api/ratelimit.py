@@ -31,12 +31,18 @@ def limit_logins(app: Flask, bp: Blueprint, endpoints: Iterable[str]) -> None:
     """Guessing passwords at the login and register forms costs a try each POST."""
     limited = frozenset(endpoints)
 
-    def spend_login_budget() -> None:
+    def spend_on_forms() -> None:
         if request.method == "POST" and request.endpoint in limited:
-            rate = services().settings.login_rate_limit
-            spend(services().limiter, rate, "login", rate_key(), refusal="too many attempts")
+            spend_login_budget()
 
-    app.before_request_funcs.setdefault(bp.name, []).insert(0, spend_login_budget)
+    app.before_request_funcs.setdefault(bp.name, []).insert(0, spend_on_forms)
+
+
+def spend_login_budget() -> None:
+    """One try at a password: the login and register forms, and the API's exchange of a
+    password for a token, all from one budget per client (``PASTEFILE_LOGIN_RATE_LIMIT``)."""
+    rate = services().settings.login_rate_limit
+    spend(services().limiter, rate, "login", rate_key(), refusal="too many attempts")
 
 
 def _spend_api_budget() -> None:

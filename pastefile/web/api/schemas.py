@@ -59,6 +59,10 @@ class FileOut(BaseModel):
     password_protected: bool
     owner_id: int | None
     image: ImageInfo | None
+    encrypted: bool = Field(
+        description="end-to-end encrypted (age): the bytes are ciphertext; the key is "
+        "in the link's fragment, never on the server"
+    )
     links: FileLinks
 
 
@@ -79,6 +83,11 @@ class FileUploadForm(Strict):
     max_downloads: int | SkipJsonSchema[None] = Field(None, ge=1, le=1_000_000)
     password: str | SkipJsonSchema[None] = Field(None, max_length=1024)
     visibility: Visibility | SkipJsonSchema[None] = None
+    encryption: Literal["age"] | SkipJsonSchema[None] = Field(
+        None,
+        description="the file is age ciphertext made by the client: no type detection, "
+        "preview or jobs; stored as <id>.age (docs/encryption.md)",
+    )
 
 
 class FilePatch(Strict):
@@ -99,6 +108,15 @@ class RemovalOut(BaseModel):
 
 
 class TokenCreate(Strict):
+    name: str = Field(min_length=1, max_length=100)
+    scopes: list[Scope] = Field(min_length=1, max_length=4)
+
+
+class TokenExchange(Strict):
+    """A token for a username and password, without a session (scripts, ``pf login``)."""
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
     name: str = Field(min_length=1, max_length=100)
     scopes: list[Scope] = Field(min_length=1, max_length=4)
 

@@ -8,8 +8,16 @@ from flask import Response
 from pastefile.db.users import ApiToken, User
 from pastefile.web.api.blueprints import api_blueprint
 from pastefile.web.api.common import json_body, no_content, respond, row_id
-from pastefile.web.api.schemas import Me, TokenCreate, TokenCreated, TokenOut, Usage
-from pastefile.web.auth import principal, require_scope
+from pastefile.web.api.ratelimit import spend_login_budget
+from pastefile.web.api.schemas import (
+    Me,
+    TokenCreate,
+    TokenCreated,
+    TokenExchange,
+    TokenOut,
+    Usage,
+)
+from pastefile.web.auth import admit, current_principal, principal, require_scope
 from pastefile.web.context import base_url, services
 
 bp = api_blueprint("tokens", __name__)
@@ -63,10 +71,20 @@ def list_tokens() -> Response:
 
 
 @bp.post("/tokens")
-@require_scope("read")
 def create_token() -> Response:
-    wanted = json_body(TokenCreate)
-    row, value = services().accounts.create_token(principal(), wanted.name, list(wanted.scopes))
+    """A new token: for the caller (a token or a session), or, from nobody, in exchange
+    for a username and password under the login budget (docs/api.md)."""
+    if current_principal() is None:
+        spend_login_budget()  # every try at a password costs, as on the login form
+        asked = json_body(TokenExchange)
+        row, value = services().accounts.exchange_password(
+            asked.username, asked.password, asked.name, list(asked.scopes)
+        )
+    else:
+        wanted = json_body(TokenCreate)
+        row, value = services().accounts.create_token(
+            admit("read"), wanted.name, list(wanted.scopes)
+        )
     response = respond(token_out(row, TokenCreated, token=value), 201)
     response.headers["Location"] = f"{base_url()}/api/v1/tokens/{row.id}"
     return response

@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
+from pastefile.db.models import File
 from pastefile.errors import PasswordRequired, WrongPassword
 from pastefile.web.access import resolve_file, strip_ext, unlock
 from pastefile.web.auth import check_csrf
@@ -27,7 +28,16 @@ def preview(ident: str) -> Response | str:
         return password_form(strip_ext(ident), exc)
     if not wants_html():
         return json_response(file_json(found, base_url()))
-    return render_template("preview.html", **card_context(found, base_url()))
+    return file_page(found)
+
+
+def file_page(file: File) -> str:
+    """The file's card; for an encrypted file, the page that decrypts it in the browser
+    with the key from the URL fragment (``/static/e2e/decrypt.js``): the server has
+    nothing of it to show."""
+    if file.encrypted:
+        return render_template("e2e.html", file=file, data=file_json(file, base_url()))
+    return render_template("preview.html", **card_context(file, base_url()))
 
 
 @bp.get("/p/<ident>/row")

@@ -9,7 +9,8 @@ from pastefile.errors import MissingFile
 from pastefile.services.uploads import UploadResult
 from pastefile.web.context import base_url, services
 from pastefile.web.negotiation import json_response, wants_html
-from pastefile.web.presenters import card_context, file_json, with_location
+from pastefile.web.presenters import file_json, with_location
+from pastefile.web.public.preview import file_page
 from pastefile.web.uploading import prepare_upload, requested_size, spend_upload_budget
 
 bp = Blueprint("upload", __name__)
@@ -51,7 +52,7 @@ def upload_raw(filename: str) -> Response:
 def _upload_response(result: UploadResult, token: str | None = None) -> Response:
     status = 201 if result.created else 200
     if wants_html():
-        html = render_template("preview.html", **card_context(result.file, base_url()))
+        html = file_page(result.file)
         return with_location(Response(html, status=status, mimetype="text/html"), result.file)
     body = file_json(result.file, base_url())
     if result.job_ids:

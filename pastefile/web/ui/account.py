@@ -25,6 +25,7 @@ from pastefile.web.auth import (
     principal,
 )
 from pastefile.web.context import services
+from pastefile.web.ui.language import safe_next
 
 bp = Blueprint("account", __name__)
 # Endpoints under the login rate limit (a guessed password costs a try).
@@ -60,8 +61,10 @@ def _sign_in_form(template: str, account: Callable[[str, str], User]) -> BaseRes
             error = exc.detail
         else:
             log_in(user.id)
-            return redirect(url_for("my_files.my_files"), code=303)
-    return render_template(template, error=error)
+            # Back where the sign-in was asked for (a device's approval page), on this site.
+            back = request.form.get("next")
+            return redirect(safe_next(back) if back else url_for("my_files.my_files"), code=303)
+    return render_template(template, error=error, next=safe_next(request.values.get("next")))
 
 
 @bp.post("/logout")
