@@ -43,7 +43,11 @@ def device_flow(api: Api, scopes: tuple[str, ...], clock: Any = time) -> str:
         "POST",
         "/oauth/device_authorization",
         ok=(404, 405),
-        data={"client_id": CLIENT_ID, "scope": " ".join(scopes)},
+        data={
+            "client_id": CLIENT_ID,
+            "scope": " ".join(scopes),
+            "device_name": socket.gethostname(),
+        },
     )
     if started.status_code in (404, 405):
         raise Failure("this server has no device login: use --username (or --token)", GENERAL)

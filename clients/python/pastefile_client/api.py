@@ -18,7 +18,10 @@ TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 def normalize_server(url: str) -> str:
     """``https://host[:port][/prefix]`` without a trailing slash; anything else is refused."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError as exc:  # "Invalid IPv6 URL" and the like
+        raise Failure(f"bad URL {url!r}: {exc}", USAGE) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise Failure(f"bad URL {url!r}: give the server as http(s)://host[:port]", USAGE)
     try:

@@ -91,7 +91,10 @@ def parse_target(text: str) -> Target:
     text = text.strip()
     if _ID.match(text):
         return Target(None, text, None, Secret())
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError as exc:
+        raise Failure(f"bad URL {text!r}: {exc}", USAGE) from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise Failure(f"bad URL {text!r}: give a pastefile link or a file id", USAGE)
     secret = parse_fragment(parts.fragment)

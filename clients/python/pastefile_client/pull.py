@@ -23,6 +23,7 @@ from pastefile_client.api import Api, http_failure
 from pastefile_client.config import state_dir
 from pastefile_client.errors import CRYPTO, USAGE, Failure, read_failure, write_failure
 from pastefile_client.links import Target
+from pastefile_client.progress import note
 from pastefile_client.tus import Throttle
 
 _UNSAFE = re.compile(r"[\x00-\x1f/\\]")
@@ -72,6 +73,8 @@ class Puller:
         if target.secret.encrypted:
             self._deliver(out, lambda sink: self._decrypt(part, sink, target.secret.key))
         else:
+            if name and name.endswith(".age"):
+                note("the link carries no key: saved the age ciphertext as it is")
             self._deliver(out, lambda sink: self._copy(part, sink))
         part.unlink()
         return out

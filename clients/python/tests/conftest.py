@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from tests.support.pf import pf_env
 from tests.support.production import ProductionServer, production_server
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
+
 from tests.support.pf import PF, file_id, pending_uploads, run_pf, server_offset, start_pf
 from tests.support.production import ProductionServer
 from tests.support.servers import wait_until
