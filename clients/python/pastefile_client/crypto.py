@@ -16,7 +16,7 @@ import pyrage
 from pyrage import passphrase as age_passphrase
 from pyrage import x25519
 
-from pastefile_client.errors import CRYPTO, Failure, read_failure, write_failure
+from pastefile_client.errors import CRYPTO, USAGE, Failure, read_failure, write_failure
 
 PASSPHRASE_LIMIT = 256 * 1024 * 1024
 Progress = Callable[[int], None]
@@ -49,6 +49,9 @@ def encrypt_file(source: Path, out: BinaryIO, secret: str, advance: Progress) ->
     try:
         with open(source, "rb") as raw:
             pyrage.encrypt_io(_Counting(raw, advance), out, [recipient])
+    except pyrage.EncryptError as exc:
+        _reraise_interrupt(exc)
+        raise Failure(f"cannot encrypt {source}: {exc}") from None
     except OSError as exc:
         raise write_failure("the encrypted copy", exc) from None
 
@@ -72,13 +75,17 @@ def encrypt_passphrase(source: Path, out: BinaryIO, phrase: str, advance: Progre
         raise write_failure("the encrypted copy", exc) from None
 
 
-def decrypt_file(source: Path, out: BinaryIO, secret: str, advance: Progress) -> None:
+def check_identity(secret: str) -> x25519.Identity:
     try:
-        identity = x25519.Identity.from_str(secret)
+        return x25519.Identity.from_str(secret)
     except pyrage.IdentityError:
         raise Failure(
-            "bad link: the key in the fragment is not a valid age identity", CRYPTO
+            "bad link: the key in the fragment is not a valid age identity", USAGE
         ) from None
+
+
+def decrypt_file(source: Path, out: BinaryIO, secret: str, advance: Progress) -> None:
+    identity = check_identity(secret)
     with open(source, "rb") as raw:
         _guarded(lambda: pyrage.decrypt_io(_Counting(raw, advance), out, [identity]))
 
@@ -95,6 +102,7 @@ def _guarded(action: Callable[[], object]) -> bytes:
     try:
         result = action()
     except pyrage.DecryptError as exc:
+        _reraise_interrupt(exc)
         text = str(exc)
         if "No matching keys" in text or "Decryption failed" in text:
             raise Failure("cannot decrypt: wrong key or passphrase for this file", CRYPTO) from None
@@ -104,6 +112,12 @@ def _guarded(action: Callable[[], object]) -> bytes:
             raise Failure("cannot decrypt: the ciphertext is corrupted", CRYPTO) from None
         raise  # a write error: the caller names the file
     return result if isinstance(result, bytes) else b""
+
+
+def _reraise_interrupt(exc: Exception) -> None:
+    """pyrage wraps a Ctrl-C inside a callback into its own error: give it back."""
+    if "KeyboardInterrupt" in str(exc):
+        raise KeyboardInterrupt from None
 
 
 def passphrase_check(phrase: str, salt: bytes) -> str:

@@ -16,14 +16,13 @@ from typing import Any, BinaryIO
 from urllib.parse import unquote
 
 import httpx
-from rich.progress import Progress
 
 from pastefile_client import crypto
 from pastefile_client.api import Api, http_failure
 from pastefile_client.config import state_dir
 from pastefile_client.errors import CRYPTO, USAGE, Failure, read_failure, write_failure
 from pastefile_client.links import Target
-from pastefile_client.progress import note
+from pastefile_client.progress import Bars, note
 from pastefile_client.tus import Throttle
 
 _UNSAFE = re.compile(r"[\x00-\x1f/\\]")
@@ -57,13 +56,15 @@ def resolve_id(api: Api, target: Target) -> str:
 
 
 class Puller:
-    def __init__(self, api: Api, options: PullOptions, progress: Progress) -> None:
+    def __init__(self, api: Api, options: PullOptions, progress: Bars) -> None:
         self.api = api
         self.options = options
         self.progress = progress
         self.headers = {"X-File-Password": options.password} if options.password else {}
 
     def pull(self, target: Target) -> str:
+        if target.secret.key:
+            crypto.check_identity(target.secret.key)  # before any byte is fetched
         file_id = resolve_id(self.api, target)
         head = self._head(file_id)
         name = target.secret.name or disposition_name(head.headers.get("Content-Disposition", ""))
@@ -194,8 +195,11 @@ def disposition_name(header: str) -> str | None:
     extended = re.search(r"filename\*\s*=\s*UTF-8''([^;]+)", header, re.IGNORECASE)
     if extended:
         return unquote(extended.group(1).strip())
-    plain = re.search(r'filename\s*=\s*"((?:[^"\\]|\\.)*)"', header)
-    return plain.group(1) if plain else None
+    quoted = re.search(r'filename\s*=\s*"((?:[^"\\]|\\.)*)"', header, re.IGNORECASE)
+    if quoted:
+        return quoted.group(1)
+    token = re.search(r"filename\s*=\s*([^;\s]+)", header, re.IGNORECASE)
+    return token.group(1) if token else None
 
 
 @contextmanager

@@ -11,13 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rich.progress import Progress
-
 from pastefile_client import crypto, state, tus
 from pastefile_client.api import Api
 from pastefile_client.errors import Failure, read_failure, write_failure
 from pastefile_client.links import Secret, fragment
-from pastefile_client.progress import note
+from pastefile_client.progress import Bars, note
 
 
 @dataclass
@@ -115,7 +113,7 @@ def stdin_source(name: str) -> Source:
 
 
 class Pusher:
-    def __init__(self, api: Api, options: PushOptions, progress: Progress, who: str) -> None:
+    def __init__(self, api: Api, options: PushOptions, progress: Bars, who: str) -> None:
         self.api = api
         self.options = options
         self.progress = progress

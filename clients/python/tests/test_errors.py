@@ -147,6 +147,10 @@ def test_wrong_key_wrong_passphrase_and_corrupted_ciphertext(server, env, tmp_pa
     failed(
         run_pf("pull", f"{plain_link}#k=nonsense", env=env, cwd=tmp_path), 2, "not an age identity"
     )
+    bad_checksum = "AGE-SECRET-KEY-1" + "Q" * 58
+    done = run_pf("pull", f"{plain_link}#k={bad_checksum}", env=env, cwd=tmp_path)
+    failed(done, 2, "the key in the fragment is not a valid age identity")
+    assert "downloading" not in done.stderr, "refused before fetching a byte"
 
 
 def test_a_full_disk_and_an_existing_file(server, env, tmp_path):

@@ -42,6 +42,9 @@ def test_plain_push_and_pull_give_the_same_bytes(server, env, tmp_path):
     _pull(env, tmp_path, link, "-o", "copy.bin")
     assert (tmp_path / "copy.bin").read_bytes() == data
     assert not list(tmp_path.glob("*.part"))
+    (tmp_path / "elsewhere").mkdir()
+    _pull(env, tmp_path, link, "-o", "elsewhere")  # a folder: the server's name inside it
+    assert (tmp_path / "elsewhere" / "report.bin").read_bytes() == data
 
 
 def test_encrypted_push_keeps_the_key_and_name_in_the_fragment(server, env, tmp_path):
