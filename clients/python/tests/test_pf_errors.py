@@ -82,8 +82,10 @@ def test_a_file_over_the_size_limit_is_413_before_any_byte(server, env, tmp_path
     big = tmp_path / "huge.iso"
     with open(big, "wb") as sparse:
         sparse.truncate(65 * 1024 * 1024)  # the test server's limit is 64 MiB
-    done = run_pf("--server", server.base, "push", "huge.iso", env=env, cwd=tmp_path)
+    done = run_pf("--server", server.base, "push", "--encrypt", "huge.iso", env=env, cwd=tmp_path)
     failed(done, 7, "too large (413)")
+    uploads = Path(env["XDG_STATE_HOME"]) / "pastefile" / "uploads"
+    assert not list(uploads.iterdir()), "no ciphertext spool or record is left behind"
 
 
 def test_the_quota(server, env, tmp_path):
