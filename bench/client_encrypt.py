@@ -10,6 +10,7 @@ directory), writes one file of random bytes, and times with the real ``pf`` proc
 
 - ``age`` in-process: pyrage's ``encrypt_io`` from file to file, no network: the ceiling
   of what ``pf push --encrypt`` can reach on this machine;
+- ``curl -T`` (``PUT /<name>``, one request): the server's plain ingest, for reference;
 - ``pf push`` (tus, 8 MiB chunks with a sha256 each) against ``pf push --encrypt`` (the
   same, after encrypting to a spool file);
 - ``pf pull`` against ``pf pull`` of the encrypted link (download, sha256 check, decrypt).
@@ -116,11 +117,23 @@ def age_in_process(source: Path, target: Path) -> float:
     return time.perf_counter() - started
 
 
+def curl_put(base: str, source: Path) -> float:
+    """The server's plain ingest in one request (``PUT /<name>``), no tus, no client Python."""
+    started = time.perf_counter()
+    subprocess.run(
+        ["curl", "-sSf", "-o", "/dev/null", "-T", str(source), f"{base}/bench.bin"], check=True
+    )
+    return time.perf_counter() - started
+
+
 def one_round(base: str, work: Path, source: Path, size: int) -> dict[str, float]:
     with open(source, "r+b") as data:  # new content each round: no dedup
         data.write(os.urandom(64))
     timings = {"age in-process": age_in_process(source, work / "spool.age")}
     (work / "spool.age").unlink()
+    timings["curl -T (reference)"] = curl_put(base, source)
+    with open(source, "r+b") as data:  # pf's plain push must not dedup against curl's
+        data.write(os.urandom(64))
     timings["pf push"], plain = pf(work, "--server", base, "push", str(source))
     timings["pf push --encrypt"], sealed = pf(
         work, "--server", base, "push", "--encrypt", str(source)
