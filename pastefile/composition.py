@@ -127,8 +127,8 @@ def build_services(settings: Settings) -> Services:
         health=Readiness(settings, db, storage, cache),
         jobs=jobs,
         scrub=Scrub(db, storage, blobs, files.lookups, settings.gc_grace_seconds),
-        backup=Backup(db, storage),
-        restore=Restore(db, storage),
+        backup=Backup(db, storage, settings),
+        restore=Restore(db, storage, settings),
     )
     return services
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import click
@@ -107,14 +106,17 @@ def _report(action: str, summary: Summary, seconds: float) -> None:
 
 
 @click.command("backup")
-@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
-def backup(dest: Path) -> None:
-    """Snapshot the database and the blobs it names into the folder DEST (incremental)."""
+@click.argument("dest")
+def backup(dest: str) -> None:
+    """Snapshot the database and the blobs it names into DEST (incremental): a folder,
+    or s3://bucket/prefix on the S3 the PASTEFILE_S3_* settings reach."""
     services = _services()
     bars = _Bars()
     started = time.monotonic()
     try:
         summary = services.backup.run(dest, bars)
+    except PasteFileError as exc:
+        raise click.ClickException(exc.detail) from None
     finally:
         bars.close()
         services.close()
@@ -122,9 +124,10 @@ def backup(dest: Path) -> None:
 
 
 @click.command("restore")
-@click.argument("src", type=click.Path(exists=True, file_okay=False, path_type=Path))
-def restore(src: Path) -> None:
-    """Restore the backup SRC (a backup folder or one snapshot) into this empty instance."""
+@click.argument("src")
+def restore(src: str) -> None:
+    """Restore the backup SRC into this empty instance: a backup folder or s3://bucket/prefix,
+    or one of their snapshots (…/snapshots/<time>)."""
     services = _services()
     bars = _Bars()
     started = time.monotonic()

@@ -1,7 +1,8 @@
 """Backups that any engine can restore: ``pastefile backup DEST`` and ``restore SRC``.
 
-A backup folder holds content-addressed blobs, shared by every snapshot in it
-(so a second backup copies only new bytes), and one folder per snapshot::
+A backup (a local folder, or ``s3://bucket/prefix``: pastefile/services/backup_places)
+holds content-addressed blobs, shared by every snapshot in it (so a second backup
+copies only new bytes), and one folder per snapshot::
 
     DEST/blobs/ab/cd/<sha256>
     DEST/snapshots/<UTC time>/manifest.json     format, schema revision, counts, checksums
@@ -24,24 +25,23 @@ restored ids, and finally upgrades the schema to this code's head.
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, Protocol
 
 import orjson
 from sqlalchemy import Connection, Date, Table, func, insert, inspect, select, text
 
+from pastefile.config import Settings
 from pastefile.db import migrate
 from pastefile.db.database import Database
 from pastefile.db.models import Base
 from pastefile.db.types import UTCDateTime
 from pastefile.errors import Conflict, InvalidInput
+from pastefile.services.backup_places import BackupPlace, place_for
 from pastefile.storage.base import Storage
 
 FORMAT = 1
@@ -86,7 +86,8 @@ class BlobCopy:
 class Summary:
     """What a backup or a restore did, for the terminal and the tests."""
 
-    snapshot: Path
+    # Where the snapshot is: a folder or an s3:// URL.
+    snapshot: str
     revision: str
     tables: dict[str, int]
     blobs: BlobCopy
@@ -118,38 +119,24 @@ def _snapshot_connection(db: Database) -> Connection:
 
 
 class Backup:
-    def __init__(self, db: Database, storage: Storage) -> None:
+    def __init__(self, db: Database, storage: Storage, settings: Settings) -> None:
         self.db = db
         self.storage = storage
+        self.settings = settings
 
-    def run(self, dest: Path, progress: Progress | None = None) -> Summary:
+    def run(self, dest: str | Path, progress: Progress | None = None) -> Summary:
         progress = progress or NoProgress()
-        remove_partial(dest)
+        place = place_for(dest, self.settings)
+        place.remove_partial()
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        final = dest / "snapshots" / stamp
-        work = dest / "snapshots" / f".{stamp}.partial"
-        (work / "tables").mkdir(parents=True)
-        revision, tables, blobs = self._dump(work, progress)
-        copy = self._copy_blobs(dest / "blobs", blobs, progress)
-        manifest = {
-            "format": FORMAT,
-            "created_at": datetime.now(UTC).isoformat(),
-            "engine": self.db.url.get_backend_name(),
-            "schema_revision": revision,
-            "tables": tables,
-            "blobs": {
-                "count": copy.count,
-                "bytes": copy.bytes,
-                "missing": copy.missing,
-                "corrupt": copy.corrupt,
-            },
-        }
-        (work / "manifest.json").write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
-        _fsync_tree(work)
-        os.replace(work, final)
-        _write_atomically(dest / "LATEST", stamp.encode())
+        with place.staging(stamp) as work:
+            (work / "tables").mkdir(parents=True)
+            revision, tables, blobs = self._dump(work, progress)
+            copy = self._copy_blobs(place, blobs, progress)
+            _write_manifest(work, self.db, revision, tables, copy)
+            where = place.publish(stamp, work)
         counts = {name: info["rows"] for name, info in tables.items()}
-        return Summary(final, revision, counts, copy)
+        return Summary(where, revision, counts, copy)
 
     def _dump(
         self, work: Path, progress: Progress
@@ -168,18 +155,38 @@ class Backup:
                 tables[str(table.name)] = {"rows": rows, "sha256": digest}
         return revision, tables, blobs
 
-    def _copy_blobs(self, root: Path, blobs: list[tuple[str, int]], progress: Progress) -> BlobCopy:
+    def _copy_blobs(
+        self, place: BackupPlace, blobs: list[tuple[str, int]], progress: Progress
+    ) -> BlobCopy:
         def one(sha: str, size: int) -> str:
-            target = _blob_path(root, sha)
-            if target.exists() and target.stat().st_size == size:
+            if place.has_blob(sha, size):
                 return THERE  # content-addressed: already in an earlier snapshot
             try:
                 with self.storage.open(sha) as reader:
-                    return COPIED if _copy_checked(reader, target, sha) else CORRUPT
+                    return COPIED if place.put_blob(sha, reader) else CORRUPT
             except FileNotFoundError:
                 return MISSING  # deleted since the snapshot, or lost before it
 
         return _copy_all(blobs, one, progress)
+
+
+def _write_manifest(
+    work: Path, db: Database, revision: str, tables: dict[str, Any], copy: BlobCopy
+) -> None:
+    manifest = {
+        "format": FORMAT,
+        "created_at": datetime.now(UTC).isoformat(),
+        "engine": db.url.get_backend_name(),
+        "schema_revision": revision,
+        "tables": tables,
+        "blobs": {
+            "count": copy.count,
+            "bytes": copy.bytes,
+            "missing": copy.missing,
+            "corrupt": copy.corrupt,
+        },
+    }
+    (work / "manifest.json").write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
 
 
 def _dump_table(
@@ -230,65 +237,28 @@ def _copy_all(
     return copy
 
 
-def _blob_path(root: Path, sha: str) -> Path:
-    return root / sha[:2] / sha[2:4] / sha
-
-
-def _copy_checked(reader: BinaryIO, target: Path, sha: str) -> bool:
-    """Copy while hashing; keep the copy only when the bytes are what their name says."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{sha}.partial")
-    digest = hashlib.sha256()
-    with open(partial, "wb") as out:
-        while chunk := reader.read(CHUNK):
-            digest.update(chunk)
-            out.write(chunk)
-        out.flush()
-        os.fsync(out.fileno())
-    if digest.hexdigest() != sha:
-        partial.unlink()
-        return False
-    os.replace(partial, target)
-    return True
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    partial = path.with_name(f".{path.name}.partial")
-    with open(partial, "wb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(partial, path)
-
-
-def _fsync_tree(root: Path) -> None:
-    for path in root.rglob("*"):
-        if path.is_file():
-            with open(path, "rb") as handle:
-                os.fsync(handle.fileno())
-
-
 # --- restoring --------------------------------------------------------------------------
 
 
 class Restore:
-    def __init__(self, db: Database, storage: Storage) -> None:
+    def __init__(self, db: Database, storage: Storage, settings: Settings) -> None:
         self.db = db
         self.storage = storage
+        self.settings = settings
 
-    def run(self, src: Path, progress: Progress | None = None) -> Summary:
+    def run(self, src: str | Path, progress: Progress | None = None) -> Summary:
         progress = progress or NoProgress()
-        snapshot = find_snapshot(src)
-        manifest = orjson.loads((snapshot / "manifest.json").read_bytes())
-        if manifest.get("format") != FORMAT:
-            raise InvalidInput(f"{snapshot} has backup format {manifest.get('format')!r}")
-        _verify(snapshot, manifest)
-        self._prepare_schema(manifest["schema_revision"])
-        blobs = _blob_rows(snapshot)
-        copy = self._put_blobs(snapshot.parent.parent / "blobs", blobs, progress)
-        counts = self._insert(snapshot, manifest, progress)
+        place = place_for(src, self.settings)
+        with place.snapshot() as snapshot:
+            manifest = orjson.loads((snapshot / "manifest.json").read_bytes())
+            if manifest.get("format") != FORMAT:
+                raise InvalidInput(f"{place.name} has backup format {manifest.get('format')!r}")
+            _verify(snapshot, manifest)
+            self._prepare_schema(manifest["schema_revision"])
+            copy = self._put_blobs(place, _blob_rows(snapshot), progress)
+            counts = self._insert(snapshot, manifest, progress)
         migrate.upgrade(self.db)
-        return Summary(snapshot, manifest["schema_revision"], counts, copy)
+        return Summary(place.name, manifest["schema_revision"], counts, copy)
 
     def _prepare_schema(self, revision: str) -> None:
         if "alembic_version" not in inspect(self.db.engine).get_table_names():
@@ -309,31 +279,19 @@ class Restore:
                 "restore into a new, empty database"
             )
 
-    def _put_blobs(self, root: Path, blobs: list[tuple[str, int]], progress: Progress) -> BlobCopy:
+    def _put_blobs(
+        self, place: BackupPlace, blobs: list[tuple[str, int]], progress: Progress
+    ) -> BlobCopy:
         def one(sha: str, size: int) -> str:
             if self.storage.exists(sha):
                 return THERE
-            source = _blob_path(root, sha)
-            if not source.exists():
+            try:
+                with place.open_blob(sha) as reader:
+                    return COPIED if self.storage.put_checked(sha, reader) else CORRUPT
+            except FileNotFoundError:
                 return MISSING
-            return COPIED if self._put_one(source, sha) else CORRUPT
 
         return _copy_all(blobs, one, progress)
-
-    def _put_one(self, source: Path, sha: str) -> bool:
-        writer = self.storage.writer()
-        try:
-            with open(source, "rb") as reader:
-                while chunk := reader.read(CHUNK):
-                    writer.write(chunk)
-            if writer.sha256 != sha:
-                writer.abort()
-                return False
-            self.storage.commit(writer)
-        except BaseException:
-            writer.abort()
-            raise
-        return True
 
     def _insert(
         self, snapshot: Path, manifest: dict[str, Any], progress: Progress
@@ -350,18 +308,6 @@ class Restore:
             if self.db.url.get_backend_name() == "postgresql":
                 _move_sequences(conn)
         return counts
-
-
-def find_snapshot(src: Path) -> Path:
-    """SRC is a snapshot folder, or a backup folder whose LATEST names one."""
-    if (src / "manifest.json").is_file():
-        return src
-    latest = src / "LATEST"
-    if latest.is_file():
-        snapshot = src / "snapshots" / latest.read_text().strip()
-        if (snapshot / "manifest.json").is_file():
-            return snapshot
-    raise InvalidInput(f"{src} is neither a pastefile backup nor one of its snapshots")
 
 
 def _verify(snapshot: Path, manifest: dict[str, Any]) -> None:
@@ -440,11 +386,3 @@ def _move_sequences(conn: Connection) -> None:
         highest = func.max(column)
         sequence = func.pg_get_serial_sequence(table.name, column.name)
         conn.execute(select(func.setval(sequence, func.coalesce(highest, 1), highest.is_not(None))))
-
-
-def remove_partial(dest: Path, older_than: float = 6 * 3600) -> None:
-    """Snapshot folders a crashed backup left half-written (not one still being written)."""
-    cutoff = time.time() - older_than
-    for partial in (dest / "snapshots").glob(".*.partial"):
-        if partial.stat().st_mtime < cutoff:
-            shutil.rmtree(partial, ignore_errors=True)

@@ -34,7 +34,7 @@ from pastefile.services.accounts import SCOPES, AccountService, Principal, hash_
 # The clients this server knows: client_id -> the name a person is shown.
 CLIENTS = {"pf": "pastefile command-line client"}
 DEFAULT_SCOPES = ("read", "upload", "delete")
-# RFC 8628 §6.1: consonants only (no vowels, so no words; none of 0/O, 1/I/L confusions).
+# RFC 8628 §6.1: consonants only: no vowels (so no words), no digits (so no 0/O, 1/I/L).
 USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
 USER_CODE_LENGTH = 8
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"

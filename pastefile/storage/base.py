@@ -11,6 +11,7 @@ from typing import BinaryIO
 from pastefile.errors import TooLarge
 
 HEAD_SIZE = 64 * 1024
+COPY_CHUNK = 1024 * 1024
 
 
 class BlobWriter(ABC):
@@ -133,6 +134,22 @@ class Storage(ABC):
         when the backend has no local area for that.
         """
         return None
+
+    def put_checked(self, sha256: str, reader: BinaryIO) -> bool:
+        """Store what ``reader`` holds only if its bytes hash to ``sha256`` (copies between
+        a storage and a backup); False, and nothing kept, when they do not."""
+        writer = self.writer()
+        try:
+            while chunk := reader.read(COPY_CHUNK):
+                writer.write(chunk)
+            if writer.sha256 != sha256:
+                writer.abort()
+                return False
+            self.commit(writer)
+        except BaseException:
+            writer.abort()
+            raise
+        return True
 
     def put_bytes(self, data: bytes) -> str:
         """Store a small in-memory blob (derived images); return its sha256."""

@@ -51,7 +51,8 @@ class S3Options:
     presign_seconds: int = 300
 
 
-def _missing(exc: ClientError) -> bool:
+def is_missing(exc: ClientError) -> bool:
+    """The error S3 answers for a key (or upload) that is not there."""
     return str(exc.response.get("Error", {}).get("Code")) in _MISSING
 
 
@@ -116,7 +117,7 @@ class S3BlobWriter(BlobWriter):
             try:
                 s3.abort_multipart_upload(Bucket=bucket, Key=self.temp_key, UploadId=self.upload_id)
             except ClientError as exc:
-                if not _missing(exc):
+                if not is_missing(exc):
                     raise
         self.upload_id = None
 
@@ -216,7 +217,7 @@ class S3Storage(Storage):
         try:
             head = self.client.head_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
-            if _missing(exc):
+            if is_missing(exc):
                 raise FileNotFoundError(key) from exc
             raise
         reader = S3Reader(self.client, self.bucket, key, int(head["ContentLength"]))
@@ -230,7 +231,7 @@ class S3Storage(Storage):
         try:
             self.client.head_object(Bucket=self.bucket, Key=self.key(sha256))
         except ClientError as exc:
-            if _missing(exc):
+            if is_missing(exc):
                 return False
             raise
         return True
@@ -244,7 +245,7 @@ class S3Storage(Storage):
         try:
             self.client.copy({"Bucket": self.bucket, "Key": self.key(sha256)}, self.bucket, target)
         except ClientError as exc:
-            if _missing(exc):
+            if is_missing(exc):
                 return
             raise
         self.delete(sha256)

@@ -56,6 +56,9 @@ class CrashableServer:
         (self.pauses / "armed").unlink(missing_ok=True)
 
     def start(self) -> ProductionServer:
+        """Start the server, stopping first the one already running: a restart never
+        leaves a second master behind (it would outlive the test, its parent gone)."""
+        self.stop()
         self.disarm()
         env = production_env(self.root, PASTEFILE_TEST_PAUSE_DIR=str(self.pauses), **self.settings)
         port = free_port()

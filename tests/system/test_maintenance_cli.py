@@ -9,6 +9,7 @@ from pathlib import Path
 from pastefile.composition import build_services
 from pastefile.config import Settings
 from tests.support.cli import cli_env, run_cli
+from tests.support.s3 import s3_settings
 
 
 def _instance(tmp_path: Path, name: str) -> tuple[dict[str, str], Settings]:
@@ -71,3 +72,28 @@ def test_backup_then_restore_into_a_new_instance(tmp_path: Path) -> None:
     refused = run_cli("restore", str(dest), env=target_env, cwd=tmp_path)
     assert refused.returncode == 1
     assert "already holds data (blobs: 2, files: 2)" in refused.stderr
+
+
+def test_backup_to_s3_and_restore_from_it(tmp_path: Path, moto_endpoint: str) -> None:
+    reach = s3_settings(moto_endpoint)
+    bucket = str(reach.pop("storage_url")).split("/")[2]
+    s3_env = {f"PASTEFILE_{k.upper()}": str(v) for k, v in reach.items()}
+    env, settings = _instance(tmp_path, "source")
+    env.update(s3_env)
+    assert run_cli("db", "upgrade", env=env, cwd=tmp_path).returncode == 0
+    _upload(settings, b"kept offsite")
+
+    made = run_cli("backup", f"s3://{bucket}/nightly", env=env, cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert f"backed up to s3://{bucket}/nightly/snapshots/" in made.stdout
+    target_env, _ = _instance(tmp_path, "target")
+    target_env.update(s3_env)
+    restored = run_cli("restore", f"s3://{bucket}/nightly", env=target_env, cwd=tmp_path)
+    assert restored.returncode == 0, restored.stderr
+    assert "files: 1" in restored.stdout
+
+    nothing = run_cli("restore", f"s3://{bucket}/elsewhere", env=target_env, cwd=tmp_path)
+    assert nothing.returncode == 1
+    assert "is not a pastefile backup" in nothing.stderr
+    nameless = run_cli("backup", "s3:///nightly", env=env, cwd=tmp_path)
+    assert nameless.returncode == 1 and "names no bucket" in nameless.stderr

@@ -7,6 +7,8 @@
   let pollTimer = null;
   const state = () => document.getElementById("job-state");
   const filters = () => document.getElementById("job-filters");
+  // The page's words, translated by the server (jobs.html).
+  const say = () => document.getElementById("job-messages").dataset;
 
   function token() { return sessionStorage.getItem("pastefile-token") || ""; }
 
@@ -28,7 +30,7 @@
     const response = await fetch("/api/v1/jobs?" + query(), { headers: headers(), credentials: "same-origin" });
     if (!response.ok) {
       const problem = await response.json().catch(() => ({ detail: response.statusText }));
-      state().textContent = problem.detail || "could not load jobs";
+      state().textContent = problem.detail || say().failedLoad;
       return;
     }
     jobs.clear();
@@ -43,7 +45,7 @@
     const verb = ["queued", "running"].includes(job.status) ? "cancel" : (["failed", "cancelled"].includes(job.status) ? "retry" : null);
     if (!verb) return td;
     const button = document.createElement("button");
-    button.textContent = verb;
+    button.textContent = say()[verb];
     button.addEventListener("click", () => act(job.id, verb));
     td.appendChild(button);
     return td;
@@ -68,13 +70,13 @@
       .filter(j => (!wanted.get("status") || j.status === wanted.get("status")) && (!wanted.get("kind") || j.kind === wanted.get("kind")))
       .sort((a, b) => b.id - a.id);
     body.replaceChildren(...shown.map(row));
-    state().textContent = shown.length + " job(s) · " + (socket && socket.readyState === 1 ? "live" : "polling");
+    state().textContent = say().count.replace("{n}", shown.length) + " · " + (socket && socket.readyState === 1 ? say().live : say().polling);
   }
 
   async function act(id, verb) {
     const response = await fetch(`/api/v1/jobs/${id}/${verb}`, { method: "POST", headers: headers(), credentials: "same-origin" });
     const body = await response.json().catch(() => ({}));
-    if (!response.ok) { state().textContent = body.detail || verb + " failed"; return; }
+    if (!response.ok) { state().textContent = body.detail || say().failedAction; return; }
     jobs.set(body.id, body);
     render();
   }

@@ -1,4 +1,5 @@
-// Every page: the size format (pastefile.size); a form or button with data-confirm asks before it is sent (deleting, disabling,
+// Every page: the size format (pastefile.size); a form with data-keep-fragment keeps the
+// page's #fragment; a form or button with data-confirm asks before it is sent (deleting, disabling,
 // revoking...), and a flash message can be dismissed. Runs in the capture phase, so a
 // refused confirmation stops the submit before any other script sees it.
 (function () {
@@ -29,6 +30,13 @@
     if (question && !window.confirm(question)) {
       event.preventDefault();
       event.stopImmediatePropagation();
+      return;
+    }
+    // data-keep-fragment (the password prompt): the page's #fragment, an encrypted file's
+    // key, goes on to where the form leads; the browser never sends it to the server,
+    // and keeps it across the 303 that follows.
+    if (form.hasAttribute("data-keep-fragment") && location.hash) {
+      form.action = form.action.split("#")[0] + location.hash;
     }
   }, true);
   document.addEventListener("click", function (event) {

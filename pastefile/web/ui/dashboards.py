@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request, send_file
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from pastefile.db.models import File
@@ -41,11 +42,11 @@ def stats_panel(file: File) -> Markup:
 def _pvuv_chart(days: list[dict[str, Any]]) -> Markup:
     labels = [d["day"][5:] for d in days]
     return charts.line_chart(
-        "Page views and unique visitors per day",
+        _("Page views and unique visitors per day"),
         labels,
         {
-            "PV": [d["views"] + d["hits"] + d["downloads"] for d in days],
-            "UV": [d["uv"] for d in days],
+            _("Page views"): [d["views"] + d["hits"] + d["downloads"] for d in days],
+            _("Unique visitors"): [d["uv"] for d in days],
         },
     )
 
@@ -67,21 +68,21 @@ def dashboard_charts(site: dict[str, Any], span: DayRange) -> list[Markup]:
     labels = [d.isoformat()[5:] for d in span.days]
     stored = services().stats.bytes_stored(span)
     return [
-        charts.bar_chart("Uploads per day", labels, [u["uploads"] for u in site["uploads"]]),
-        charts.line_chart("Bytes stored", labels, {"bytes": [s["bytes"] for s in stored]}),
+        charts.bar_chart(_("Uploads per day"), labels, [u["uploads"] for u in site["uploads"]]),
+        charts.line_chart(_("Bytes stored"), labels, {_("bytes"): [s["bytes"] for s in stored]}),
         _pvuv_chart(site["days"]),
         charts.bar_chart(
-            "Top files (requests)",
+            _("Top files (requests)"),
             [t["filename"] for t in site["top_files"]],
             [t["requests"] for t in site["top_files"]],
         ),
         charts.bar_chart(
-            "Storage by type (bytes)",
+            _("Storage by type (bytes)"),
             [t["type"] for t in site["storage_by_type"]],
             [t["bytes"] for t in site["storage_by_type"]],
         ),
         charts.bar_chart(
-            "Jobs by status",
+            _("Jobs by status"),
             [j["status"] for j in site["jobs_by_status"]],
             [j["jobs"] for j in site["jobs_by_status"]],
         ),

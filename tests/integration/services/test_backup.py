@@ -97,7 +97,7 @@ def uploads_meanwhile(services: Services) -> Iterator[list[str]]:
 
 
 def snapshot_blobs(summary: Summary) -> set[str]:
-    lines = (summary.snapshot / "tables" / "blobs.jsonl").read_bytes().splitlines()
+    lines = (Path(summary.snapshot) / "tables" / "blobs.jsonl").read_bytes().splitlines()
     return {orjson.loads(line)["sha256"] for line in lines}
 
 
@@ -166,7 +166,7 @@ def test_a_second_backup_copies_only_new_blobs(source: Services, tmp_path: Path)
     second = source.backup.run(tmp_path / "backup")
     assert second.blobs.copied == 1 and second.blobs.count == first.blobs.count + 1
     assert snapshot_blobs(second) - snapshot_blobs(first) != set()
-    assert second.snapshot != first.snapshot and first.snapshot.exists()
+    assert second.snapshot != first.snapshot and Path(first.snapshot).exists()
 
 
 def test_a_restore_into_sqlite_refuses_a_used_instance(source: Services, tmp_path: Path) -> None:
@@ -209,6 +209,49 @@ def test_a_backup_of_s3_storage_restores_onto_local_disk_and_back(
     finally:
         local.close()
         on_s3.close()
+
+
+def test_a_backup_to_s3_is_incremental_and_restores_from_its_latest_or_a_named_snapshot(
+    source: Services, tmp_path: Path, moto_endpoint: str
+) -> None:
+    """The backup lands in a bucket (the instance's own storage is local), a second one
+    copies only new bytes, and restores read from S3 alone: the local folder is gone."""
+    reach = {k: v for k, v in s3_settings(moto_endpoint).items() if k != "storage_url"}
+    bucket = str(s3_settings(moto_endpoint)["storage_url"]).split("/")[2]
+    dest = f"s3://{bucket}/nightly"
+    on_disk = build_services(
+        make_settings(tmp_path / "disk", f"sqlite:///{tmp_path / 'd.db'}", **reach)
+    )
+    migrate.upgrade(on_disk.db)
+    made = populate(on_disk)
+    try:
+        first = on_disk.backup.run(dest)
+        assert first.snapshot.startswith(f"{dest}/snapshots/") and first.blobs.copied > 0
+        post_file(made["client"], made["headers"], b"one more")
+        second = on_disk.backup.run(dest)
+        assert (second.blobs.copied, second.blobs.copied_bytes) == (1, len(b"one more"))
+        for n, src in enumerate((dest, first.snapshot)):
+            target = build_services(
+                make_settings(tmp_path / f"t{n}", f"sqlite:///{tmp_path / f't{n}.db'}", **reach)
+            )
+            try:
+                restored = target.restore.run(src)
+                expected = second if src == dest else first
+                assert restored.tables == expected.tables
+                check_restored_files(target, expected)
+            finally:
+                target.close()
+    finally:
+        on_disk.close()
+
+
+def check_restored_files(target: Services, summary: Summary) -> None:
+    client = create_app(services=target).test_client()
+    files = rows_of(target)["files"]
+    assert len(files) == summary.tables["files"]
+    for file in files.values():
+        body = client.get(f"/i/{file['public_id']}").data
+        assert hashlib.sha256(body).hexdigest() == file["sha256"]
 
 
 def test_every_engine_backs_up_and_restores_into_sqlite(services: Services, tmp_path: Path) -> None:

@@ -107,3 +107,11 @@ def test_docs_page_needs_no_cdn(client) -> None:  # type: ignore[no-untyped-def]
     html = page.get_data(as_text=True)
     assert "GET /api/v1/files" in html and "openapi.json" in html
     assert "http://" not in html.replace("http://localhost", "") and "https://" not in html
+
+
+def test_docs_page_speaks_the_readers_language_around_its_links(client) -> None:  # type: ignore[no-untyped-def]
+    page = client.get("/api/v1/docs", headers={"Accept": "text/html", "Accept-Language": "es"})
+    html = page.get_data(as_text=True)
+    link = '<a href="/api/v1/openapi.json">openapi.json</a>'
+    assert f"El contrato legible por máquina es {link}" in html
+    assert "Autentícate con <code>Authorization: Bearer &lt;token&gt;</code>." in html

@@ -234,3 +234,13 @@ def test_an_encrypted_file_cannot_be_given_a_name(client: FlaskClient, services:
     )
     problem(renamed, 400, "invalid_input")
     assert stored(services, ident).filename == f"{ident}.age"
+
+
+@pytest.mark.parametrize("path", ("multipart", "put"))
+def test_the_public_upload_budget_holds(client: FlaskClient, services: Services, path: str) -> None:
+    services.settings.upload_rate_limit = "2/minute"
+    for _ in range(2):
+        file_id(path, send(path, client, seal(b"one of many").ciphertext))
+    refused = send(path, client, seal(b"one too many").ciphertext)
+    problem(refused, 429, "too_many_requests")
+    assert int(refused.headers["Retry-After"]) >= 1
