@@ -97,12 +97,15 @@ def server_offset(upload_url: str) -> int:
     return int(answer.headers["Upload-Offset"])
 
 
-def approve_device(server: ProductionServer, name: str, password: str, user_code: str) -> None:
-    """A signed-in browser approves a device login at /device, as its user would."""
+def approve_device(
+    server: ProductionServer, name: str, password: str, user_code: str, decision: str = "approve"
+) -> None:
+    """A signed-in browser approves (or denies) a device login at /device, as its user would."""
     session = server.browser(name, password)
     page = session.get(server.url("/device"), params={"user_code": user_code}, timeout=10).text
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert csrf, page
-    form = {"csrf_token": csrf.group(1), "user_code": user_code, "decision": "approve"}
+    form = {"csrf_token": csrf.group(1), "user_code": user_code, "decision": decision}
     done = session.post(server.url("/device"), data=form, timeout=10)
-    assert done.status_code == 200 and "Approved" in done.text, done.text
+    shown = "Approved" if decision == "approve" else "Denied"
+    assert done.status_code == 200 and shown in done.text, done.text

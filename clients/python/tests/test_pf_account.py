@@ -87,8 +87,9 @@ def test_login_without_a_terminal_or_password_says_how(server, env, tmp_path):
     failed(done, 2, "no password given: pass $PF_PASSWORD")
 
 
-def test_device_login_is_approved_in_the_browser(server, env, tmp_path):
-    process = start_pf("login", server.base, env=env, cwd=tmp_path)
+def _device_login(server, env, cwd, decision):
+    """Run ``pf login URL``, read the code it shows, and decide in the browser."""
+    process = start_pf("login", server.base, env=env, cwd=cwd)
     assert process.stderr is not None
     shown = b""
 
@@ -101,12 +102,24 @@ def test_device_login_is_approved_in_the_browser(server, env, tmp_path):
     code = re.search(rb"code: ([A-Z0-9-]+)", shown)
     assert code, shown
     assert server.base.encode() + b"/device?user_code=" in shown
-    approve_device(server, *ALICE, code.group(1).decode())
+    approve_device(server, *ALICE, code.group(1).decode(), decision)
     _, err = process.communicate(timeout=60)
-    assert process.returncode == 0, err
-    assert b"as alice" in err
+    return process.returncode, err.decode()
+
+
+def test_device_login_is_approved_in_the_browser(server, env, tmp_path):
+    code, err = _device_login(server, env, tmp_path, "approve")
+    assert code == 0, err
+    assert "as alice" in err
     ls = _ok("ls", env=env, cwd=tmp_path)
     assert "ID" in ls.stdout
+
+
+def test_device_login_denied_in_the_browser(server, env, tmp_path):
+    code, err = _device_login(server, env, tmp_path, "deny")
+    assert code == 3, err
+    assert err.strip().endswith("pf: the login was denied in the browser")
+    failed(run_pf("ls", env=env, cwd=tmp_path), 3, "not logged in")
 
 
 def test_ls_info_and_rm_of_your_files(server, env, tmp_path):
@@ -120,6 +133,12 @@ def test_ls_info_and_rm_of_your_files(server, env, tmp_path):
     info = _ok("info", link, env=env, cwd=tmp_path).stdout
     assert re.search(r"filename:\s+holiday-notes.txt", info)
     assert re.search(r"size:\s+12\n", info)
+
+    (tmp_path / "diary.txt").write_text("dear diary\n")
+    private = _ok("push", "--private", "diary.txt", env=env, cwd=tmp_path).stdout.strip()
+    assert requests.get(server.url(f"/i/{file_id(private)}"), timeout=10).status_code == 404
+    _ok("pull", private, "-o", "diary-copy.txt", env=env, cwd=tmp_path)
+    assert (tmp_path / "diary-copy.txt").read_text() == "dear diary\n"
 
     _ok("rm", ident, env=env, cwd=tmp_path)
     assert ident not in _ok("ls", env=env, cwd=tmp_path).stdout
