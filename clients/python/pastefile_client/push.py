@@ -207,6 +207,9 @@ class Pusher:
         def advance(count: int) -> None:
             self.progress.advance(task, count)
 
+        def rewind(offset: int) -> None:
+            self.progress.update(task, completed=offset)
+
         assert record.upload_url is not None
         try:
             with open(path, "rb") as data:
@@ -216,7 +219,7 @@ class Pusher:
                     data,
                     status,
                     self.options.chunk_size,
-                    advance,
+                    (advance, rewind),
                     tus.Throttle(self.options.limit_rate),
                 )
         except OSError as exc:

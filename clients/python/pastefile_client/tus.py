@@ -17,8 +17,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from pastefile_client.api import Api
-from pastefile_client.errors import Failure
+import httpx
+
+from pastefile_client.api import Api, http_failure
+from pastefile_client.errors import NETWORK, Failure
 
 TUS = {"Tus-Resumable": "1.0.0"}
 PIECE = 64 * 1024
@@ -81,40 +83,82 @@ def _pieces(data: bytes, advance: Callable[[int], None], throttle: Throttle) -> 
         advance(len(piece))
 
 
+RETRIES = 5
+
+
 def send(
     api: Api,
     url: str,
     source: BinaryIO,
     state: Status,
     chunk_size: int,
-    advance: Callable[[int], None],
+    progress: tuple[Callable[[int], None], Callable[[int], None]],
     throttle: Throttle,
 ) -> Status:
-    """PATCH from ``state.offset`` to the end; returns the final status (with the file id)."""
-    offset = state.offset
-    source.seek(offset)
+    """PATCH from ``state.offset`` to the end; returns the final status (with the file id).
+
+    ``progress`` is (advance by n bytes, set to an offset). A dropped connection, or a 409
+    (the server's offset is not ours, or a killed run's request still holds the upload),
+    is retried from the offset the server gives, a few times with a growing pause."""
+    advance, rewind = progress
+    offset, failures = state.offset, 0
     while offset < state.length:
+        source.seek(offset)
         chunk = source.read(min(chunk_size, state.length - offset))
-        digest = base64.b64encode(hashlib.sha256(chunk).digest()).decode("ascii")
-        headers = {
-            **TUS,
-            "Upload-Offset": str(offset),
-            "Content-Type": "application/offset+octet-stream",
-            "Content-Length": str(len(chunk)),
-            "Upload-Checksum": f"sha256 {digest}",
-        }
-        response = api.request(
-            "PATCH", url, headers=headers, content=_pieces(chunk, advance, throttle)
-        )
+        try:
+            response = _patch(api, url, offset, chunk, advance, throttle)
+        except _Retry as retry:
+            failures += 1
+            if failures > RETRIES:
+                raise retry.failure from None
+            time.sleep(min(2 ** (failures - 1), 8))
+            found = status(api, url)
+            if found is None:
+                raise retry.failure from None
+            offset = found.offset
+            rewind(offset)
+            continue
+        failures = 0
         offset = int(response.headers["Upload-Offset"])
         if offset >= state.length:
-            return Status(
-                offset,
-                state.length,
-                response.headers.get("X-File-Id"),
-                response.headers.get("X-Token"),
-            )
+            headers = response.headers
+            return Status(offset, state.length, headers.get("X-File-Id"), headers.get("X-Token"))
     return _finished(api, url, state)
+
+
+class _Retry(Exception):
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
+
+
+def _patch(
+    api: Api,
+    url: str,
+    offset: int,
+    chunk: bytes,
+    advance: Callable[[int], None],
+    throttle: Throttle,
+) -> httpx.Response:
+    digest = base64.b64encode(hashlib.sha256(chunk).digest()).decode("ascii")
+    headers = {
+        **TUS,
+        "Upload-Offset": str(offset),
+        "Content-Type": "application/offset+octet-stream",
+        "Content-Length": str(len(chunk)),
+        "Upload-Checksum": f"sha256 {digest}",
+    }
+    try:
+        response = api.request(
+            "PATCH", url, ok=(409,), headers=headers, content=_pieces(chunk, advance, throttle)
+        )
+    except Failure as failed:
+        if failed.code == NETWORK:
+            raise _Retry(failed) from None
+        raise
+    if response.status_code == 409:
+        raise _Retry(http_failure(response))
+    return response
 
 
 def _finished(api: Api, url: str, state: Status) -> Status:

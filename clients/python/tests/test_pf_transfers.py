@@ -14,7 +14,7 @@ import requests
 
 from tests.support.pf import PF, file_id, pending_uploads, run_pf, server_offset, start_pf
 from tests.support.production import ProductionServer
-from tests.support.servers import wait_until
+from tests.support.servers import TcpProxy, wait_until
 
 pytestmark = pytest.mark.system
 
@@ -190,3 +190,32 @@ def test_nothing_of_the_plaintext_name_or_key_reaches_the_server(server, env, tm
         content = path.read_bytes()
         for needle in needles:
             assert needle not in content, f"{needle!r} found in {path}"
+
+
+def test_a_dropped_connection_is_retried_within_the_same_push(server, env, tmp_path):
+    data = os.urandom(8 * 1024 * 1024)
+    (tmp_path / "flaky.bin").write_bytes(data)
+    proxy = TcpProxy(("127.0.0.1", server.port)).start()
+    base = f"http://127.0.0.1:{proxy.port}"
+    args = ["--server", base, "push", "flaky.bin", "--chunk-size", "256k", "--limit-rate", "4M"]
+    pushing = start_pf(*args, env=env, cwd=tmp_path)
+    try:
+
+        def some_bytes_sent() -> bool:
+            records = [r for r in pending_uploads(env) if r.get("upload_url")]
+            return bool(records) and server_offset(records[0]["upload_url"]) >= 1024 * 1024
+
+        wait_until(lambda: some_bytes_sent() or pushing.poll() is not None, timeout=60)
+        assert pushing.poll() is None, "still uploading when the connection is cut"
+        proxy.stop()  # every connection cut, and nobody listening for a moment
+        time.sleep(0.5)
+        proxy = TcpProxy(("127.0.0.1", server.port), port=proxy.port).start()
+        out, err = pushing.communicate(timeout=120)
+    finally:
+        proxy.stop()
+        if pushing.poll() is None:
+            pushing.kill()
+    assert pushing.returncode == 0, err
+    link = out.decode().strip().replace(base, server.base)
+    _pull(env, tmp_path, link, "-o", "back.bin")
+    assert (tmp_path / "back.bin").read_bytes() == data

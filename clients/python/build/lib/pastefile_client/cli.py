@@ -137,7 +137,7 @@ def logout() -> None:
     False,
 )
 @click.option(
-    "--collection", metavar="NAME", help="Add to this collection (servers with collections)."
+    "--collection", metavar="ID", help="Upload into this collection (its id); yours to manage."
 )
 @click.option("--name", default="stdin", show_default=True, help="The file name for stdin (-).")
 @click.option(

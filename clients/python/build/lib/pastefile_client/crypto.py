@@ -16,7 +16,7 @@ import pyrage
 from pyrage import passphrase as age_passphrase
 from pyrage import x25519
 
-from pastefile_client.errors import CRYPTO, Failure, read_failure, write_failure
+from pastefile_client.errors import CRYPTO, USAGE, Failure, read_failure, write_failure
 
 PASSPHRASE_LIMIT = 256 * 1024 * 1024
 Progress = Callable[[int], None]
@@ -75,13 +75,17 @@ def encrypt_passphrase(source: Path, out: BinaryIO, phrase: str, advance: Progre
         raise write_failure("the encrypted copy", exc) from None
 
 
-def decrypt_file(source: Path, out: BinaryIO, secret: str, advance: Progress) -> None:
+def check_identity(secret: str) -> x25519.Identity:
     try:
-        identity = x25519.Identity.from_str(secret)
+        return x25519.Identity.from_str(secret)
     except pyrage.IdentityError:
         raise Failure(
-            "bad link: the key in the fragment is not a valid age identity", CRYPTO
+            "bad link: the key in the fragment is not a valid age identity", USAGE
         ) from None
+
+
+def decrypt_file(source: Path, out: BinaryIO, secret: str, advance: Progress) -> None:
+    identity = check_identity(secret)
     with open(source, "rb") as raw:
         _guarded(lambda: pyrage.decrypt_io(_Counting(raw, advance), out, [identity]))
 

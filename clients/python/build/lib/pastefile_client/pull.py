@@ -63,6 +63,8 @@ class Puller:
         self.headers = {"X-File-Password": options.password} if options.password else {}
 
     def pull(self, target: Target) -> str:
+        if target.secret.key:
+            crypto.check_identity(target.secret.key)  # before any byte is fetched
         file_id = resolve_id(self.api, target)
         head = self._head(file_id)
         name = target.secret.name or disposition_name(head.headers.get("Content-Disposition", ""))
@@ -193,8 +195,11 @@ def disposition_name(header: str) -> str | None:
     extended = re.search(r"filename\*\s*=\s*UTF-8''([^;]+)", header, re.IGNORECASE)
     if extended:
         return unquote(extended.group(1).strip())
-    plain = re.search(r'filename\s*=\s*"((?:[^"\\]|\\.)*)"', header)
-    return plain.group(1) if plain else None
+    quoted = re.search(r'filename\s*=\s*"((?:[^"\\]|\\.)*)"', header, re.IGNORECASE)
+    if quoted:
+        return quoted.group(1)
+    token = re.search(r"filename\s*=\s*([^;\s]+)", header, re.IGNORECASE)
+    return token.group(1) if token else None
 
 
 @contextmanager

@@ -170,7 +170,11 @@ class Pusher:
         else:
             record.length = source.path.stat().st_size
         metadata = self.options.metadata(source.name)
-        record.upload_url = tus.create(self.api, record.length, metadata)
+        try:
+            record.upload_url = tus.create(self.api, record.length, metadata)
+        except BaseException:  # refused (413, 401…) or interrupted: no spool left behind
+            state.drop(record)
+            raise
         state.save(record)
         return record
 
