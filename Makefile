@@ -17,8 +17,10 @@ $(RUNTIME_STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
-$(DEV_STAMP): $(RUNTIME_STAMP) requirements-dev.lock
+$(DEV_STAMP): $(RUNTIME_STAMP) requirements-dev.lock clients/python/pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.lock
+	# pf, the command-line client (clients/python): its tests run in `make test`
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e clients/python
 	touch $@
 
 %.mo: %.po $(RUNTIME_STAMP)
@@ -45,6 +47,7 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/mypy --config-file clients/python/pyproject.toml clients/python/pastefile_client
 	$(BIN)/lint-imports
 
 format: $(DEV_STAMP)

@@ -1,0 +1,3 @@
+from pastefile_client.cli import main
+
+main()
