@@ -18,11 +18,13 @@ without anyone remembering to say so.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from pastefile import crashpoints
 from pastefile.db.database import Database, after_commit
@@ -64,10 +66,25 @@ class BlobStore:
         self.lock_or_create(session, writer.sha256, writer.size, mimetype)
         self.storage.commit(writer)
 
-    def is_referenced(self, session: Session, sha256: str) -> bool:
-        """Does any row (a file, a variant or its source, a report…) still use these bytes?"""
+    def is_referenced(
+        self,
+        session: Session,
+        sha256: str,
+        columns: Sequence[ColumnElement[Any] | QueryableAttribute[Any]] = (),
+    ) -> bool:
+        """Does any row (a file, a variant or its source, a report…; or only ``columns``)
+        still use these bytes?
+
+        A locking read, so it sees rows committed since this transaction's snapshot: under
+        InnoDB's REPEATABLE READ a plain read would miss an upload of the same bytes that
+        committed meanwhile, and removing the blob row would then break its foreign key.
+        """
         return any(
-            session.scalar(select(exists().where(column == sha256))) for column in self.references
+            session.execute(
+                select(column).where(column == sha256).limit(1).with_for_update(read=True)
+            ).first()
+            is not None
+            for column in (columns or self.references)
         )
 
     def release(self, session: Session, sha256: str) -> bool:

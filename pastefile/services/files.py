@@ -6,8 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, func, or_, select
 
 from pastefile.cache import Cache, MemoryCache
 from pastefile.db.database import Database
@@ -123,14 +122,12 @@ class FileService:
             self.lookups.cache.invalidate(keys)
             session.delete(found)
             session.flush()
-            if self.blobs.lock(session, sha) and not self._has_files(session, sha):
+            if self.blobs.lock(session, sha) and not self.blobs.is_referenced(
+                session, sha, [File.sha256]
+            ):
                 purge_variants(session, self.blobs, sha)  # variants go with their source
                 self.blobs.release(session, sha)
         self.lookups.cache.invalidate(keys)  # again after the commit: no stale refill
-
-    @staticmethod
-    def _has_files(session: Session, sha256: str) -> bool:
-        return bool(session.scalar(select(exists().where(File.sha256 == sha256))))
 
     def statuses(self, owner_id: int, public_ids: Sequence[str]) -> dict[str, str]:
         """The processing status of those of ``public_ids`` that ``owner_id`` owns."""
