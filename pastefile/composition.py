@@ -119,7 +119,7 @@ def build_services(settings: Settings) -> Services:
         accounts=accounts,
         policy=policy,
         access=access,
-        collections=CollectionService(db, access, policy),
+        collections=CollectionService(db, access, policy, blobs, cache),
         events=events,
         limiter=limiter,
         stats_store=stats_store,

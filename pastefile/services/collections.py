@@ -11,13 +11,16 @@ password-protected or expired file never leaks through a public collection.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from pastefile.cache import Cache
 from pastefile.db.collections import Collection, CollectionItem
 from pastefile.db.database import Database
 from pastefile.db.models import File
@@ -25,6 +28,8 @@ from pastefile.db.types import utcnow
 from pastefile.errors import Gone, InvalidInput, NotFound, PasteFileError, PreconditionFailed
 from pastefile.services.access import Caller, FileAccess, sees_private
 from pastefile.services.accounts import hash_token
+from pastefile.services.blobs import BlobStore
+from pastefile.services.collection_zip import ZipPlan, plan_zip
 from pastefile.services.ids import looks_like_id, new_collection_code, new_public_id
 from pastefile.services.policy import UploadPolicy, UploadRequest
 from pastefile.services.upload_options import VISIBILITIES
@@ -33,6 +38,7 @@ MAX_TITLE = 200
 MAX_DESCRIPTION = 10_000
 MAX_FILES = 1000  # per collection: one page, one zip central directory of sane size
 NOUN = "collection"
+ZIP_TAIL_TTL = 7 * 86400  # keyed by the member set: a stale entry is never used, only kept
 
 
 @dataclass(frozen=True)
@@ -67,10 +73,19 @@ class CreatedCollection:
 class CollectionService:
     """Creating, reading (through the read gate), changing and deleting collections."""
 
-    def __init__(self, db: Database, access: FileAccess, policy: UploadPolicy) -> None:
+    def __init__(
+        self,
+        db: Database,
+        access: FileAccess,
+        policy: UploadPolicy,
+        blobs: BlobStore,
+        cache: Cache,
+    ) -> None:
         self.db = db
         self.access = access
         self.policy = policy
+        self.blobs = blobs
+        self.cache = cache
 
     # --- creating -----------------------------------------------------------------
 
@@ -175,6 +190,28 @@ class CollectionService:
             if file.status == "ready":
                 found.append(file)
         return found
+
+    # --- the zip ------------------------------------------------------------------------
+
+    def zip_plan(self, collection: Collection, caller: Caller) -> ZipPlan:
+        """The zip of what this caller may read (``readable``); a CRC-32 missing from an
+        older blob is computed here once and kept."""
+        files = self.readable(collection, caller)
+        rows = [(f.filename, f.sha256, f.size, f.created_at) for f in files]
+        return plan_zip(rows, self.blobs.crc32_of)
+
+    def zip_tail(self, plan: ZipPlan) -> bytes:
+        """The zip's central directory, computed once per member set (its ETag) and cached."""
+
+        def load() -> dict[str, Any]:
+            tail = plan.tail(self.blobs.storage.open)
+            return {"tail": base64.b64encode(tail).decode("ascii")}
+
+        key = self.cache.key("zip-tail", plan.etag)
+        found = self.cache.get_or_load(key, load, ZIP_TAIL_TTL, 0)
+        if found is None:  # not cached after all: compute it here
+            found = load()
+        return base64.b64decode(found["tail"])
 
     def count_download(self, collection: Collection) -> None:
         """The one place a download of a collection is counted (the zip): atomic, and a

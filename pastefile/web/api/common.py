@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -11,11 +12,12 @@ from flask import Response, request
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import UnsupportedMediaType
 
-from pastefile.errors import InvalidInput, NotFound
+from pastefile.errors import InvalidInput, NotFound, PreconditionFailed, PreconditionRequired
 from pastefile.services.rowids import is_row_id
 from pastefile.web.context import base_url
 
 M = TypeVar("M", bound=BaseModel)
+_ETAG = re.compile(r'^(?:W/)?"([A-Za-z0-9]+)-v(\d+)"$')
 MAX_JSON_BODY = 64 * 1024
 
 
@@ -98,3 +100,19 @@ def paginate(response: Response, page: int, per_page: int, total: int) -> Respon
 
 def respond_raw(body: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(body), status=status, mimetype="application/json")
+
+
+def version_etag(public_id: str, version: int) -> str:
+    """The ETag of a record's version (a file, a collection): ``<id>-v<version>``."""
+    return f"{public_id}-v{version}"
+
+
+def if_match_version(ident: str, noun: str = "file") -> int:
+    """The version a PATCH's If-Match names: 428 without one, 412 for another record's."""
+    header = request.headers.get("If-Match")
+    if not header:
+        raise PreconditionRequired(f"PATCH needs If-Match with the {noun}'s current ETag")
+    match = _ETAG.match(header.strip())
+    if match is None or match.group(1) != ident or not is_row_id(int(match.group(2))):
+        raise PreconditionFailed(f"If-Match does not name this {noun}'s current version")
+    return int(match.group(2))

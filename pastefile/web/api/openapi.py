@@ -12,6 +12,7 @@ from pydantic.json_schema import models_json_schema
 
 from pastefile import __version__
 from pastefile.web.api.blueprints import api_blueprint
+from pastefile.web.api.collections_contract import COLLECTION_MODELS, collections_paths
 from pastefile.web.api.common import respond_raw
 from pastefile.web.api.openapi_parts import (
     BEARER,
@@ -220,7 +221,7 @@ def _account_paths() -> dict[str, Any]:
 
 MODELS: list[type[BaseModel]] = [
     FileCreated, FileOut, FilePatch, FileUploadForm, Me, Problem, RemovalIn, RemovalOut,
-    TokenCreate, TokenCreated, TokenOut, UserOut, UserPatch,
+    TokenCreate, TokenCreated, TokenOut, UserOut, UserPatch, *COLLECTION_MODELS,
 ]  # fmt: skip
 
 
@@ -235,7 +236,13 @@ def openapi_document() -> dict[str, Any]:
             "version": __version__,
             "description": "Errors are RFC 9457 application/problem+json with a stable `code`.",
         },
-        "paths": {**_files_paths(), **_account_paths(), **tus_paths(), **stats_paths()},
+        "paths": {
+            **_files_paths(),
+            **collections_paths(),
+            **_account_paths(),
+            **tus_paths(),
+            **stats_paths(),
+        },
         "components": {
             "schemas": {**defs["$defs"], **stats_schemas()},
             "securitySchemes": {
