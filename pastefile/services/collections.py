@@ -31,7 +31,7 @@ from pastefile.services.accounts import hash_token
 from pastefile.services.blobs import BlobStore
 from pastefile.services.collection_zip import ZipPlan, plan_zip
 from pastefile.services.ids import looks_like_id, new_collection_code, new_public_id
-from pastefile.services.policy import UploadPolicy, UploadRequest
+from pastefile.services.policy import PreparedUpload, UploadPolicy, UploadRequest
 from pastefile.services.upload_options import VISIBILITIES
 
 MAX_TITLE = 200
@@ -261,6 +261,22 @@ class CollectionService:
         """
         self.access.check_manage(collection, caller, "upload", NOUN)
         files = [self._managed_file(ident, caller) for ident in _ids(file_ids)]
+        return self._append(collection, files)
+
+    def add_upload(
+        self, ident: str, file_id: str, caller: Caller, file_token: str | None
+    ) -> Collection:
+        """A finished resumable upload goes into the collection its metadata named.
+
+        The caller must still manage the collection; the file is theirs by its
+        owner, or by ``file_token``, the management token its upload just issued.
+        """
+        collection = self.visible(ident, caller)
+        self.access.check_manage(collection, caller, "upload", NOUN)
+        uploader = replace(caller, manage_token=file_token) if file_token else caller
+        return self._append(collection, [self._managed_file(file_id, uploader)])
+
+    def _append(self, collection: Collection, files: list[File]) -> Collection:
         with self.db.write() as session:
             present = set(
                 session.scalars(
@@ -282,6 +298,21 @@ class CollectionService:
                 position += 1
             _bump(session, collection, None, {})
         return self._reload(collection)
+
+    def upload_into(
+        self, ident: str, caller: Caller, prepared: PreparedUpload
+    ) -> tuple[Collection, PreparedUpload]:
+        """Before an upload that names a collection (a form's or tus' ``collection``):
+        only who may manage the collection uploads into it. An anonymous uploader
+        proves it with the collection's token, and the new file gets that same token
+        (not a new one), so one token manages the collection and all its files.
+        Once stored, ``add_files`` puts the file in."""
+        collection = self.visible(ident, caller)
+        self.access.check_manage(collection, caller, "upload", NOUN)
+        if prepared.options.owner_id is None and caller.manage_token:
+            options = replace(prepared.options, manage_token_hash=hash_token(caller.manage_token))
+            prepared = PreparedUpload(options, None)
+        return collection, prepared
 
     def remove_files(
         self, collection: Collection, file_ids: Sequence[str], caller: Caller

@@ -200,3 +200,52 @@ def test_anonymous_collection_with_the_uploads_token(client: FlaskClient) -> Non
     assert (
         client.delete(f"/api/v1/collections/{ident}", headers={"X-Token": token}).status_code == 204
     )
+
+
+def _tus_metadata(**values: str) -> str:
+    import base64
+
+    return ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in values.items())
+
+
+def test_multipart_and_tus_upload_into_a_collection(client: FlaskClient, services, alice) -> None:  # type: ignore[no-untyped-def]
+    from urllib.parse import urlsplit
+
+    made = client.post("/api/v1/collections", json={"title": "inbox"})
+    ident, token = made.get_json()["id"], made.get_json()["token"]
+    mine = {"X-Token": token}
+    first = post_file(client, mine, b"multipart bytes", "m.txt", collection=ident)
+    assert first.status_code == 201 and first.get_json()["token"] is None
+    tus = {"Tus-Resumable": "1.0.0", **mine}
+    created = client.post(
+        "/api/v1/uploads",
+        headers={
+            **tus,
+            "Upload-Length": "9",
+            "Upload-Metadata": _tus_metadata(filename="t.txt", collection=ident),
+        },
+    )
+    assert created.status_code == 201, created.get_data(as_text=True)
+    path = urlsplit(created.headers["Location"]).path
+    done = client.patch(
+        path,
+        data=b"tus bytes",
+        content_type="application/offset+octet-stream",
+        headers={**tus, "Upload-Offset": "0"},
+    )
+    assert done.status_code == 204, done.get_data(as_text=True)
+    listed = client.get(f"/api/v1/collections/{ident}").get_json()
+    assert [f["filename"] for f in listed["files"]] == ["m.txt", "t.txt"]
+    # Without the collection's token (or as someone else): refused before any byte is kept.
+    problem(post_file(client, {}, b"intruder", "i.txt", collection=ident), 403, "forbidden")
+    problem(post_file(client, alice, b"intruder", "i.txt", collection=ident), 403, "forbidden")
+    refused = client.post(
+        "/api/v1/uploads",
+        headers={
+            "Tus-Resumable": "1.0.0",
+            "Upload-Length": "3",
+            "Upload-Metadata": _tus_metadata(collection=ident),
+        },
+    )
+    problem(refused, 403, "forbidden")
+    assert len(client.get(f"/api/v1/collections/{ident}").get_json()["files"]) == 2
