@@ -9,8 +9,6 @@ download going on.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from flask import Response, request
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.http import parse_range_header
@@ -25,15 +23,14 @@ from pastefile.web.serving import set_disposition
 def send_zip(collection: Collection, plan: ZipPlan) -> Response:
     svc = services()
     wanted = _wanted_range(plan)
+    tail = svc.collections.zip_tail_soon(plan) if request.method == "GET" else _no_tail
     if wanted is None:
-        body: Iterator[bytes] = plan.stream(svc.storage.open)
+        body = plan.byte_range(0, plan.length, svc.storage.open, tail)
         response = Response(body, status=200, mimetype="application/zip", direct_passthrough=True)
         response.content_length = plan.length
     else:
         start, stop = wanted
-        body = plan.byte_range(
-            start, stop, svc.storage.open, lambda: svc.collections.zip_tail(plan)
-        )
+        body = plan.byte_range(start, stop, svc.storage.open, tail)
         response = Response(body, status=206, mimetype="application/zip", direct_passthrough=True)
         response.content_length = stop - start
         response.content_range = f"bytes {start}-{stop - 1}/{plan.length}"  # type: ignore[assignment]
@@ -51,6 +48,10 @@ def send_zip(collection: Collection, plan: ZipPlan) -> Response:
     if request.method == "GET" and (wanted is None or wanted[0] == 0):
         svc.collections.count_download(collection)  # 410 past the limit
     return response
+
+
+def _no_tail() -> bytes:
+    raise AssertionError("a HEAD or 304 sends no body")
 
 
 def _wanted_range(plan: ZipPlan) -> tuple[int, int] | None:
