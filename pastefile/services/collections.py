@@ -34,6 +34,7 @@ from pastefile.services.blobs import BlobStore
 from pastefile.services.collection_zip import ZipPlan, plan_zip
 from pastefile.services.ids import looks_like_id, new_collection_code, new_public_id
 from pastefile.services.policy import PreparedUpload, UploadPolicy, UploadRequest
+from pastefile.services.scrub import DAMAGED
 from pastefile.services.upload_options import VISIBILITIES
 
 MAX_TITLE = 200
@@ -163,6 +164,19 @@ class CollectionService:
             )
             return list(rows), int(total or 0)
 
+    def counts(self, collections: Sequence[Collection]) -> dict[int, int]:
+        """How many files each of these collections holds (My files' folders)."""
+        ids = [c.id for c in collections]
+        if not ids:
+            return {}
+        query = (
+            select(CollectionItem.collection_id, func.count())
+            .where(CollectionItem.collection_id.in_(ids))
+            .group_by(CollectionItem.collection_id)
+        )
+        with self.db.read() as session:
+            return {int(cid): int(n) for cid, n in session.execute(query)}
+
     def files(self, collection: Collection) -> list[File]:
         """Every member, in order, whatever its rules (for the collection's managers)."""
         with self.db.read() as session:
@@ -190,7 +204,7 @@ class CollectionService:
                 self.access.admit(file, file.public_id, asking)
             except PasteFileError:
                 continue
-            if file.status == "ready":
+            if file.status != DAMAGED:  # "processing" files are readable already
                 found.append(file)
         return found
 
