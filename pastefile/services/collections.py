@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from pastefile.cache import Cache
@@ -385,6 +385,24 @@ class CollectionService:
                 )
             _bump(session, collection, None, {})
         return self._reload(collection)
+
+    def sweep(self, limit: int = 1000) -> int:
+        """Delete expired and used-up collections (their files stay); the ``expire_sweep``
+        job runs it. Until then they answer 410 already (``FileAccess.admit``)."""
+        now = utcnow()
+        done = or_(
+            Collection.expires_at <= now,
+            and_(
+                Collection.max_downloads.isnot(None),
+                Collection.downloads >= Collection.max_downloads,
+            ),
+        )
+        with self.db.write() as session:
+            ids = list(session.scalars(select(Collection.id).where(done).limit(limit)))
+            if ids:
+                session.execute(delete(CollectionItem).where(CollectionItem.collection_id.in_(ids)))
+                session.execute(delete(Collection).where(Collection.id.in_(ids)))
+        return len(ids)
 
     # --- helpers ----------------------------------------------------------------------
 

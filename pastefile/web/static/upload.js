@@ -290,7 +290,10 @@
     link.href = made.links.page;
     link.textContent = made.links.short;
     document.getElementById("copy-collection").dataset.copy = made.links.short;
-    if (made.token) remember(made.id, made.token);
+    // Kept apart from the files' tokens (card.js reads those by file id).
+    if (made.token) {
+      try { localStorage.setItem("pastefile:collection-token:" + made.id, made.token); } catch (e) { /* storage off */ }
+    }
     box.hidden = false;
     results.hidden = false;
   }
