@@ -79,6 +79,9 @@ class FileUploadForm(Strict):
     max_downloads: int | SkipJsonSchema[None] = Field(None, ge=1, le=1_000_000)
     password: str | SkipJsonSchema[None] = Field(None, max_length=1024)
     visibility: Visibility | SkipJsonSchema[None] = None
+    collection: str | SkipJsonSchema[None] = Field(
+        None, max_length=32, description="a collection to upload into (you must manage it)"
+    )
 
 
 class FilePatch(Strict):
