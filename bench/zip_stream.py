@@ -178,6 +178,15 @@ def curl(*args: str) -> str:
     return done.stdout
 
 
+def post_file(server: Server, path: Path, name: str, query: str = "", token: str = "") -> str:
+    """``POST /api/v1/files`` with the file as a raw body, streamed by curl."""
+    headers = ["-H", "Content-Type: application/octet-stream"]
+    if token:
+        headers += ["-H", f"X-Token: {token}"]
+    url = f"{server.url}/api/v1/files?filename={name}{query}"
+    return curl("-X", "POST", "-T", str(path), *headers, url)
+
+
 def download(url: str, headers: tuple[str, ...] = ()) -> tuple[int, float, float]:
     """(bytes, seconds, seconds to the first byte) of ``curl -o /dev/null``."""
     extra = [part for h in headers for part in ("-H", h)]
@@ -231,29 +240,9 @@ def run(
     started = time.monotonic()
     for n in range(files):
         generate(source, each if n < files - 1 else size - each * (files - 1), n)
-        curl(
-            "-X",
-            "POST",
-            "-T",
-            str(source),
-            "-H",
-            f"X-Token: {token}",
-            "-H",
-            "Content-Type: application/octet-stream",
-            f"{server.url}/api/v1/files?filename=member-{n}.bin&collection={ident}",
-        )
+        post_file(server, source, f"member-{n}.bin", f"&collection={ident}", token)
     generate(source, size, 10_000)
-    single = json.loads(
-        curl(
-            "-X",
-            "POST",
-            "-T",
-            str(source),
-            "-H",
-            "Content-Type: application/octet-stream",
-            f"{server.url}/api/v1/files?filename=single.bin",
-        )
-    )["id"]
+    single = json.loads(post_file(server, source, "single.bin"))["id"]
     source.unlink()
     print(
         f"uploaded {files} member(s) and one file, {size / MiB:.0f} MiB each side, "
