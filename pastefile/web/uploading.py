@@ -3,7 +3,7 @@ a crop-resize size, and the options of a ``/r/`` copy."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import request
@@ -69,7 +69,8 @@ class Into:
 
     def add(self, result: UploadResult) -> None:
         if self.collection is not None:
-            services().collections.add_files(self.collection, [result.file.public_id], caller())
+            collections = services().collections
+            collections.add_files(self.collection, [result.file.public_id], _uploading_caller())
 
 
 def into_collection(values: Any, prepared: PreparedUpload) -> Into:
@@ -78,8 +79,16 @@ def into_collection(values: Any, prepared: PreparedUpload) -> Into:
     ident = values.get("collection")
     if not ident:
         return Into(prepared)
-    collection, prepared = services().collections.upload_into(str(ident), caller(), prepared)
+    collection, prepared = services().collections.upload_into(
+        str(ident), _uploading_caller(), prepared
+    )
     return Into(prepared, collection)
+
+
+def _uploading_caller() -> Caller:
+    """The request's proof, with the session counting only as ``uploader`` says: a
+    forged cross-site form is anonymous, so it cannot fill the victim's collection."""
+    return replace(caller(), principal=uploader())
 
 
 def derived_options(source: File) -> UploadOptions | None:

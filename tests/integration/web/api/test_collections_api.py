@@ -264,3 +264,28 @@ def test_a_broken_and_resumed_zip_download_counts_once(client: FlaskClient, alic
     )
     assert client.head(f"/c/{ident}.zip").status_code == 200
     assert client.get(f"/api/v1/collections/{ident}").get_json()["downloads"] == 1
+
+
+def test_a_forged_cross_site_upload_cannot_fill_the_victims_collection(
+    client: FlaskClient, services
+) -> None:  # type: ignore[no-untyped-def]
+    from pastefile.services.access import Caller
+    from pastefile.services.accounts import AccountService
+    from pastefile.services.collections import NewCollection
+    from tests.support.sessions import sign_in
+
+    victim = services.accounts.create_user("victim", "correct horse battery")
+    who = AccountService.session_principal(victim)
+    ident = services.collections.create(
+        Caller(who), NewCollection(title="mine")
+    ).collection.public_id
+    sign_in(client, services, victim.id, csrf="the-real-token")
+    before = services.files.storage_summary()["files"]
+    forged = client.post(
+        "/",
+        data={"file": (io.BytesIO(b"planted"), "planted.txt"), "collection": ident},
+        headers={"Origin": "https://evil.example", "Accept": "application/json"},
+    )
+    problem(forged, 403, "forbidden")  # the session does not count without its CSRF token
+    assert services.files.storage_summary()["files"] == before
+    assert services.collections.files(services.collections.visible(ident, Caller(who))) == []
