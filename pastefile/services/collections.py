@@ -210,10 +210,19 @@ class CollectionService:
 
     # --- the zip ------------------------------------------------------------------------
 
+    def zip_members(self, collection: Collection, caller: Caller) -> list[File]:
+        """What the zip holds: the readable files, less those with a download limit.
+
+        Each download of a limited file must be counted on its own link (the zip
+        counts one download of the collection, not of its members), so such a file
+        stays on the page, its card one click away, and out of everyone's zip.
+        """
+        return [f for f in self.readable(collection, caller) if f.max_downloads is None]
+
     def zip_plan(self, collection: Collection, caller: Caller) -> ZipPlan:
         """The zip of what this caller may read (``readable``); a CRC-32 missing from an
         older blob is computed here once and kept."""
-        files = self.readable(collection, caller)
+        files = self.zip_members(collection, caller)
         rows = [(f.filename, f.sha256, f.size, f.created_at) for f in files]
         crcs = self.blobs.crc32s(sorted({f.sha256 for f in files}))
         return plan_zip(rows, crcs.__getitem__)

@@ -289,3 +289,15 @@ def test_a_forged_cross_site_upload_cannot_fill_the_victims_collection(
     problem(forged, 403, "forbidden")  # the session does not count without its CSRF token
     assert services.files.storage_summary()["files"] == before
     assert services.collections.files(services.collections.visible(ident, Caller(who))) == []
+
+
+def test_a_download_limited_file_stays_out_of_the_zip(client: FlaskClient, alice) -> None:  # type: ignore[no-untyped-def]
+    (free,) = _files(client, alice, ("free.txt", b"free bytes"))
+    (limited,) = _files(client, alice, ("limited.txt", b"LIMITED bytes"), max_downloads=2)
+    ident = _create(client, alice, files=[free, limited]).get_json()["id"]
+    listed = client.get(f"/api/v1/collections/{ident}").get_json()
+    assert [f["id"] for f in listed["files"]] == [free, limited]  # on the page, card one click away
+    for _ in range(3):  # the zip never hands it out past its limit
+        whole = client.get(f"/c/{ident}.zip").data
+        assert b"LIMITED" not in whole
+    assert client.get(f"/api/v1/files/{limited}", headers=alice).get_json()["downloads"] == 0
