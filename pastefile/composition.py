@@ -22,6 +22,7 @@ from pastefile.services.access import FileAccess
 from pastefile.services.accounts import AccountService
 from pastefile.services.backup import Backup, Restore
 from pastefile.services.blobs import BlobStore
+from pastefile.services.collections import CollectionService
 from pastefile.services.device_auth import DeviceAuthService
 from pastefile.services.fetch import Fetcher, FetchPolicy
 from pastefile.services.files import FileService
@@ -67,6 +68,7 @@ class Services:
     device_auth: DeviceAuthService
     policy: UploadPolicy
     access: FileAccess
+    collections: CollectionService
     events: EventBus
     limiter: RateLimiter
     stats_store: StatsStore
@@ -115,6 +117,9 @@ def build_services(settings: Settings) -> Services:
         listeners=[lambda result: start_upload_jobs(jobs, result), notifier.uploaded],
     )
     stats_store = stats_store_from_settings(settings, db)
+    access = FileAccess(
+        db, files, accounts, limiter, settings.password_rate_limit, notifier=notifier
+    )
     services = Services(
         settings=settings,
         db=db,
@@ -130,9 +135,8 @@ def build_services(settings: Settings) -> Services:
         accounts=accounts,
         device_auth=DeviceAuthService(settings, db, accounts, limiter),
         policy=policy,
-        access=FileAccess(
-            db, files, accounts, limiter, settings.password_rate_limit, notifier=notifier
-        ),
+        access=access,
+        collections=CollectionService(db, access, policy, blobs, cache),
         events=events,
         limiter=limiter,
         stats_store=stats_store,

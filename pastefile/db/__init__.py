@@ -3,7 +3,16 @@
 Importing the package registers every table on the one ``Base.metadata``.
 """
 
-from pastefile.db import device_auth, jobs, moderation, notifications, stats, tus, users
+from pastefile.db import (
+    collections,
+    device_auth,
+    jobs,
+    moderation,
+    notifications,
+    stats,
+    tus,
+    users,
+)
 from pastefile.db.database import Database
 from pastefile.db.models import Base, Blob, File
 
@@ -12,6 +21,7 @@ __all__ = [
     "Blob",
     "Database",
     "File",
+    "collections",
     "device_auth",
     "jobs",
     "moderation",

@@ -1,7 +1,7 @@
 """notifications: webhook endpoints and deliveries, download alerts, download history
 
 Revision ID: 0009_notifications
-Revises: 0006_sessions
+Revises: 0007_collections
 Create Date: 2026-12-04
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 from pastefile.db.types import UTCDateTime
 
 revision = "0009_notifications"
-down_revision = "0006_sessions"
+down_revision = "0007_collections"
 branch_labels = None
 depends_on = None
 

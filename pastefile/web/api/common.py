@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlencode
 
 import orjson
@@ -11,11 +12,12 @@ from flask import Response, request
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import UnsupportedMediaType
 
-from pastefile.errors import InvalidInput, NotFound
+from pastefile.errors import InvalidInput, NotFound, PreconditionFailed, PreconditionRequired
 from pastefile.services.rowids import is_row_id
 from pastefile.web.context import base_url
 
 M = TypeVar("M", bound=BaseModel)
+_ETAG = re.compile(r'^(?:W/)?"([A-Za-z0-9]+)-v(\d+)"$')
 MAX_JSON_BODY = 64 * 1024
 
 
@@ -98,3 +100,51 @@ def paginate(response: Response, page: int, per_page: int, total: int) -> Respon
 
 def respond_raw(body: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(body), status=status, mimetype="application/json")
+
+
+def version_etag(public_id: str, version: int) -> str:
+    """The ETag of a record's version (a file, a collection): ``<id>-v<version>``."""
+    return f"{public_id}-v{version}"
+
+
+def if_match_version(ident: str, noun: str = "file") -> int:
+    """The version a PATCH's If-Match names: 428 without one, 412 for another record's."""
+    header = request.headers.get("If-Match")
+    if not header:
+        raise PreconditionRequired(f"PATCH needs If-Match with the {noun}'s current ETag")
+    match = _ETAG.match(header.strip())
+    if match is None or match.group(1) != ident or not is_row_id(int(match.group(2))):
+        raise PreconditionFailed(f"If-Match does not name this {noun}'s current version")
+    return int(match.group(2))
+
+
+class Versioned(Protocol):
+    """A record with a version the API's ETag names: a file, a collection."""
+
+    @property
+    def public_id(self) -> str: ...
+
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def updated_at(self) -> datetime | None: ...
+
+
+def with_validators(response: Response, record: Versioned) -> Response:
+    """``ETag`` (``<id>-v<version>``, what If-Match names) and ``Last-Modified``."""
+    response.set_etag(version_etag(record.public_id, record.version))
+    response.last_modified = record.updated_at or record.created_at
+    return response
+
+
+def created(body: BaseModel, self_link: str, status: int, token: str | None) -> Response:
+    """A created resource: ``Location``, and an anonymous creator's token, shown once."""
+    response = respond(body, status)
+    response.headers["Location"] = self_link
+    if token:
+        response.headers["X-Token"] = token
+    return response

@@ -3,22 +3,30 @@ read, change, delete; ``/api/v1/files/<id>/removal``: moderation removal."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import orjson
 from flask import Response, request
 
 from pastefile.db.models import File
-from pastefile.errors import InvalidInput, MissingFile, PreconditionFailed, PreconditionRequired
+from pastefile.errors import InvalidInput, MissingFile
 from pastefile.services.access import FileChanges
 from pastefile.services.files import FileQuery
 from pastefile.services.links import build_links
 from pastefile.services.policy import PreparedUpload
-from pastefile.services.rowids import is_row_id
 from pastefile.services.uploads import UploadResult
 from pastefile.web.api.blueprints import api_blueprint
-from pastefile.web.api.common import aware, json_body, no_content, paginate, query, respond
+from pastefile.web.api.common import (
+    aware,
+    created,
+    if_match_version,
+    json_body,
+    no_content,
+    paginate,
+    query,
+    respond,
+    with_validators,
+)
 from pastefile.web.api.jobs import present
 from pastefile.web.api.schemas import (
     FileCreated,
@@ -33,10 +41,9 @@ from pastefile.web.api.schemas import (
 from pastefile.web.auth import JOBS, admit, caller, check_csrf, principal, require_scope
 from pastefile.web.context import base_url, services
 from pastefile.web.negotiation import json_response
-from pastefile.web.uploading import prepare_upload, upload_request
+from pastefile.web.uploading import into_collection, prepare_upload, upload_request
 
 bp = api_blueprint("files", __name__)
-_ETAG = re.compile(r'^(?:W/)?"([A-Za-z0-9]+)-v(\d+)"$')
 
 
 def file_out(file: File, model: type[FileOut] = FileOut, **extra: object) -> FileOut:
@@ -70,16 +77,6 @@ def file_out(file: File, model: type[FileOut] = FileOut, **extra: object) -> Fil
     )
 
 
-def etag_of(file: File) -> str:
-    return f"{file.public_id}-v{file.version}"
-
-
-def _with_validators(response: Response, file: File) -> Response:
-    response.set_etag(etag_of(file))
-    response.last_modified = file.updated_at or file.created_at
-    return response
-
-
 @bp.get("/files")
 @require_scope("read")
 def list_my_files() -> Response:
@@ -108,31 +105,31 @@ def create_file() -> Response:
         part = request.files.get("file")
         if part is None:
             raise MissingFile("send the file in a multipart field named 'file'")
-        prepared = prepare_upload(request.form)
+        into = into_collection(request.form, prepare_upload(request.form))
+        prepared = into.prepared
         result = svc.uploads.finish(part.stream, part.filename, options=prepared.options)  # type: ignore[arg-type]
     else:
         name = request.args.get("filename")
         if not name:
             raise MissingFile("send multipart/form-data, or a raw body with ?filename=")
-        prepared = prepare_upload(request.args)
+        into = into_collection(request.args, prepare_upload(request.args))
+        prepared = into.prepared
         result = svc.uploads.save_stream(request.stream, name, options=prepared.options)
+    into.add(result)
     return _created(result, prepared)
 
 
 def _created(result: UploadResult, prepared: PreparedUpload) -> Response:
     token = prepared.manage_token if result.created else None
     body = file_out(result.file, FileCreated, token=token)
-    response = respond(body, 201 if result.created else 200)
-    response.headers["Location"] = body.links.self
-    if token:
-        response.headers["X-Token"] = token
-    return _with_validators(response, result.file)
+    response = created(body, body.links.self, 201 if result.created else 200, token)
+    return with_validators(response, result.file)
 
 
 @bp.get("/files/<ident>")
 def get_file(ident: str) -> Response:
     file = services().access.resolve(ident, caller())
-    response = _with_validators(respond(file_out(file)), file)
+    response = with_validators(respond(file_out(file)), file)
     return response.make_conditional(request)  # type: ignore[return-value]
 
 
@@ -140,7 +137,7 @@ def get_file(ident: str) -> Response:
 def patch_file(ident: str) -> Response:
     svc = services()
     svc.access.visible(ident, caller())  # 404 before any precondition talk
-    version = _if_match_version(ident)
+    version = if_match_version(ident)
     patch = json_body(FilePatch)
     changes = FileChanges(
         filename=patch.filename,
@@ -149,17 +146,7 @@ def patch_file(ident: str) -> Response:
         clear_expiry="expires_in" in patch.model_fields_set and patch.expires_in is None,
     )
     file = svc.access.update(ident, caller(), version, changes)
-    return _with_validators(respond(file_out(file)), file)
-
-
-def _if_match_version(ident: str) -> int:
-    header = request.headers.get("If-Match")
-    if not header:
-        raise PreconditionRequired("PATCH needs If-Match with the file's current ETag")
-    match = _ETAG.match(header.strip())
-    if match is None or match.group(1) != ident or not is_row_id(int(match.group(2))):
-        raise PreconditionFailed("If-Match does not name this file's current version")
-    return int(match.group(2))
+    return with_validators(respond(file_out(file)), file)
 
 
 @bp.delete("/files/<ident>")

@@ -7,7 +7,7 @@ cannot drift apart.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
@@ -87,6 +87,9 @@ class FileUploadForm(Strict):
         None,
         description="the file is age ciphertext made by the client: no type detection, "
         "preview or jobs; stored as <id>.age (docs/encryption.md)",
+    )
+    collection: str | SkipJsonSchema[None] = Field(
+        None, max_length=32, description="a collection to upload into (you must manage it)"
     )
 
 
@@ -179,3 +182,63 @@ class FileListQuery(Strict):
 class PageQuery(Strict):
     page: int = Field(1, ge=1, le=1_000_000)
     per_page: int = Field(20, ge=1, le=100)
+
+
+class CollectionLinks(BaseModel):
+    self: str = Field(description="this collection in the API")
+    page: str = Field(description="the collection page (/c/)")
+    zip: str = Field(description="every readable file as one zip (/c/<id>.zip), resumable")
+    short: str = Field(description="the short link (/s/)")
+
+
+class CollectionOut(BaseModel):
+    id: str
+    title: str
+    description: str | None
+    visibility: Visibility
+    created_at: datetime
+    updated_at: datetime | None
+    expires_at: datetime | None
+    max_downloads: int | None
+    downloads: int = Field(description="zip downloads")
+    password_protected: bool
+    owner_id: int | None
+    files: list[FileOut] = Field(description="the files you may read, in order")
+    size: int = Field(description="bytes of the files listed")
+    zip_size: int = Field(description="bytes of the zip of the files listed")
+    links: CollectionLinks
+
+
+class CollectionCreated(CollectionOut):
+    token: str | None = Field(
+        None, description="anonymous collections only: the management token, shown once"
+    )
+
+
+FileIds = list[Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z]+$")]]
+
+
+class CollectionCreate(Strict):
+    title: str = Field("", max_length=200)
+    description: str | None = Field(None, max_length=10_000)
+    files: FileIds = Field(default_factory=list, max_length=1000, description="file ids, in order")
+    expires_in: int | None = Field(None, ge=1, description="seconds until it expires")
+    max_downloads: int | None = Field(None, ge=1, le=1_000_000)
+    password: str | None = Field(None, max_length=1024)
+    visibility: Visibility | None = None
+
+
+class CollectionPatch(Strict):
+    title: str | None = Field(None, max_length=200)
+    description: str | None = Field(None, max_length=10_000)
+    visibility: Visibility | None = None
+    expires_in: int | None = Field(
+        None, ge=1, description="seconds from now; null removes the expiry"
+    )
+    order: FileIds | None = Field(
+        None, max_length=1000, description="file ids to put first, in this order"
+    )
+
+
+class CollectionFiles(Strict):
+    files: FileIds = Field(min_length=1, max_length=1000, description="file ids")
