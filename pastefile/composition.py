@@ -115,7 +115,7 @@ def build_services(settings: Settings) -> Services:
         images=ImageService(settings, db, blobs, engine, limiter),
         accounts=accounts,
         policy=policy,
-        access=FileAccess(db, files, accounts, limiter, settings.password_rate_limit),
+        access=FileAccess(db, files, accounts, limiter, settings.password_rate_limit, policy),
         events=events,
         limiter=limiter,
         stats_store=stats_store,

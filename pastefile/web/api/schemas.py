@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
+from pastefile.services.policy import MAX_DOWNLOADS, MAX_PASSWORD
+
 Visibility = Literal["public", "unlisted", "private"]
 Scope = Literal["read", "upload", "delete", "admin"]
 
@@ -76,16 +78,31 @@ class FileUploadForm(Strict):
     expires_in: int | SkipJsonSchema[None] = Field(
         None, ge=1, description="seconds until the file expires (at most the server's maximum)"
     )
-    max_downloads: int | SkipJsonSchema[None] = Field(None, ge=1, le=1_000_000)
-    password: str | SkipJsonSchema[None] = Field(None, max_length=1024)
+    max_downloads: int | SkipJsonSchema[None] = Field(None, ge=1, le=MAX_DOWNLOADS)
+    password: str | SkipJsonSchema[None] = Field(None, max_length=MAX_PASSWORD)
     visibility: Visibility | SkipJsonSchema[None] = None
 
 
 class FilePatch(Strict):
+    """Only the fields sent change; ``null`` removes an expiry, a password or a limit."""
+
     filename: str | None = Field(None, min_length=1, max_length=255)
     visibility: Visibility | None = None
     expires_in: int | None = Field(
         None, ge=1, description="seconds from now; null removes the expiry"
+    )
+    password: str | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_PASSWORD,
+        description="a new password (sessions that had unlocked the file must give it "
+        "again); null removes the password",
+    )
+    max_downloads: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_DOWNLOADS,
+        description="more than the downloads so far; null removes the limit",
     )
 
 
