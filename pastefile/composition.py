@@ -22,6 +22,7 @@ from pastefile.services.access import FileAccess
 from pastefile.services.accounts import AccountService
 from pastefile.services.backup import Backup, Restore
 from pastefile.services.blobs import BlobStore
+from pastefile.services.collections import CollectionService
 from pastefile.services.fetch import Fetcher, FetchPolicy
 from pastefile.services.files import FileService
 from pastefile.services.health import Readiness
@@ -57,6 +58,7 @@ class Services:
     accounts: AccountService
     policy: UploadPolicy
     access: FileAccess
+    collections: CollectionService
     events: EventBus
     limiter: RateLimiter
     stats_store: StatsStore
@@ -101,6 +103,7 @@ def build_services(settings: Settings) -> Services:
         listeners=[lambda result: start_upload_jobs(jobs, result)],
     )
     stats_store = stats_store_from_settings(settings, db)
+    access = FileAccess(db, files, accounts, limiter, settings.password_rate_limit, policy)
     services = Services(
         settings=settings,
         db=db,
@@ -115,7 +118,8 @@ def build_services(settings: Settings) -> Services:
         images=ImageService(settings, db, blobs, engine, limiter),
         accounts=accounts,
         policy=policy,
-        access=FileAccess(db, files, accounts, limiter, settings.password_rate_limit, policy),
+        access=access,
+        collections=CollectionService(db, access, policy),
         events=events,
         limiter=limiter,
         stats_store=stats_store,

@@ -3,8 +3,19 @@
 Importing the package registers every table on the one ``Base.metadata``.
 """
 
-from pastefile.db import jobs, moderation, stats, tus, users
+from pastefile.db import collections, jobs, moderation, stats, tus, users
 from pastefile.db.database import Database
 from pastefile.db.models import Base, Blob, File
 
-__all__ = ["Base", "Blob", "Database", "File", "jobs", "moderation", "stats", "tus", "users"]
+__all__ = [
+    "Base",
+    "Blob",
+    "Database",
+    "File",
+    "collections",
+    "jobs",
+    "moderation",
+    "stats",
+    "tus",
+    "users",
+]

@@ -25,6 +25,10 @@ class Blob(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     mimetype: Mapped[str] = mapped_column(String(127))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # CRC-32 of the bytes, computed with the sha256 (migration 0007): a collection's
+    # zip names it before the bytes, so its layout is known in advance. NULL until
+    # backfilled (``pastefile backfill-crc32``, or lazily by the zip).
+    crc32: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class File(Base):

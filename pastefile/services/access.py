@@ -14,9 +14,10 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from pastefile.db.collections import Collection
 from pastefile.db.database import Database
 from pastefile.db.models import File
 from pastefile.db.moderation import BlockedHash, FileTombstone
@@ -36,7 +37,7 @@ from pastefile.errors import (
 from pastefile.ratelimit import RateLimiter, spend
 from pastefile.services import filetypes
 from pastefile.services.accounts import AccountService, Principal, tokens_match
-from pastefile.services.file_rules import Rules, is_plain_public
+from pastefile.services.file_rules import Guarded, Rules, is_plain_public
 from pastefile.services.files import FileService
 from pastefile.services.ids import looks_like_id
 from pastefile.services.names import sanitize_filename
@@ -80,15 +81,15 @@ class FileChanges:
     clear_max_downloads: bool = False
 
 
-def unlock_key(file: File) -> str:
+def unlock_key(item: Guarded) -> str:
     """What a session keeps for a file whose password it proved.
 
     It names the file and the password hash it was proved against (a short
     digest of the argon2 string, salt included, so it tells nothing about the
     password): a new or removed password makes every earlier unlock worthless.
     """
-    digest = hashlib.sha256((file.password_hash or "").encode()).hexdigest()[:16]
-    return f"{file.public_id}:{digest}"
+    digest = hashlib.sha256((item.password_hash or "").encode()).hexdigest()[:16]
+    return f"{item.public_id}:{digest}"
 
 
 def _visibility(file: File, wanted: str) -> str:
@@ -109,14 +110,22 @@ def _rules_after(file: File, values: dict[str, Any]) -> Rules:
     )
 
 
-def is_owner(file: File, principal: Principal | None) -> bool:
-    if principal is None or file.owner_id is None:
+def is_owner(item: Guarded, principal: Principal | None) -> bool:
+    if principal is None or item.owner_id is None:
         return False
-    return file.owner_id == principal.user_id
+    return item.owner_id == principal.user_id
 
 
-def sees_private(file: File, principal: Principal | None) -> bool:
-    return is_owner(file, principal) or (principal is not None and principal.is_admin)
+def sees_private(item: Guarded, principal: Principal | None) -> bool:
+    return is_owner(item, principal) or (principal is not None and principal.is_admin)
+
+
+def check_limits(item: Guarded, noun: str = "file") -> None:
+    """410 once an item expired or used up its downloads, before any sweep removes it."""
+    if item.expires_at is not None and item.expires_at <= utcnow():
+        raise Gone(f"this {noun} has expired")
+    if item.max_downloads is not None and item.downloads >= item.max_downloads:
+        raise Gone(f"this {noun} reached its download limit")
 
 
 class FileAccess:
@@ -162,19 +171,41 @@ class FileAccess:
             raise self._gone_or_missing(ident, caller.principal, by_short_code)
         if found.visibility == "private" and not sees_private(found, caller.principal):
             raise NotFound("no such file")
-        self._check_alive(found)
-        if check_password and found.password_hash and not self._unlocked(found, caller):
-            self._check_password(found, caller)
+        if found.status == DAMAGED:
+            raise Damaged(
+                "the stored bytes of this file failed an integrity check and were set aside; "
+                "the operator can restore them from a backup"
+            )
+        self.admit(found, ident, caller, check_password=check_password)
         return found
 
+    def admit(
+        self,
+        item: Guarded,
+        ident: str,
+        caller: Caller,
+        noun: str = "file",
+        check_password: bool = True,
+    ) -> None:
+        """The rules every readable thing carries, for a file or a collection:
+        visibility, expiry, the download limit, then the password (unless this
+        caller unlocked it with its current password, or may see it anyway)."""
+        if item.visibility == "private" and not sees_private(item, caller.principal):
+            raise NotFound(f"no such {noun}")
+        check_limits(item, noun)
+        if check_password and item.password_hash and not self._unlocked(item, caller):
+            # A collection's budget is its own: "c:<id>" never shares a file's.
+            subject = item.public_id if noun == "file" else f"{noun[0]}:{item.public_id}"
+            self._check_password(item, caller, subject, noun)
+
     @staticmethod
-    def _unlocked(file: File, caller: Caller) -> bool:
+    def _unlocked(item: Guarded, caller: Caller) -> bool:
         """Whether the password is proved already: by this session, or by someone who
         may change it anyway (the owner, an admin, the management token's holder)."""
-        if sees_private(file, caller.principal) or unlock_key(file) in caller.unlocked:
+        if sees_private(item, caller.principal) or unlock_key(item) in caller.unlocked:
             return True
         token = caller.manage_token
-        return token is not None and tokens_match(token, file.manage_token_hash)
+        return token is not None and tokens_match(token, item.manage_token_hash)
 
     def resolve_row(self, row_id: int, caller: Caller) -> File:
         """The RPC ``get(pid)``: by integer row id, through the same rules."""
@@ -198,16 +229,26 @@ class FileAccess:
         """
         if file.max_downloads is None:
             return
+        taken = self.take_download(File, file.id)
+        self.files.lookups.forget(file)  # the count changed
+        if not taken:
+            raise Gone("this file reached its download limit")
+
+    def take_download(self, table: type[File] | type[Collection], row_id: int) -> bool:
+        """Add one download to a row unless its limit is reached; False when it is.
+
+        One conditional UPDATE: the database decides, so two concurrent last
+        downloads can never both succeed, on any backend or node count.
+        """
+        room = or_(table.max_downloads.is_(None), table.downloads < table.max_downloads)
         with self.db.write() as session:
             result = session.execute(
-                update(File)
-                .where(File.id == file.id, File.downloads < File.max_downloads)
-                .values(downloads=File.downloads + 1)
+                update(table)
+                .where(table.id == row_id, room)
+                .values(downloads=table.downloads + 1)
                 .execution_options(synchronize_session=False)
             )
-        self.files.lookups.forget(file)  # the count changed
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise Gone("this file reached its download limit")
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
     def _lookup(self, ident: str, by_short_code: bool) -> File | None:
         if not looks_like_id(ident, max_length=16 if by_short_code else 32):
@@ -233,45 +274,33 @@ class FileAccess:
             return Blocked("this file was removed by moderation")
         return Gone(f"this file is gone ({stone.reason})")
 
-    @staticmethod
-    def _check_alive(file: File) -> None:
-        if file.status == DAMAGED:
-            raise Damaged(
-                "the stored bytes of this file failed an integrity check and were set aside; "
-                "the operator can restore them from a backup"
-            )
-        if file.expires_at is not None and file.expires_at <= utcnow():
-            raise Gone("this file has expired")
-        if file.max_downloads is not None and file.downloads >= file.max_downloads:
-            raise Gone("this file reached its download limit")
-
-    def _check_password(self, file: File, caller: Caller) -> None:
+    def _check_password(self, item: Guarded, caller: Caller, subject: str, noun: str) -> None:
         if not caller.password:
-            raise PasswordRequired("send the file's password")
+            raise PasswordRequired(f"send the {noun}'s password")
         # Spend before checking, in one atomic step, so concurrent guesses cannot all
         # be checked; a right password gets its unit back. The budget is per client
         # address and file: a new or made-up token does not start a fresh one.
-        budget = (self.password_rate, "password", caller.client, file.public_id)
-        spend(self.limiter, *budget, refusal="too many wrong passwords for this file; wait")
-        if not self.accounts.verify_password(file.password_hash, caller.password):
+        budget = (self.password_rate, "password", caller.client, subject)
+        spend(self.limiter, *budget, refusal=f"too many wrong passwords for this {noun}; wait")
+        if not self.accounts.verify_password(item.password_hash, caller.password):
             raise WrongPassword("the password is wrong")
         self.limiter.refund(*budget)
 
     # --- changing -----------------------------------------------------------------
 
-    def check_manage(self, file: File, caller: Caller, scope: str) -> None:
-        """Owner with ``scope``, an admin, or the anonymous upload's management token."""
+    def check_manage(self, item: Guarded, caller: Caller, scope: str, noun: str = "file") -> None:
+        """Owner with ``scope``, an admin, or the anonymous creator's management token."""
         who = caller.principal
-        if caller.manage_token and tokens_match(caller.manage_token, file.manage_token_hash):
+        if caller.manage_token and tokens_match(caller.manage_token, item.manage_token_hash):
             return
         if who is not None and who.is_admin:
             return
-        if is_owner(file, who):
+        if is_owner(item, who):
             assert who is not None
             if not who.has_scope(scope):
                 raise InsufficientScope(f"this needs the '{scope}' scope")
             return
-        raise Forbidden("only the file's owner can do this")
+        raise Forbidden(f"only the {noun}'s owner can do this")
 
     def derived_options(self, source: File, caller: Caller) -> UploadOptions | None:
         """The options of a copy made from ``source`` (a ``/r/`` resize).

@@ -1,4 +1,4 @@
-"""Which rules a file (or an upload's options) carries, decided in one place.
+"""Which rules a file (or an upload's options, or a collection) carries, decided in one place.
 
 A *plain public* file is public, permanent, unlimited and has no password.
 Only such a file may hand its links to an identical later upload, gives an
@@ -26,6 +26,26 @@ class Ruled(Protocol):
 
     @property
     def password_hash(self) -> str | None: ...
+
+
+class Guarded(Ruled, Protocol):
+    """Anything the read gate admits: a file or a collection (``FileAccess.admit``).
+
+    Both carry the four rules, an owner, a download count and an anonymous
+    creator's management token, so one gate and one manage check serve both.
+    """
+
+    @property
+    def public_id(self) -> str: ...
+
+    @property
+    def owner_id(self) -> int | None: ...
+
+    @property
+    def downloads(self) -> int: ...
+
+    @property
+    def manage_token_hash(self) -> str | None: ...
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,10 @@ import string
 BASE62 = string.digits + string.ascii_letters
 PUBLIC_ID_LENGTH = 12  # ~71 bits
 SHORT_CODE_LENGTH = 7  # ~42 bits, sparse enough that guessing finds nothing
+# /s/<code> is one namespace for files and collections, split by length: a
+# collection's code is one character longer, so no file can ever take a
+# collection's code or the other way round, and /s/ knows which table to ask.
+COLLECTION_CODE_LENGTH = SHORT_CODE_LENGTH + 1
 
 
 def random_base62(length: int) -> str:
@@ -20,6 +24,14 @@ def new_public_id() -> str:
 
 def new_short_code() -> str:
     return random_base62(SHORT_CODE_LENGTH)
+
+
+def new_collection_code() -> str:
+    return random_base62(COLLECTION_CODE_LENGTH)
+
+
+def is_collection_code(code: str) -> bool:
+    return len(code) == COLLECTION_CODE_LENGTH
 
 
 def looks_like_id(value: str, max_length: int = 32) -> bool:

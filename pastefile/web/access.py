@@ -16,6 +16,7 @@ from werkzeug.http import parse_range_header
 from pastefile.db.models import File
 from pastefile.errors import Gone
 from pastefile.services.access import unlock_key
+from pastefile.services.file_rules import Guarded
 from pastefile.web.auth import SESSION_UNLOCKED, caller
 from pastefile.web.context import services
 
@@ -37,10 +38,11 @@ def resolve_file(
     )
 
 
-def unlock(file: File) -> None:
-    """Remember in the session that this browser gave the right password for ``file``."""
-    key = unlock_key(file)
-    mine = f"{file.public_id}:"
+def unlock(item: Guarded) -> None:
+    """Remember in the session that this browser gave the right password for ``item``
+    (a file or a collection)."""
+    key = unlock_key(item)
+    mine = f"{item.public_id}:"
     unlocked = [i for i in session.get(SESSION_UNLOCKED, []) if not str(i).startswith(mine)]
     session[SESSION_UNLOCKED] = [*unlocked[-(MAX_UNLOCKED - 1) :], key]
 
