@@ -24,6 +24,7 @@ from pastefile.services.backup import Backup, Restore
 from pastefile.services.blobs import BlobStore
 from pastefile.services.collections import CollectionService
 from pastefile.services.fetch import Fetcher, FetchPolicy
+from pastefile.services.file_requests import FileRequestService, reserve_request_room
 from pastefile.services.files import FileService
 from pastefile.services.health import Readiness
 from pastefile.services.imaging.engines import image_engine_from_settings
@@ -59,6 +60,7 @@ class Services:
     policy: UploadPolicy
     access: FileAccess
     collections: CollectionService
+    requests: FileRequestService
     events: EventBus
     limiter: RateLimiter
     stats_store: StatsStore
@@ -99,11 +101,13 @@ def build_services(settings: Settings) -> Services:
         engine,
         limiter,
         guards=[policy.check_blocklist, policy.apply_retention],
-        reservations=[policy.reserve_quota],
+        reservations=[policy.reserve_quota, reserve_request_room],
         listeners=[lambda result: start_upload_jobs(jobs, result)],
     )
     stats_store = stats_store_from_settings(settings, db)
     access = FileAccess(db, files, accounts, limiter, settings.password_rate_limit, policy)
+    collections = CollectionService(db, access, policy)
+    requests = FileRequestService(db, access, policy, collections, uploads)
     services = Services(
         settings=settings,
         db=db,
@@ -112,14 +116,15 @@ def build_services(settings: Settings) -> Services:
         cache=cache,
         files=files,
         uploads=uploads,
-        tus=TusService(settings, db, part_store_for(storage), uploads, policy),
+        tus=TusService(settings, db, part_store_for(storage), uploads, policy, requests),
         intake=IntakeService(storage, uploads),
         fetcher=Fetcher(_fetch_policy(settings)),
         images=ImageService(settings, db, blobs, engine, limiter),
         accounts=accounts,
         policy=policy,
         access=access,
-        collections=CollectionService(db, access, policy),
+        collections=collections,
+        requests=requests,
         events=events,
         limiter=limiter,
         stats_store=stats_store,

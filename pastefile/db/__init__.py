@@ -3,7 +3,7 @@
 Importing the package registers every table on the one ``Base.metadata``.
 """
 
-from pastefile.db import collections, jobs, moderation, stats, tus, users
+from pastefile.db import collections, file_requests, jobs, moderation, stats, tus, users
 from pastefile.db.database import Database
 from pastefile.db.models import Base, Blob, File
 
@@ -13,6 +13,7 @@ __all__ = [
     "Database",
     "File",
     "collections",
+    "file_requests",
     "jobs",
     "moderation",
     "stats",

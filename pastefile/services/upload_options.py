@@ -26,6 +26,10 @@ class UploadOptions:
     max_downloads: int | None = None
     password_hash: str | None = None
     manage_token_hash: str | None = None
+    # An upload through a file request (services/file_requests.py): the request it
+    # counts against, and the MIME patterns it accepts on top of the server's lists.
+    request_id: int | None = None
+    accepted_types: tuple[str, ...] = ()
 
     @property
     def shares_links(self) -> bool:

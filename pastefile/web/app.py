@@ -14,6 +14,7 @@ from pastefile.web.api import events as api_events
 from pastefile.web.api import files as api_files
 from pastefile.web.api import jobs as api_jobs
 from pastefile.web.api import openapi as api_docs
+from pastefile.web.api import requests as api_requests
 from pastefile.web.api import stats as api_stats
 from pastefile.web.api import tokens as api_tokens
 from pastefile.web.api import tus as api_uploads
@@ -24,7 +25,7 @@ from pastefile.web.context import PasteFileApp
 from pastefile.web.counting import init_counting
 from pastefile.web.i18n import init_i18n
 from pastefile.web.problems import register_error_handlers
-from pastefile.web.public import files, preview, resize, short, upload
+from pastefile.web.public import file_requests, files, preview, resize, short, upload
 from pastefile.web.streaming import StreamingRequest
 from pastefile.web.ui import account, admin, dashboards, help, jobs, language, my_files, templating
 
@@ -38,6 +39,7 @@ REST_API: tuple[Blueprint, ...] = (
     api_users.bp,
     api_stats.bp,
     api_uploads.bp,
+    api_requests.bp,
     api_docs.bp,
 )
 
@@ -79,6 +81,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(preview.bp)
     app.register_blueprint(short.bp)
     app.register_blueprint(resize.bp)
+    app.register_blueprint(file_requests.bp)
     # The REST API and the job API.
     for blueprint in REST_API:
         app.register_blueprint(blueprint)

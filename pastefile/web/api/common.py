@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -11,7 +12,12 @@ from flask import Response, request
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import UnsupportedMediaType
 
-from pastefile.errors import InvalidInput, NotFound
+from pastefile.errors import (
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+)
 from pastefile.services.rowids import is_row_id
 from pastefile.web.context import base_url
 
@@ -98,3 +104,18 @@ def paginate(response: Response, page: int, per_page: int, total: int) -> Respon
 
 def respond_raw(body: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(body), status=status, mimetype="application/json")
+
+
+_ETAG = re.compile(r'^(?:W/)?"([A-Za-z0-9]+)-v(\d+)"$')
+
+
+def if_match_version(ident: str, noun: str) -> int:
+    """The version an ``If-Match: "<id>-v<n>"`` names (files, requests): 428 without
+    one, 412 for one that names another resource or no possible version."""
+    header = request.headers.get("If-Match")
+    if not header:
+        raise PreconditionRequired(f"PATCH needs If-Match with the {noun}'s current ETag")
+    match = _ETAG.match(header.strip())
+    if match is None or match.group(1) != ident or not is_row_id(int(match.group(2))):
+        raise PreconditionFailed(f"If-Match does not name this {noun}'s current version")
+    return int(match.group(2))

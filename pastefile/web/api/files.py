@@ -3,22 +3,28 @@ read, change, delete; ``/api/v1/files/<id>/removal``: moderation removal."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import orjson
 from flask import Response, request
 
 from pastefile.db.models import File
-from pastefile.errors import InvalidInput, MissingFile, PreconditionFailed, PreconditionRequired
+from pastefile.errors import InvalidInput, MissingFile
 from pastefile.services.access import FileChanges
 from pastefile.services.files import FileQuery
 from pastefile.services.links import build_links
 from pastefile.services.policy import PreparedUpload
-from pastefile.services.rowids import is_row_id
 from pastefile.services.uploads import UploadResult
 from pastefile.web.api.blueprints import api_blueprint
-from pastefile.web.api.common import aware, json_body, no_content, paginate, query, respond
+from pastefile.web.api.common import (
+    aware,
+    if_match_version,
+    json_body,
+    no_content,
+    paginate,
+    query,
+    respond,
+)
 from pastefile.web.api.jobs import present
 from pastefile.web.api.schemas import (
     FileCreated,
@@ -36,7 +42,6 @@ from pastefile.web.negotiation import json_response
 from pastefile.web.uploading import prepare_upload, upload_request
 
 bp = api_blueprint("files", __name__)
-_ETAG = re.compile(r'^(?:W/)?"([A-Za-z0-9]+)-v(\d+)"$')
 
 
 def file_out(file: File, model: type[FileOut] = FileOut, **extra: object) -> FileOut:
@@ -139,7 +144,7 @@ def get_file(ident: str) -> Response:
 def patch_file(ident: str) -> Response:
     svc = services()
     svc.access.visible(ident, caller())  # 404 before any precondition talk
-    version = _if_match_version(ident)
+    version = if_match_version(ident, "file")
     file = svc.access.update(ident, caller(), version, _changes(json_body(FilePatch)))
     return _with_validators(respond(file_out(file)), file)
 
@@ -156,16 +161,6 @@ def _changes(patch: FilePatch) -> FileChanges:
         max_downloads=patch.max_downloads,
         clear_max_downloads="max_downloads" in sent and patch.max_downloads is None,
     )
-
-
-def _if_match_version(ident: str) -> int:
-    header = request.headers.get("If-Match")
-    if not header:
-        raise PreconditionRequired("PATCH needs If-Match with the file's current ETag")
-    match = _ETAG.match(header.strip())
-    if match is None or match.group(1) != ident or not is_row_id(int(match.group(2))):
-        raise PreconditionFailed("If-Match does not name this file's current version")
-    return int(match.group(2))
 
 
 @bp.delete("/files/<ident>")

@@ -25,6 +25,7 @@ from pastefile.services.tus import (
     parse_checksum,
 )
 from pastefile.web.api.blueprints import api_blueprint
+from pastefile.web.auth import caller
 from pastefile.web.context import base_url, services
 from pastefile.web.uploading import uploader
 
@@ -74,7 +75,7 @@ def _upload_url(upload_id: str) -> str:
 def _with_state(response: Response, state: TusState) -> Response:
     response.headers["Upload-Offset"] = str(state.offset)
     response.headers["Upload-Expires"] = http_date(state.expires_at)
-    if state.file_public_id is not None:
+    if state.file_public_id is not None and not state.through_request:
         response.headers["Location"] = f"{base_url()}/api/v1/files/{state.file_public_id}"
         response.headers["X-File-Id"] = state.file_public_id
     return response
@@ -99,7 +100,7 @@ def tus_create() -> Response:
     if request.content_length:
         raise InvalidInput("send the bytes with PATCH; creation-with-upload is not supported")
     length = _header_int("Upload-Length")
-    state = tus().create(uploader(), length, request.headers.get("Upload-Metadata"))
+    state = tus().create(uploader(), length, request.headers.get("Upload-Metadata"), caller())
     response = _with_state(_empty(201), state)
     response.headers["Location"] = _upload_url(state.id)
     return response
