@@ -25,6 +25,8 @@ from pastefile.web.api.openapi_parts import (
     responses,
     schema_ref,
 )
+from pastefile.web.api.requests_contract import MODELS as REQUEST_MODELS
+from pastefile.web.api.requests_contract import requests_paths
 from pastefile.web.api.schemas import (
     FileCreated,
     FileListQuery,
@@ -102,7 +104,7 @@ def _files_paths() -> dict[str, Any]:
             },
             "patch": {
                 "operationId": "updateFile",
-                "summary": "Rename, change visibility or expiry; needs If-Match",
+                "summary": "Rename; change visibility, expiry, password, limit; needs If-Match",
                 "security": OPTIONAL_AUTH,
                 "parameters": [
                     {
@@ -220,7 +222,7 @@ def _account_paths() -> dict[str, Any]:
 
 MODELS: list[type[BaseModel]] = [
     FileCreated, FileOut, FilePatch, FileUploadForm, Me, Problem, RemovalIn, RemovalOut,
-    TokenCreate, TokenCreated, TokenOut, UserOut, UserPatch,
+    TokenCreate, TokenCreated, TokenOut, UserOut, UserPatch, *REQUEST_MODELS,
 ]  # fmt: skip
 
 
@@ -235,7 +237,13 @@ def openapi_document() -> dict[str, Any]:
             "version": __version__,
             "description": "Errors are RFC 9457 application/problem+json with a stable `code`.",
         },
-        "paths": {**_files_paths(), **_account_paths(), **tus_paths(), **stats_paths()},
+        "paths": {
+            **_files_paths(),
+            **_account_paths(),
+            **tus_paths(),
+            **requests_paths(),
+            **stats_paths(),
+        },
         "components": {
             "schemas": {**defs["$defs"], **stats_schemas()},
             "securitySchemes": {
