@@ -28,6 +28,7 @@ from pastefile.web.problems import register_error_handlers
 from pastefile.web.public import file_requests, files, preview, resize, short, upload
 from pastefile.web.streaming import StreamingRequest
 from pastefile.web.ui import account, admin, dashboards, help, jobs, language, my_files, templating
+from pastefile.web.ui import file_requests as request_pages
 
 # Room for the multipart envelope around a file of exactly the size limit.
 MULTIPART_OVERHEAD = 1024 * 1024
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     # The browser's pages.
     app.register_blueprint(account.bp)
     app.register_blueprint(my_files.bp)
+    app.register_blueprint(request_pages.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(dashboards.bp)
     app.register_blueprint(help.bp)

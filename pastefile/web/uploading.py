@@ -27,14 +27,14 @@ from pastefile.web.context import services
 def upload_request(values: Any) -> UploadRequest:
     """The upload options from a form or a query string."""
     return UploadRequest(
-        expires_in=_int(values, "expires_in"),
-        max_downloads=_int(values, "max_downloads"),
+        expires_in=whole_number(values, "expires_in"),
+        max_downloads=whole_number(values, "max_downloads"),
         password=values.get("password") or None,
         visibility=values.get("visibility") or None,
     )
 
 
-def _int(values: Any, name: str) -> int | None:
+def whole_number(values: Any, name: str) -> int | None:
     raw = values.get(name)
     if raw in (None, ""):
         return None

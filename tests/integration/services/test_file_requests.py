@@ -4,7 +4,6 @@ request counts exactly K, and its collection holds exactly those K files."""
 
 from __future__ import annotations
 
-import io
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
