@@ -24,11 +24,11 @@ MB = 1000 * 1000
 
 @bp.get("/account/requests")
 @login_required
-def requests_page() -> str:
+def requests_page() -> tuple[str, int]:
     return _page()
 
 
-def _page(error: str | None = None, status: int = 200) -> Any:
+def _page(error: str | None = None, status: int = 200) -> tuple[str, int]:
     rows = services().requests.owned(principal().user_id)
     html = render_template(
         "requests.html",
@@ -44,7 +44,7 @@ def _page(error: str | None = None, status: int = 200) -> Any:
 
 @bp.post("/account/requests")
 @login_required
-def create_request() -> Any:
+def create_request() -> BaseResponse | tuple[str, int]:
     check_csrf()
     try:
         fields = _fields(request.form)
