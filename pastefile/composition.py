@@ -106,7 +106,7 @@ def build_services(settings: Settings) -> Services:
     )
     stats_store = stats_store_from_settings(settings, db)
     access = FileAccess(db, files, accounts, limiter, settings.password_rate_limit, policy)
-    collections = CollectionService(db, access, policy)
+    collections = CollectionService(db, access, policy, blobs, cache)
     requests = FileRequestService(db, access, policy, collections, uploads)
     services = Services(
         settings=settings,

@@ -160,5 +160,6 @@ for command in (
     maintenance.check,
     maintenance.backup,
     maintenance.restore,
+    maintenance.backfill_crc32,
 ):
     main.add_command(command)

@@ -18,9 +18,10 @@ without anyone remembering to say so.
 from __future__ import annotations
 
 import logging
+import zlib
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import ColumnElement, exists, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -30,6 +31,8 @@ from pastefile.db.models import Base, Blob
 from pastefile.storage.base import BlobWriter, Storage
 
 log = logging.getLogger(__name__)
+
+_CRC_CHUNK = 1024 * 1024
 
 
 def _referring_columns() -> list[ColumnElement[str]]:
@@ -48,12 +51,19 @@ class BlobStore:
         self.db = db
         self.references = _referring_columns()
 
-    def lock_or_create(self, session: Session, sha256: str, size: int, mimetype: str) -> None:
-        """Hold the blob's row lock for the rest of the transaction, creating the row."""
+    def lock_or_create(
+        self, session: Session, sha256: str, size: int, mimetype: str, crc32: int | None = None
+    ) -> None:
+        """Hold the blob's row lock for the rest of the transaction, creating the row.
+
+        An older row without a CRC-32 gets the one these bytes came with.
+        """
         blob = session.get(Blob, sha256, with_for_update=True)
         if blob is None:
-            session.add(Blob(sha256=sha256, size=size, mimetype=mimetype))
+            session.add(Blob(sha256=sha256, size=size, mimetype=mimetype, crc32=crc32))
             session.flush()
+        elif blob.crc32 is None and crc32 is not None:
+            blob.crc32 = crc32
 
     def lock(self, session: Session, sha256: str) -> bool:
         """Hold the blob's row lock for the rest of the transaction; False when it has no row."""
@@ -61,7 +71,7 @@ class BlobStore:
 
     def publish(self, session: Session, writer: BlobWriter, mimetype: str) -> None:
         """Lock (or create) the row, then move the written bytes into place."""
-        self.lock_or_create(session, writer.sha256, writer.size, mimetype)
+        self.lock_or_create(session, writer.sha256, writer.size, mimetype, writer.crc32)
         self.storage.commit(writer)
 
     def is_referenced(self, session: Session, sha256: str) -> bool:
@@ -107,6 +117,54 @@ class BlobStore:
             log.warning("blob %s could not be unlinked; left to gc", sha256, exc_info=True)
             return False
         return True
+
+    # --- CRC-32 (the zip of a collection names each member's CRC before its bytes) -------
+
+    def crc32_of(self, sha256: str) -> int:
+        """A blob's CRC-32: stored at upload, else computed from the bytes once and kept."""
+        with self.db.read() as session:
+            known = session.scalar(select(Blob.crc32).where(Blob.sha256 == sha256))
+        if known is not None:
+            return int(known)
+        crc = 0
+        with self.storage.open(sha256) as stream:
+            while chunk := stream.read(_CRC_CHUNK):
+                crc = zlib.crc32(chunk, crc)
+        with self.db.write() as session:
+            session.execute(
+                update(Blob).where(Blob.sha256 == sha256, Blob.crc32.is_(None)).values(crc32=crc)
+            )
+        return crc
+
+    def missing_crc32(self, after: str, limit: int) -> list[str]:
+        """Blobs stored before CRC-32s were kept, in sha256 order after ``after``."""
+        with self.db.read() as session:
+            query = (
+                select(Blob.sha256)
+                .where(Blob.crc32.is_(None), Blob.sha256 > after)
+                .order_by(Blob.sha256)
+                .limit(limit)
+            )
+            return list(session.scalars(query))
+
+    def backfill_crc32(self, batch: int = 500) -> tuple[int, int]:
+        """Give every blob without one its CRC-32 (``pastefile backfill-crc32``).
+
+        Returns (computed, unreadable): blobs whose bytes are missing are skipped
+        and left for ``pastefile check`` to report.
+        """
+        done = unreadable = 0
+        last = ""
+        while todo := self.missing_crc32(last, batch):
+            for sha256 in todo:
+                try:
+                    self.crc32_of(sha256)
+                    done += 1
+                except FileNotFoundError:
+                    log.warning("blob %s has no bytes; `pastefile check` reports it", sha256)
+                    unreadable += 1
+            last = todo[-1]
+        return done, unreadable
 
     def unreferenced(self, session: Session, older_than: datetime, limit: int) -> list[str]:
         """Unreferenced blobs created before ``older_than``: uploads in flight are newer."""

@@ -11,13 +11,18 @@ password-protected or expired file never leaks through a public collection.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import base64
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from pastefile.cache import Cache
 from pastefile.db.collections import Collection, CollectionItem
 from pastefile.db.database import Database
 from pastefile.db.models import File
@@ -25,14 +30,18 @@ from pastefile.db.types import utcnow
 from pastefile.errors import Gone, InvalidInput, NotFound, PasteFileError, PreconditionFailed
 from pastefile.services.access import Caller, FileAccess, sees_private
 from pastefile.services.accounts import hash_token
+from pastefile.services.blobs import BlobStore
+from pastefile.services.collection_zip import ZipPlan, plan_zip
 from pastefile.services.ids import looks_like_id, new_collection_code, new_public_id
-from pastefile.services.policy import UploadPolicy, UploadRequest
+from pastefile.services.policy import PreparedUpload, UploadPolicy, UploadRequest
 from pastefile.services.upload_options import VISIBILITIES
 
 MAX_TITLE = 200
 MAX_DESCRIPTION = 10_000
 MAX_FILES = 1000  # per collection: one page, one zip central directory of sane size
 NOUN = "collection"
+ZIP_TAIL_TTL = 7 * 86400  # keyed by the member set: a stale entry is never used, only kept
+ZIP_TAIL_WAIT = 600.0  # seconds; the tail of a 1000-file, 100 GB zip takes far less
 
 
 @dataclass(frozen=True)
@@ -67,10 +76,19 @@ class CreatedCollection:
 class CollectionService:
     """Creating, reading (through the read gate), changing and deleting collections."""
 
-    def __init__(self, db: Database, access: FileAccess, policy: UploadPolicy) -> None:
+    def __init__(
+        self,
+        db: Database,
+        access: FileAccess,
+        policy: UploadPolicy,
+        blobs: BlobStore,
+        cache: Cache,
+    ) -> None:
         self.db = db
         self.access = access
         self.policy = policy
+        self.blobs = blobs
+        self.cache = cache
 
     # --- creating -----------------------------------------------------------------
 
@@ -116,10 +134,17 @@ class CollectionService:
 
     # --- reading ------------------------------------------------------------------
 
-    def resolve(self, ident: str, caller: Caller, by_short_code: bool = False) -> Collection:
-        """The collection if this caller may open it: the files' read gate decides."""
+    def resolve(
+        self,
+        ident: str,
+        caller: Caller,
+        by_short_code: bool = False,
+        check_password: bool = True,
+    ) -> Collection:
+        """The collection if this caller may open it: the files' read gate decides
+        (``check_password=False``: a redirect to the page that asks for it)."""
         found = self._lookup(ident, by_short_code)
-        self.access.admit(found, ident, caller, NOUN)
+        self.access.admit(found, ident, caller, NOUN, check_password=check_password)
         return found
 
     def visible(self, ident: str, caller: Caller) -> Collection:
@@ -176,6 +201,42 @@ class CollectionService:
                 found.append(file)
         return found
 
+    # --- the zip ------------------------------------------------------------------------
+
+    def zip_plan(self, collection: Collection, caller: Caller) -> ZipPlan:
+        """The zip of what this caller may read (``readable``); a CRC-32 missing from an
+        older blob is computed here once and kept."""
+        files = self.readable(collection, caller)
+        rows = [(f.filename, f.sha256, f.size, f.created_at) for f in files]
+        return plan_zip(rows, self.blobs.crc32_of)
+
+    def zip_tail(self, plan: ZipPlan) -> bytes:
+        """The zip's central directory, computed once per member set (its ETag) and cached."""
+
+        def load() -> dict[str, Any]:
+            tail = plan.tail(self.blobs.storage.open)
+            return {"tail": base64.b64encode(tail).decode("ascii")}
+
+        key = self.cache.key("zip-tail", plan.etag)
+        found = self.cache.get_or_load(key, load, ZIP_TAIL_TTL, 0)
+        if found is None:  # not cached after all: compute it here
+            found = load()
+        return base64.b64decode(found["tail"])
+
+    def zip_tail_soon(self, plan: ZipPlan) -> Callable[[], bytes]:
+        """The tail, started now in a thread when it is not cached yet, so that a
+        download streaming the members does not wait for it at the end."""
+        done: Future[bytes] = Future()
+
+        def compute() -> None:
+            try:
+                done.set_result(self.zip_tail(plan))
+            except BaseException as exc:  # handed to whoever waits for the tail
+                done.set_exception(exc)
+
+        threading.Thread(target=compute, name="zip-tail", daemon=True).start()
+        return lambda: done.result(timeout=ZIP_TAIL_WAIT)
+
     def count_download(self, collection: Collection) -> None:
         """The one place a download of a collection is counted (the zip): atomic, and a
         410 once its limit is reached. A ``collection.downloaded`` event belongs here."""
@@ -224,6 +285,22 @@ class CollectionService:
         """
         self.access.check_manage(collection, caller, "upload", NOUN)
         files = [self._managed_file(ident, caller) for ident in _ids(file_ids)]
+        return self._append(collection, files)
+
+    def add_upload(
+        self, ident: str, file_id: str, caller: Caller, file_token: str | None
+    ) -> Collection:
+        """A finished resumable upload goes into the collection its metadata named.
+
+        The caller must still manage the collection; the file is theirs by its
+        owner, or by ``file_token``, the management token its upload just issued.
+        """
+        collection = self.visible(ident, caller)
+        self.access.check_manage(collection, caller, "upload", NOUN)
+        uploader = replace(caller, manage_token=file_token) if file_token else caller
+        return self._append(collection, [self._managed_file(file_id, uploader)])
+
+    def _append(self, collection: Collection, files: list[File]) -> Collection:
         with self.db.write() as session:
             present = set(
                 session.scalars(
@@ -245,6 +322,21 @@ class CollectionService:
                 position += 1
             _bump(session, collection, None, {})
         return self._reload(collection)
+
+    def upload_into(
+        self, ident: str, caller: Caller, prepared: PreparedUpload
+    ) -> tuple[Collection, PreparedUpload]:
+        """Before an upload that names a collection (a form's or tus' ``collection``):
+        only who may manage the collection uploads into it. An anonymous uploader
+        proves it with the collection's token, and the new file gets that same token
+        (not a new one), so one token manages the collection and all its files.
+        Once stored, ``add_files`` puts the file in."""
+        collection = self.visible(ident, caller)
+        self.access.check_manage(collection, caller, "upload", NOUN)
+        if prepared.options.owner_id is None and caller.manage_token:
+            options = replace(prepared.options, manage_token_hash=hash_token(caller.manage_token))
+            prepared = PreparedUpload(options, None)
+        return collection, prepared
 
     def remove_files(
         self, collection: Collection, file_ids: Sequence[str], caller: Caller

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,10 +17,10 @@ HEAD_SIZE = 64 * 1024
 class BlobWriter(ABC):
     """A file-like sink for one upload.
 
-    It hashes and counts while bytes stream in, keeps the first bytes for
-    type detection, and enforces the size limit as it goes, so nothing ever
-    holds a whole upload in memory. Nothing is visible until the storage
-    commits it; ``abort`` throws it away.
+    It hashes (sha256 and CRC-32, in the same pass) and counts while bytes
+    stream in, keeps the first bytes for type detection, and enforces the size
+    limit as it goes, so nothing ever holds a whole upload in memory. Nothing
+    is visible until the storage commits it; ``abort`` throws it away.
     """
 
     def __init__(self, max_size: int | None) -> None:
@@ -27,6 +28,7 @@ class BlobWriter(ABC):
         self.size = 0
         self.head = b""
         self._hash = hashlib.sha256()
+        self._crc = 0
         self.closed = False
 
     def write(self, data: bytes) -> int:
@@ -39,12 +41,18 @@ class BlobWriter(ABC):
         if len(self.head) < HEAD_SIZE:
             self.head += data[: HEAD_SIZE - len(self.head)]
         self._hash.update(data)
+        self._crc = zlib.crc32(data, self._crc)
         self._write(data)
         return len(data)
 
     @property
     def sha256(self) -> str:
         return self._hash.hexdigest()
+
+    @property
+    def crc32(self) -> int:
+        """The CRC-32 a zip names its members by (a collection's zip, docs/collections.md)."""
+        return self._crc
 
     def seek(self, offset: int, whence: int = 0) -> int:
         """Werkzeug rewinds a finished part; the bytes stay where they are."""

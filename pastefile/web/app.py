@@ -10,6 +10,7 @@ from pastefile.config import Settings, load_settings
 from pastefile.logging_setup import configure_logging
 from pastefile.web import middleware, ops
 from pastefile.web.api import blueprints as api
+from pastefile.web.api import collections as api_collections
 from pastefile.web.api import events as api_events
 from pastefile.web.api import files as api_files
 from pastefile.web.api import jobs as api_jobs
@@ -25,7 +26,7 @@ from pastefile.web.context import PasteFileApp
 from pastefile.web.counting import init_counting
 from pastefile.web.i18n import init_i18n
 from pastefile.web.problems import register_error_handlers
-from pastefile.web.public import file_requests, files, preview, resize, short, upload
+from pastefile.web.public import collections, file_requests, files, preview, resize, short, upload
 from pastefile.web.streaming import StreamingRequest
 from pastefile.web.ui import account, admin, dashboards, help, jobs, language, my_files, templating
 from pastefile.web.ui import file_requests as request_pages
@@ -36,6 +37,7 @@ MULTIPART_OVERHEAD = 1024 * 1024
 # The REST API (/api/v1): one rate-limit budget and the behaviour of api/blueprints.py.
 REST_API: tuple[Blueprint, ...] = (
     api_files.bp,
+    api_collections.bp,
     api_tokens.bp,
     api_users.bp,
     api_stats.bp,
@@ -81,6 +83,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(files.bp)
     app.register_blueprint(preview.bp)
     app.register_blueprint(short.bp)
+    app.register_blueprint(collections.bp)
     app.register_blueprint(resize.bp)
     app.register_blueprint(file_requests.bp)
     # The REST API and the job API.

@@ -75,7 +75,7 @@ def _send_stream(file: File, stream: BinaryIO, attachment: bool) -> Response:
     response.last_modified = file.created_at
     response.cache_control.public = True
     response.cache_control.max_age = MAX_AGE
-    _set_disposition(response, file.filename, attachment)
+    set_disposition(response, file.filename, attachment)
     response.make_conditional(request.environ, accept_ranges=True, complete_length=file.size)
     return sandbox(response)
 
@@ -102,7 +102,7 @@ def _accel_redirect(file: File, path: Path, prefix: str, attachment: bool) -> Re
     response.last_modified = file.created_at
     response.cache_control.public = True
     response.cache_control.max_age = MAX_AGE
-    _set_disposition(response, file.filename, attachment)
+    set_disposition(response, file.filename, attachment)
     response.make_conditional(request.environ)
     if response.status_code == 200:
         # objects/ab/cd/<sha256> -> <prefix>/ab/cd/<sha256>
@@ -139,7 +139,7 @@ def _micro_cache_expiry(file: File) -> str:
     return "0"
 
 
-def _set_disposition(response: Response, filename: str, attachment: bool) -> None:
+def set_disposition(response: Response, filename: str, attachment: bool) -> None:
     """``Content-Disposition`` exactly as ``send_file`` writes it (RFC 5987 for non-ASCII)."""
     names = {"filename": filename}
     try:

@@ -3,10 +3,12 @@ a crop-resize size, and the options of a ``/r/`` copy."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import request
 
+from pastefile.db.collections import Collection
 from pastefile.db.models import File
 from pastefile.errors import InvalidInput
 from pastefile.services.access import Caller
@@ -14,8 +16,10 @@ from pastefile.services.accounts import Principal
 from pastefile.services.imaging.params import parse_dimensions
 from pastefile.services.policy import PreparedUpload, UploadRequest
 from pastefile.services.upload_options import UploadOptions
+from pastefile.services.uploads import UploadResult
 from pastefile.web.auth import (
     authenticated_by_session,
+    caller,
     csrf_valid,
     current_principal,
     rate_key,
@@ -54,6 +58,28 @@ def uploader() -> Principal | None:
 
 def prepare_upload(values: Any) -> PreparedUpload:
     return services().policy.prepare(uploader(), upload_request(values))
+
+
+@dataclass(frozen=True)
+class Into:
+    """An upload's options, and the collection it goes into (a ``collection`` field)."""
+
+    prepared: PreparedUpload
+    collection: Collection | None = None
+
+    def add(self, result: UploadResult) -> None:
+        if self.collection is not None:
+            services().collections.add_files(self.collection, [result.file.public_id], caller())
+
+
+def into_collection(values: Any, prepared: PreparedUpload) -> Into:
+    """The ``collection`` an upload names, checked before any byte is stored: only its
+    manager uploads into it (``CollectionService.upload_into``)."""
+    ident = values.get("collection")
+    if not ident:
+        return Into(prepared)
+    collection, prepared = services().collections.upload_into(str(ident), caller(), prepared)
+    return Into(prepared, collection)
 
 
 def derived_options(source: File) -> UploadOptions | None:

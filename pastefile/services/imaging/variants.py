@@ -71,7 +71,9 @@ class VariantCache:
         try:
             writer.write(encoded.data)
             with self.db.write() as session:
-                self.blobs.lock_or_create(session, writer.sha256, writer.size, encoded.mimetype)
+                self.blobs.lock_or_create(
+                    session, writer.sha256, writer.size, encoded.mimetype, writer.crc32
+                )
                 session.add(_row(source_sha256, key, writer.sha256, encoded))
                 # The row goes in before the bytes are published: a duplicate
                 # fails here with nothing written.

@@ -12,16 +12,12 @@ from flask import Response, request
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import UnsupportedMediaType
 
-from pastefile.errors import (
-    InvalidInput,
-    NotFound,
-    PreconditionFailed,
-    PreconditionRequired,
-)
+from pastefile.errors import InvalidInput, NotFound, PreconditionFailed, PreconditionRequired
 from pastefile.services.rowids import is_row_id
 from pastefile.web.context import base_url
 
 M = TypeVar("M", bound=BaseModel)
+_ETAG = re.compile(r'^(?:W/)?"([A-Za-z0-9]+)-v(\d+)"$')
 MAX_JSON_BODY = 64 * 1024
 
 
@@ -106,12 +102,13 @@ def respond_raw(body: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(body), status=status, mimetype="application/json")
 
 
-_ETAG = re.compile(r'^(?:W/)?"([A-Za-z0-9]+)-v(\d+)"$')
+def version_etag(public_id: str, version: int) -> str:
+    """The ETag of a record's version (a file, a collection): ``<id>-v<version>``."""
+    return f"{public_id}-v{version}"
 
 
-def if_match_version(ident: str, noun: str) -> int:
-    """The version an ``If-Match: "<id>-v<n>"`` names (files, requests): 428 without
-    one, 412 for one that names another resource or no possible version."""
+def if_match_version(ident: str, noun: str = "file") -> int:
+    """The version a PATCH's If-Match names: 428 without one, 412 for another record's."""
     header = request.headers.get("If-Match")
     if not header:
         raise PreconditionRequired(f"PATCH needs If-Match with the {noun}'s current ETag")

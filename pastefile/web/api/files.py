@@ -24,6 +24,7 @@ from pastefile.web.api.common import (
     paginate,
     query,
     respond,
+    version_etag,
 )
 from pastefile.web.api.jobs import present
 from pastefile.web.api.schemas import (
@@ -39,7 +40,7 @@ from pastefile.web.api.schemas import (
 from pastefile.web.auth import JOBS, admit, caller, check_csrf, principal, require_scope
 from pastefile.web.context import base_url, services
 from pastefile.web.negotiation import json_response
-from pastefile.web.uploading import prepare_upload, upload_request
+from pastefile.web.uploading import into_collection, prepare_upload, upload_request
 
 bp = api_blueprint("files", __name__)
 
@@ -75,7 +76,7 @@ def file_out(file: File, model: type[FileOut] = FileOut, **extra: object) -> Fil
 
 
 def etag_of(file: File) -> str:
-    return f"{file.public_id}-v{file.version}"
+    return version_etag(file.public_id, file.version)
 
 
 def _with_validators(response: Response, file: File) -> Response:
@@ -112,14 +113,17 @@ def create_file() -> Response:
         part = request.files.get("file")
         if part is None:
             raise MissingFile("send the file in a multipart field named 'file'")
-        prepared = prepare_upload(request.form)
+        into = into_collection(request.form, prepare_upload(request.form))
+        prepared = into.prepared
         result = svc.uploads.finish(part.stream, part.filename, options=prepared.options)  # type: ignore[arg-type]
     else:
         name = request.args.get("filename")
         if not name:
             raise MissingFile("send multipart/form-data, or a raw body with ?filename=")
-        prepared = prepare_upload(request.args)
+        into = into_collection(request.args, prepare_upload(request.args))
+        prepared = into.prepared
         result = svc.uploads.save_stream(request.stream, name, options=prepared.options)
+    into.add(result)
     return _created(result, prepared)
 
 

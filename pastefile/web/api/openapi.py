@@ -12,6 +12,7 @@ from pydantic.json_schema import models_json_schema
 
 from pastefile import __version__
 from pastefile.web.api.blueprints import api_blueprint
+from pastefile.web.api.collections_contract import COLLECTION_MODELS, collections_paths
 from pastefile.web.api.common import respond_raw
 from pastefile.web.api.openapi_parts import (
     BEARER,
@@ -222,7 +223,8 @@ def _account_paths() -> dict[str, Any]:
 
 MODELS: list[type[BaseModel]] = [
     FileCreated, FileOut, FilePatch, FileUploadForm, Me, Problem, RemovalIn, RemovalOut,
-    TokenCreate, TokenCreated, TokenOut, UserOut, UserPatch, *REQUEST_MODELS,
+    TokenCreate, TokenCreated, TokenOut, UserOut, UserPatch, *COLLECTION_MODELS,
+    *REQUEST_MODELS,
 ]  # fmt: skip
 
 
@@ -239,6 +241,7 @@ def openapi_document() -> dict[str, Any]:
         },
         "paths": {
             **_files_paths(),
+            **collections_paths(),
             **_account_paths(),
             **tus_paths(),
             **requests_paths(),

@@ -7,7 +7,7 @@ cannot drift apart.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
@@ -249,3 +249,63 @@ class ReceiptOut(BaseModel):
     size: int = Field(description="bytes")
     sha256: str
     received_at: datetime
+
+
+class CollectionLinks(BaseModel):
+    self: str = Field(description="this collection in the API")
+    page: str = Field(description="the collection page (/c/)")
+    zip: str = Field(description="every readable file as one zip (/c/<id>.zip), resumable")
+    short: str = Field(description="the short link (/s/)")
+
+
+class CollectionOut(BaseModel):
+    id: str
+    title: str
+    description: str | None
+    visibility: Visibility
+    created_at: datetime
+    updated_at: datetime | None
+    expires_at: datetime | None
+    max_downloads: int | None
+    downloads: int = Field(description="zip downloads")
+    password_protected: bool
+    owner_id: int | None
+    files: list[FileOut] = Field(description="the files you may read, in order")
+    size: int = Field(description="bytes of the files listed")
+    zip_size: int = Field(description="bytes of the zip of the files listed")
+    links: CollectionLinks
+
+
+class CollectionCreated(CollectionOut):
+    token: str | None = Field(
+        None, description="anonymous collections only: the management token, shown once"
+    )
+
+
+FileIds = list[Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z]+$")]]
+
+
+class CollectionCreate(Strict):
+    title: str = Field("", max_length=200)
+    description: str | None = Field(None, max_length=10_000)
+    files: FileIds = Field(default_factory=list, max_length=1000, description="file ids, in order")
+    expires_in: int | None = Field(None, ge=1, description="seconds until it expires")
+    max_downloads: int | None = Field(None, ge=1, le=1_000_000)
+    password: str | None = Field(None, max_length=1024)
+    visibility: Visibility | None = None
+
+
+class CollectionPatch(Strict):
+    title: str | None = Field(None, max_length=200)
+    description: str | None = Field(None, max_length=10_000)
+    visibility: Visibility | None = None
+    expires_in: int | None = Field(
+        None, ge=1, description="seconds from now; null removes the expiry"
+    )
+    order: FileIds | None = Field(
+        None, max_length=1000, description="file ids to put first, in this order"
+    )
+
+
+class CollectionFiles(Strict):
+    files: FileIds = Field(min_length=1, max_length=1000, description="file ids")

@@ -23,11 +23,12 @@ from pastefile.services.tus import (
     TusService,
     TusState,
     parse_checksum,
+    parse_metadata,
 )
 from pastefile.web.api.blueprints import api_blueprint
 from pastefile.web.auth import caller
 from pastefile.web.context import base_url, services
-from pastefile.web.uploading import uploader
+from pastefile.web.uploading import prepare_upload, uploader
 
 OFFSET_STREAM = "application/offset+octet-stream"
 _NUMBER = re.compile(r"[0-9]{1,19}")
@@ -100,7 +101,11 @@ def tus_create() -> Response:
     if request.content_length:
         raise InvalidInput("send the bytes with PATCH; creation-with-upload is not supported")
     length = _header_int("Upload-Length")
-    state = tus().create(uploader(), length, request.headers.get("Upload-Metadata"), caller())
+    metadata = request.headers.get("Upload-Metadata")
+    into = _collection_of(metadata)
+    if into:  # only who manages the collection uploads into it: refused before any byte
+        services().collections.upload_into(into, caller(), prepare_upload({}))
+    state = tus().create(uploader(), length, metadata, caller())
     response = _with_state(_empty(201), state)
     response.headers["Location"] = _upload_url(state.id)
     return response
@@ -128,7 +133,16 @@ def tus_patch(upload_id: str) -> Response:
     offset = _header_int("Upload-Offset")
     checksum = parse_checksum(request.headers.get("Upload-Checksum"))
     result = tus().append(upload_id, uploader(), offset, request.stream, checksum)
+    into = _collection_of(result.state.metadata)
+    if into and result.upload is not None:
+        file_id = result.upload.file.public_id
+        services().collections.add_upload(into, file_id, caller(), result.manage_token)
     return _patched(result)
+
+
+def _collection_of(metadata: str | None) -> str | None:
+    """The collection an upload names in ``Upload-Metadata`` (``collection``), if any."""
+    return parse_metadata(metadata).get("collection") or None
 
 
 def _patched(result: AppendResult) -> Response:

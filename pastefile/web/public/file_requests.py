@@ -108,6 +108,7 @@ def _password_form(code: str, error: PasswordRequired | WrongPassword) -> Respon
         "unlock.html",
         ident=code,
         error=error.detail,
+        heading="request",
         action=url_for("file_requests.unlock_request", code=code),
     )
     return Response(html, status=403, mimetype="text/html")

@@ -10,7 +10,12 @@ from pastefile.services.uploads import UploadResult
 from pastefile.web.context import base_url, services
 from pastefile.web.negotiation import json_response, wants_html
 from pastefile.web.presenters import card_context, file_json, with_location
-from pastefile.web.uploading import prepare_upload, requested_size, spend_upload_budget
+from pastefile.web.uploading import (
+    into_collection,
+    prepare_upload,
+    requested_size,
+    spend_upload_budget,
+)
 
 bp = Blueprint("upload", __name__)
 
@@ -27,8 +32,10 @@ def upload() -> Response:
     part = request.files.get("file")
     if part is None or not part.filename:
         raise MissingFile("send the file in a multipart field named 'file'")
-    prepared = prepare_upload(request.form)
+    into = into_collection(request.form, prepare_upload(request.form))
+    prepared = into.prepared
     result = services().uploads.finish(part.stream, part.filename, resize, prepared.options)  # type: ignore[arg-type]
+    into.add(result)
     return _upload_response(result, prepared.manage_token if result.created else None)
 
 

@@ -174,3 +174,22 @@ def test_download_limit_counts_atomically(services: Services, alice: Principal) 
         services.collections.count_download(coll)
     with pytest.raises(Gone):
         services.collections.resolve(coll.public_id, Caller())
+
+
+def test_crc32_kept_at_upload_and_backfilled(services: Services, alice: Principal) -> None:
+    import zlib
+
+    from sqlalchemy import update
+
+    from pastefile.db.models import Blob
+
+    data = b"bytes whose crc the zip needs" * 1000
+    ident = _upload(services, alice, data, "c.txt")
+    sha = services.files.get(ident).sha256
+    assert services.blobs.crc32_of(sha) == zlib.crc32(data)
+    with services.db.write() as session:  # as stored before migration 0007
+        session.execute(update(Blob).values(crc32=None))
+    assert services.blobs.backfill_crc32() == (1, 0)
+    assert services.blobs.backfill_crc32() == (0, 0)
+    with services.db.read() as session:
+        assert session.get(Blob, sha).crc32 == zlib.crc32(data)  # type: ignore[union-attr]
