@@ -149,6 +149,8 @@ def _patched(result: AppendResult) -> Response:
     response = _with_state(_empty(204), result.state)
     if result.manage_token:  # an anonymous upload's management token, as 0x0.st
         response.headers["X-Token"] = result.manage_token
+    if result.upload is not None and result.state.through_request:
+        response.headers["X-Receipt-Sha256"] = result.upload.file.sha256  # a receipt, no link
     return response
 
 

@@ -8,6 +8,8 @@ Without chromium these tests skip; with ``PASTEFILE_REQUIRE_SERVICES=1`` (CI) th
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -43,7 +45,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     )
     services: Services = build_services(settings)
     migrate.upgrade(services.db)
-    server = make_server("127.0.0.1", port, create_app(services=services), threaded=True)
+    app = create_app(services=services)
+    app.jinja_env.globals["tus_threshold"] = 1024 * 1024  # exercise tus with small files
+    server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     services.accounts.create_user("asker", "asker-password-1")
@@ -174,5 +178,33 @@ def test_the_owner_changes_a_password_with_the_keyboard_and_old_unlocks_end(
 
     visitor.reload()  # the old unlock is worthless now
     assert visitor.locator("h1", has_text="protected by a password").count() == 1
+    owner.context.close()
+    visitor.context.close()
+
+
+def test_a_large_file_goes_through_tus_and_gets_its_receipt(
+    browser: Browser, live: dict[str, Any]
+) -> None:
+    owner = _page(browser, live)
+    _log_in(owner)
+    owner.goto("/account/requests")
+    owner.fill("#request-title", "Raw footage")
+    owner.click("form.request-form button[type=submit]")
+    owner.locator(".flash", has_text="Created the request").wait_for()
+    link = owner.locator("tr", has_text="Raw footage").locator("code.request-link").inner_text()
+    data = os.urandom(3 * 1024 * 1024 + 17)  # over the 1 MiB threshold: tus, in chunks
+    visitor = _page(browser, live)
+    visitor.goto(link)
+    with visitor.expect_request(lambda r: r.url.endswith("/api/v1/uploads") and r.method == "POST"):
+        visitor.set_input_files(
+            "#request-file",
+            files=[{"name": "clip.bin", "mimeType": "application/octet-stream", "buffer": data}],
+        )
+        visitor.click("#request-form button[type=submit]")
+    receipt = visitor.locator("#receipt-list li", has_text="clip.bin")
+    receipt.wait_for()
+    assert receipt.locator(".receipt-sha").inner_text() == hashlib.sha256(data).hexdigest()
+    owner.reload()
+    assert owner.locator("tr", has_text="Raw footage").locator("td", has_text="1 ·").count() == 1
     owner.context.close()
     visitor.context.close()

@@ -262,6 +262,7 @@ def test_a_tus_upload_names_its_request(client: FlaskClient, services: Services)
     assert done.status_code == 204, done.get_data(as_text=True)
     assert "X-File-Id" not in done.headers and "Location" not in done.headers  # no link
     assert "X-Token" not in done.headers
+    assert done.headers["X-Receipt-Sha256"] == hashlib.sha256(data).hexdigest()  # the receipt
     counted = client.get(f"/api/v1/requests/{made['id']}", headers=alice).get_json()
     assert counted["received_files"] == 1
     collection = counted["collection_id"]
