@@ -16,6 +16,7 @@ place a request receives a file.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +35,7 @@ from pastefile.errors import (
     InsufficientScope,
     InvalidInput,
     NotFound,
+    PasteFileError,
     PreconditionFailed,
     RequestBytesExceeded,
     RequestClosed,
@@ -48,6 +50,8 @@ from pastefile.services.policy import UploadPolicy
 from pastefile.services.upload_options import UploadOptions
 from pastefile.services.uploads import UploadService
 from pastefile.storage.base import BlobWriter
+
+log = logging.getLogger(__name__)
 
 MAX_TITLE = 200
 MAX_MESSAGE = 10_000
@@ -273,8 +277,11 @@ class FileRequestService:
             request = session.get(FileRequest, request_id)
         if request is not None:
             acting = Caller(principal=_acting_for(request.owner_id))
-            collection = self.collection_of(request) or self._new_collection(request, acting)
-            self.collections.add_files(collection, [file.public_id], acting)
+            try:
+                collection = self.collection_of(request) or self._new_collection(request, acting)
+                self.collections.add_files(collection, [file.public_id], acting)
+            except PasteFileError as exc:  # a full collection: the file is still the owner's
+                log.warning("request %s: file %s not filed: %s", request.id, file.public_id, exc)
         return Receipt(file.filename, file.size, file.sha256, file.created_at)
 
     # --- helpers ----------------------------------------------------------------------

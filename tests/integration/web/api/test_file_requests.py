@@ -163,6 +163,14 @@ def test_an_upload_lands_in_the_owners_collection_with_a_receipt(
     problem(client.get(f"/s/{stored.short_code}"), 404, "not_found")
     counted = client.get(f"/api/v1/requests/{made['id']}", headers=alice).get_json()
     assert (counted["received_files"], counted["received_bytes"]) == (1, len(data))
+    # The link tells what is asked, never what others sent; the collection is the owner's.
+    asked = client.get(upload_path(made), headers=JSON).get_json()
+    assert stored.public_id not in str(asked) and data.decode() not in str(asked)
+    assert asked["files_left"] == 4
+    problem(client.get(f"/api/v1/collections/{counted['collection_id']}"), 404, "not_found")
+    assert client.get(f"/c/{counted['collection_id']}", headers=JSON).status_code == 404
+    mine = client.get(f"/api/v1/collections/{counted['collection_id']}", headers=alice).get_json()
+    assert [f["id"] for f in mine["files"]] == [stored.public_id]
 
 
 def test_uploads_count_against_the_owners_quota(client: FlaskClient, services: Services) -> None:

@@ -93,3 +93,16 @@ def test_a_password_form_unlocks_the_upload_page(client: FlaskClient, services: 
     )
     assert done.status_code == 303
     assert visitor.get(path, headers=BROWSER).status_code == 200
+
+
+def test_a_signed_in_upload_needs_the_csrf_token(client: FlaskClient, services: Services) -> None:
+    _signed_in(client, services)
+    path = _create(client)
+    form = {"file": (io.BytesIO(b"forged\n"), "forged.txt")}
+    forged = client.post(path, data=form, headers={"Accept": "application/json"})
+    assert forged.status_code == 400  # a cross-site form cannot use this session
+    form = {"file": (io.BytesIO(b"mine\n"), "mine.txt")}
+    sent = client.post(
+        path, data=form, headers={"Accept": "application/json", "X-CSRF-Token": CSRF}
+    )
+    assert sent.status_code == 201
