@@ -30,8 +30,14 @@ _BATCH = 500
 def expire_sweep(ctx: JobContext) -> dict[str, Any]:
     ctx.progress(5, "looking for expired files")
     deleted = ctx.services.access.sweep(_BATCH)  # tombstones make their links answer 410
+    ctx.progress(60, "removing expired collections")
+    collections = ctx.services.collections.sweep(_BATCH)
     ctx.progress(80, "removing abandoned resumable uploads")
-    return {"deleted": deleted, "uploads": ctx.services.tus.expire(_BATCH)}
+    return {
+        "deleted": deleted,
+        "collections": collections,
+        "uploads": ctx.services.tus.expire(_BATCH),
+    }
 
 
 def gc(ctx: JobContext) -> dict[str, Any]:

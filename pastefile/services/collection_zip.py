@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import os
 import stat
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -40,6 +41,8 @@ from typing import BinaryIO
 from stream_zip import NO_COMPRESSION_32, NO_COMPRESSION_64, Method, stream_zip
 
 CHUNK = 1024 * 1024
+# Stored bytes are read and sent in larger pieces: fewer system calls and Python steps.
+READ_CHUNK = 4 * CHUNK
 ZIP32_LIMIT = 0xFFFFFFFF
 # Room for every member's header (names are at most 255 UTF-8 bytes) when deciding
 # whether the archive stays within ZIP32's 4 GiB offsets.
@@ -226,15 +229,24 @@ def _read(open_blob: OpenBlob, sha256: str, start: int, stop: int) -> Iterator[b
     if stop <= start:
         return
     with open_blob(sha256) as stream:
+        _sequential(stream)
         if start:
             stream.seek(start)
         left = stop - start
         while left > 0:
-            chunk = stream.read(min(CHUNK, left))
+            chunk = stream.read(min(READ_CHUNK, left))
             if not chunk:
                 raise OSError(f"blob {sha256} ended {left} bytes early")
             left -= len(chunk)
             yield chunk
+
+
+def _sequential(stream: BinaryIO) -> None:
+    """Tell the kernel a local file is read front to back (a larger read-ahead)."""
+    try:
+        os.posix_fadvise(stream.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
+    except (AttributeError, OSError, ValueError):
+        return  # not a local file (S3), or no fadvise here
 
 
 _ZEROS = bytes(CHUNK)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from pastefile.cache import Cache
@@ -34,6 +34,7 @@ from pastefile.services.blobs import BlobStore
 from pastefile.services.collection_zip import ZipPlan, plan_zip
 from pastefile.services.ids import looks_like_id, new_collection_code, new_public_id
 from pastefile.services.policy import PreparedUpload, UploadPolicy, UploadRequest
+from pastefile.services.scrub import DAMAGED
 from pastefile.services.upload_options import VISIBILITIES
 
 MAX_TITLE = 200
@@ -170,6 +171,19 @@ class CollectionService:
             )
             return list(rows), int(total or 0)
 
+    def counts(self, collections: Sequence[Collection]) -> dict[int, int]:
+        """How many files each of these collections holds (My files' folders)."""
+        ids = [c.id for c in collections]
+        if not ids:
+            return {}
+        query = (
+            select(CollectionItem.collection_id, func.count())
+            .where(CollectionItem.collection_id.in_(ids))
+            .group_by(CollectionItem.collection_id)
+        )
+        with self.db.read() as session:
+            return {int(cid): int(n) for cid, n in session.execute(query)}
+
     def files(self, collection: Collection) -> list[File]:
         """Every member, in order, whatever its rules (for the collection's managers)."""
         with self.db.read() as session:
@@ -197,7 +211,7 @@ class CollectionService:
                 self.access.admit(file, file.public_id, asking)
             except PasteFileError:
                 continue
-            if file.status == "ready":
+            if file.status != DAMAGED:  # "processing" files are readable already
                 found.append(file)
         return found
 
@@ -378,6 +392,24 @@ class CollectionService:
                 )
             _bump(session, collection, None, {})
         return self._reload(collection)
+
+    def sweep(self, limit: int = 1000) -> int:
+        """Delete expired and used-up collections (their files stay); the ``expire_sweep``
+        job runs it. Until then they answer 410 already (``FileAccess.admit``)."""
+        now = utcnow()
+        done = or_(
+            Collection.expires_at <= now,
+            and_(
+                Collection.max_downloads.isnot(None),
+                Collection.downloads >= Collection.max_downloads,
+            ),
+        )
+        with self.db.write() as session:
+            ids = list(session.scalars(select(Collection.id).where(done).limit(limit)))
+            if ids:
+                session.execute(delete(CollectionItem).where(CollectionItem.collection_id.in_(ids)))
+                session.execute(delete(Collection).where(Collection.id.in_(ids)))
+        return len(ids)
 
     # --- helpers ----------------------------------------------------------------------
 

@@ -8,19 +8,23 @@ protected collection's password, ``X-Token`` an anonymous creator's token.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from flask import Response, request
 
 from pastefile.db.collections import Collection
+from pastefile.services.access import Caller
 from pastefile.services.collections import CollectionChanges, NewCollection
 from pastefile.web.api.blueprints import api_blueprint
 from pastefile.web.api.common import (
+    created,
     if_match_version,
     json_body,
     no_content,
     paginate,
     query,
     respond,
-    version_etag,
+    with_validators,
 )
 from pastefile.web.api.files import file_out
 from pastefile.web.api.schemas import (
@@ -71,12 +75,6 @@ def collection_out(
     )
 
 
-def _with_validators(response: Response, collection: Collection) -> Response:
-    response.set_etag(version_etag(collection.public_id, collection.version))
-    response.last_modified = collection.updated_at or collection.created_at
-    return response
-
-
 @bp.get("/collections")
 @require_scope("read")
 def list_my_collections() -> Response:
@@ -100,17 +98,14 @@ def create_collection() -> Response:
     )
     made = services().collections.create(caller(), asked)
     out = collection_out(made.collection, CollectionCreated, token=made.manage_token)
-    response = respond(out, 201)
-    response.headers["Location"] = out.links.self
-    if made.manage_token:
-        response.headers["X-Token"] = made.manage_token
-    return _with_validators(response, made.collection)
+    response = created(out, out.links.self, 201, made.manage_token)
+    return with_validators(response, made.collection)
 
 
 @bp.get("/collections/<ident>")
 def get_collection(ident: str) -> Response:
     found = services().collections.resolve(ident, caller())
-    response = _with_validators(respond(collection_out(found)), found)
+    response = with_validators(respond(collection_out(found)), found)
     return response.make_conditional(request)  # type: ignore[return-value]
 
 
@@ -130,7 +125,7 @@ def patch_collection(ident: str) -> Response:
     changed = svc.collections.update(ident, caller(), version, changes)
     if patch.order:
         changed = svc.collections.reorder(found, patch.order, caller())
-    return _with_validators(respond(collection_out(changed)), changed)
+    return with_validators(respond(collection_out(changed)), changed)
 
 
 @bp.delete("/collections/<ident>")
@@ -141,15 +136,17 @@ def delete_collection(ident: str) -> Response:
 
 @bp.post("/collections/<ident>/files")
 def add_files(ident: str) -> Response:
-    svc = services().collections
-    found = svc.visible(ident, caller())
-    changed = svc.add_files(found, json_body(CollectionFiles).files, caller())
-    return _with_validators(respond(collection_out(changed)), changed)
+    return _change_files(ident, services().collections.add_files)
 
 
 @bp.delete("/collections/<ident>/files")
 def remove_files(ident: str) -> Response:
-    svc = services().collections
-    found = svc.visible(ident, caller())
-    changed = svc.remove_files(found, json_body(CollectionFiles).files, caller())
-    return _with_validators(respond(collection_out(changed)), changed)
+    return _change_files(ident, services().collections.remove_files)
+
+
+def _change_files(
+    ident: str, change: Callable[[Collection, Sequence[str], Caller], Collection]
+) -> Response:
+    found = services().collections.visible(ident, caller())
+    changed = change(found, json_body(CollectionFiles).files, caller())
+    return with_validators(respond(collection_out(changed)), changed)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlencode
 
 import orjson
@@ -116,3 +116,35 @@ def if_match_version(ident: str, noun: str = "file") -> int:
     if match is None or match.group(1) != ident or not is_row_id(int(match.group(2))):
         raise PreconditionFailed(f"If-Match does not name this {noun}'s current version")
     return int(match.group(2))
+
+
+class Versioned(Protocol):
+    """A record with a version the API's ETag names: a file, a collection."""
+
+    @property
+    def public_id(self) -> str: ...
+
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def updated_at(self) -> datetime | None: ...
+
+
+def with_validators(response: Response, record: Versioned) -> Response:
+    """``ETag`` (``<id>-v<version>``, what If-Match names) and ``Last-Modified``."""
+    response.set_etag(version_etag(record.public_id, record.version))
+    response.last_modified = record.updated_at or record.created_at
+    return response
+
+
+def created(body: BaseModel, self_link: str, status: int, token: str | None) -> Response:
+    """A created resource: ``Location``, and an anonymous creator's token, shown once."""
+    response = respond(body, status)
+    response.headers["Location"] = self_link
+    if token:
+        response.headers["X-Token"] = token
+    return response

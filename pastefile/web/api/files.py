@@ -18,13 +18,14 @@ from pastefile.services.uploads import UploadResult
 from pastefile.web.api.blueprints import api_blueprint
 from pastefile.web.api.common import (
     aware,
+    created,
     if_match_version,
     json_body,
     no_content,
     paginate,
     query,
     respond,
-    version_etag,
+    with_validators,
 )
 from pastefile.web.api.jobs import present
 from pastefile.web.api.schemas import (
@@ -75,16 +76,6 @@ def file_out(file: File, model: type[FileOut] = FileOut, **extra: object) -> Fil
     )
 
 
-def etag_of(file: File) -> str:
-    return version_etag(file.public_id, file.version)
-
-
-def _with_validators(response: Response, file: File) -> Response:
-    response.set_etag(etag_of(file))
-    response.last_modified = file.updated_at or file.created_at
-    return response
-
-
 @bp.get("/files")
 @require_scope("read")
 def list_my_files() -> Response:
@@ -130,17 +121,14 @@ def create_file() -> Response:
 def _created(result: UploadResult, prepared: PreparedUpload) -> Response:
     token = prepared.manage_token if result.created else None
     body = file_out(result.file, FileCreated, token=token)
-    response = respond(body, 201 if result.created else 200)
-    response.headers["Location"] = body.links.self
-    if token:
-        response.headers["X-Token"] = token
-    return _with_validators(response, result.file)
+    response = created(body, body.links.self, 201 if result.created else 200, token)
+    return with_validators(response, result.file)
 
 
 @bp.get("/files/<ident>")
 def get_file(ident: str) -> Response:
     file = services().access.resolve(ident, caller())
-    response = _with_validators(respond(file_out(file)), file)
+    response = with_validators(respond(file_out(file)), file)
     return response.make_conditional(request)  # type: ignore[return-value]
 
 
@@ -150,7 +138,7 @@ def patch_file(ident: str) -> Response:
     svc.access.visible(ident, caller())  # 404 before any precondition talk
     version = if_match_version(ident, "file")
     file = svc.access.update(ident, caller(), version, _changes(json_body(FilePatch)))
-    return _with_validators(respond(file_out(file)), file)
+    return with_validators(respond(file_out(file)), file)
 
 
 def _changes(patch: FilePatch) -> FileChanges:

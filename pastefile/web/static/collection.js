@@ -32,6 +32,8 @@
   dialog.addEventListener("keydown", function (event) {
     if (event.key === "ArrowLeft") { show(current - 1); event.preventDefault(); }
     if (event.key === "ArrowRight") { show(current + 1); event.preventDefault(); }
+    // The browser's own Escape may be held back (close-watcher rules): close here.
+    if (event.key === "Escape") { dialog.close(); event.preventDefault(); }
   });
   dialog.addEventListener("close", function () {
     image.removeAttribute("src");

@@ -119,3 +119,45 @@
   }
   listen();
 })();
+
+// Collections as folders: drag a file tile onto one to add the file to it
+// (POST /api/v1/collections/<id>/files; the session and its CSRF token authenticate).
+(function () {
+  "use strict";
+  var folders = document.querySelectorAll(".folder[data-id]");
+  if (!folders.length) return;
+  var csrf = document.querySelector('meta[name="csrf-token"]').content;
+  var status = document.getElementById("folder-status");
+  document.querySelectorAll(".file[draggable]").forEach(function (tile) {
+    tile.addEventListener("dragstart", function (e) {
+      e.dataTransfer.setData("application/x-pastefile-id", tile.dataset.id);
+      e.dataTransfer.effectAllowed = "copy";
+    });
+  });
+  Array.prototype.forEach.call(folders, function (folder) {
+    folder.addEventListener("dragover", function (e) {
+      if (Array.prototype.indexOf.call(e.dataTransfer.types, "application/x-pastefile-id") < 0) return;
+      e.preventDefault();
+      folder.classList.add("drop-target");
+    });
+    folder.addEventListener("dragleave", function () { folder.classList.remove("drop-target"); });
+    folder.addEventListener("drop", function (e) {
+      e.preventDefault();
+      folder.classList.remove("drop-target");
+      var id = e.dataTransfer.getData("application/x-pastefile-id");
+      if (!id) return;
+      fetch("/api/v1/collections/" + encodeURIComponent(folder.dataset.id) + "/files", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": csrf },
+        body: JSON.stringify({ files: [id] })
+      }).then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+        .then(function (body) {
+          var count = folder.querySelector(".folder-count");
+          if (count) count.textContent = count.textContent.replace(/\d+/, String(body.files.length));
+          status.textContent = folder.dataset.added;
+        })
+        .catch(function () { status.textContent = folder.dataset.failed; });
+    });
+  });
+})();

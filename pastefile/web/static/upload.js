@@ -4,6 +4,8 @@
 // token becomes a delete link, shown once and kept in localStorage (card.js reads it).
 // Only a single-file upload moves the address bar, so Back keeps a batch.
 // Files over the threshold go through tus (/api/v1/uploads) when the server offers it.
+// Several files chosen at once with "One link for all" ticked go into a new collection
+// (POST /api/v1/collections first, then each upload names it): one link, one zip.
 (function () {
   "use strict";
   var form = document.getElementById("upload-form");
@@ -19,6 +21,8 @@
   var msg = document.getElementById("messages").dataset;
   var csrf = document.querySelector('meta[name="csrf-token"]').content;
   var CHUNK = 4 * 1024 * 1024;
+  var oneLink = document.getElementById("one-link");
+  var into = null;  // the collection this batch goes into: {id, token, url}
 
   input.required = false;
 
@@ -149,16 +153,19 @@
     ["w", "h", "expires_in", "visibility", "password"].forEach(function (name) {
       if (option(name)) data.append(name, option(name));
     });
+    var target = row.into;
+    if (target) data.append("collection", target.id);
     data.append("file", file, file.name);
     var xhr = new XMLHttpRequest();
     xhr.open("POST", form.action);
     xhr.setRequestHeader("Accept", "application/json");
     xhr.setRequestHeader("X-CSRF-Token", csrf);
+    if (target && target.token) xhr.setRequestHeader("X-Token", target.token);
     xhr.upload.onprogress = function (e) { if (e.lengthComputable) progress(row, e.loaded, e.total); };
     xhr.onload = function () {
       if (xhr.status === 200 || xhr.status === 201) {
         var body = JSON.parse(xhr.responseText);
-        finish(row, body.id, file, body.token);
+        finish(row, body.id, file, body.token || (target && target.token));
       }
       else fail(row, problemText(xhr));
     };
@@ -170,11 +177,12 @@
   // --- tus 1.0: create, then PATCH chunks; each chunk reports progress ----------------
   function b64(text) { return btoa(unescape(encodeURIComponent(text))); }
 
-  function tusRequest(method, url, headers, body, onprogress) {
+  function tusRequest(method, url, headers, body, onprogress, token) {
     return new Promise(function (resolve, reject) {
       var xhr = new XMLHttpRequest();
       xhr.open(method, url);
       headers["Tus-Resumable"] = "1.0.0";
+      if (token) headers["X-Token"] = token;
       headers["X-CSRF-Token"] = csrf;
       Object.keys(headers).forEach(function (k) { xhr.setRequestHeader(k, headers[k]); });
       if (onprogress) xhr.upload.onprogress = onprogress;
@@ -185,8 +193,9 @@
     });
   }
 
-  function tusMetadata(file) {
+  function tusMetadata(file, target) {
     var pairs = ["filename " + b64(file.name)];
+    if (target) pairs.push("collection " + b64(target.id));
     ["expires_in", "visibility", "password"].forEach(function (name) {
       if (option(name)) pairs.push(name + " " + b64(option(name)));
     });
@@ -195,6 +204,7 @@
 
   function tus(file, row) {
     var cancelled = false, url;
+    var target = row.into, token = target && target.token;
     row.cancel.onclick = function () {
       cancelled = true;
       if (tusRequest.current) tusRequest.current.abort();
@@ -205,15 +215,15 @@
       if (cancelled) return null;
       var chunk = file.slice(offset, offset + CHUNK);
       var headers = { "Upload-Offset": String(offset), "Content-Type": "application/offset+octet-stream" };
-      return tusRequest("PATCH", url, headers, chunk, function (e) { progress(row, offset + e.loaded, file.size); })
+      return tusRequest("PATCH", url, headers, chunk, function (e) { progress(row, offset + e.loaded, file.size); }, token)
         .then(function (xhr) {
           var next = parseInt(xhr.getResponseHeader("Upload-Offset"), 10);
           if (next < file.size) return send(next);
-          return finish(row, xhr.getResponseHeader("X-File-Id"), file, xhr.getResponseHeader("X-Token"));
+          return finish(row, xhr.getResponseHeader("X-File-Id"), file, xhr.getResponseHeader("X-Token") || token);
         });
     }
-    var create = { "Upload-Length": String(file.size), "Upload-Metadata": tusMetadata(file) };
-    tusRequest("POST", form.dataset.tus, create, null)
+    var create = { "Upload-Length": String(file.size), "Upload-Metadata": tusMetadata(file, target) };
+    tusRequest("POST", form.dataset.tus, create, null, null, token)
       .then(function (xhr) { url = xhr.getResponseHeader("Location"); return send(0); })
       .catch(function (xhr) { if (!cancelled) fail(row, xhr ? problemText(xhr) : msg.network); });
   }
@@ -228,8 +238,9 @@
     return tusOffered;
   }
 
-  function upload(file) {
+  function upload(file, target) {
     var row = makeRow(file);
+    row.into = target;
     var big = file.size > Number(form.dataset.tusThreshold) && !option("w") && !option("h");
     if (Number(form.dataset.max) && file.size > Number(form.dataset.max)) {
       fail(row, msg.tooLarge);
@@ -241,7 +252,50 @@
 
   function uploadAll(files) {
     batch += files.length;
-    Array.prototype.forEach.call(files, upload);
+    var list = Array.prototype.slice.call(files);
+    var wanted = oneLink && oneLink.checked;
+    // Later files of this visit join the batch's collection; a lone file stays alone.
+    if (!wanted || into || list.length < 2) {
+      list.forEach(function (file) { upload(file, wanted ? into : null); });
+      return;
+    }
+    newCollection(list.length).then(function (target) {
+      list.forEach(function (file) { upload(file, target); });
+    });
+  }
+
+  // A new collection with the batch's options; on failure the files get their own links.
+  function newCollection(count) {
+    var body = { title: msg.collectionTitle.replace("{n}", count) };
+    if (option("expires_in")) body.expires_in = Number(option("expires_in"));
+    if (option("visibility")) body.visibility = option("visibility");
+    if (option("password")) body.password = option("password");
+    return fetch("/api/v1/collections", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify(body)
+    }).then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+      .then(function (made) {
+        into = { id: made.id, token: made.token, url: made.links.short };
+        showCollection(made);
+        return into;
+      })
+      .catch(function () { status.textContent = msg.collectionFailed; return null; });
+  }
+
+  function showCollection(made) {
+    var box = document.getElementById("collection-result");
+    var link = document.getElementById("collection-link");
+    link.href = made.links.page;
+    link.textContent = made.links.short;
+    document.getElementById("copy-collection").dataset.copy = made.links.short;
+    // Kept apart from the files' tokens (card.js reads those by file id).
+    if (made.token) {
+      try { localStorage.setItem("pastefile:collection-token:" + made.id, made.token); } catch (e) { /* storage off */ }
+    }
+    box.hidden = false;
+    results.hidden = false;
   }
 
   input.addEventListener("change", function () { uploadAll(input.files); input.value = ""; });

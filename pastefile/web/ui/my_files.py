@@ -70,6 +70,10 @@ def sorting() -> tuple[str, str]:
     return PRESETS["new"]
 
 
+# Collections shown as folders above the files (the newest; all are in the API).
+FOLDERS = 50
+
+
 @bp.get("/me/files")
 @login_required
 def my_files() -> BaseResponse | str:
@@ -85,8 +89,10 @@ def my_files() -> BaseResponse | str:
     state = {"q": q or "", "sort": request.args.get("sort", "new"), "view": view, "page": page}
     if state["sort"] in COLUMNS:
         state["dir"] = order
+    folders, _ = services().collections.owned(principal().user_id, 1, FOLDERS)
     return render_template(
         "my_files.html", files=files, total=total, pages=last,
+        folders=folders, folder_counts=services().collections.counts(folders),
         state=state, column=column, order=order, presets=list(PRESETS), columns=list(COLUMNS),
         editing=_editing(files), expiries=EXPIRIES, grid_thumb=grid_thumb, icon_for=icon_for,
         short_link=lambda f: build_links(f, base_url()).url_s, bulk_limit=BULK_LIMIT,

@@ -193,3 +193,25 @@ def test_crc32_kept_at_upload_and_backfilled(services: Services, alice: Principa
     assert services.blobs.backfill_crc32() == (0, 0)
     with services.db.read() as session:
         assert session.get(Blob, sha).crc32 == zlib.crc32(data)  # type: ignore[union-attr]
+
+
+def test_sweep_removes_expired_and_used_up_collections(
+    services: Services, alice: Principal
+) -> None:
+    me = Caller(alice)
+    kept_file = _upload(services, alice, b"stays", "stays.txt")
+    old = services.collections.create(
+        me, NewCollection(file_ids=(kept_file,), expires_in=60)
+    ).collection
+    services.collections.update(
+        old.public_id,
+        me,
+        old.version,
+        CollectionChanges(expires_at=utcnow() - timedelta(seconds=1)),
+    )
+    used = services.collections.create(me, NewCollection(max_downloads=1)).collection
+    services.collections.count_download(used)
+    alive = services.collections.create(me, NewCollection()).collection
+    assert services.collections.sweep() == 2
+    assert [c.public_id for c in services.collections.owned(alice.user_id)[0]] == [alive.public_id]
+    assert services.files.get(kept_file).filename == "stays.txt"
