@@ -59,6 +59,8 @@ MAX_TYPES = 20
 # Every file lands in one collection, which holds at most this many.
 MAX_REQUEST_FILES = MAX_COLLECTION_FILES
 MAX_REQUEST_BYTES = 2**53  # any total a client can name exactly (JSON numbers)
+# The columns a change may set to null (the rest always have a value).
+CLEARABLE = frozenset({"message", "max_files", "max_bytes", "expires_at", "password_hash"})
 CODE_LENGTH = 22  # ~131 bits: the link is the only key to upload
 NOUN = "request"
 _TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/(\*|[a-z0-9][a-z0-9!#$&^_.+-]{0,63})$")
@@ -75,7 +77,7 @@ class RequestFields:
     allowed_types: tuple[str, ...] | None = None
     expires_in: int | None = None
     password: str | None = None
-    # Only in a change: remove what they name, or close/reopen the request.
+    # Only in a change: the columns to remove (``CLEARABLE``), or close/reopen the request.
     clear: frozenset[str] = frozenset()
     closed: bool | None = None
 
@@ -196,6 +198,8 @@ class FileRequestService:
     ) -> FileRequest:
         """Apply a change if the request is still at ``version`` (If-Match), else 412."""
         found = self._managed(ident, caller)
+        if not fields.clear <= CLEARABLE:
+            raise InvalidInput(f"only {', '.join(sorted(CLEARABLE))} can be removed")
         values = self._values(fields)
         values |= {name: None for name in fields.clear}
         if fields.closed is not None:
