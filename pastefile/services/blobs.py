@@ -136,6 +136,16 @@ class BlobStore:
             )
         return crc
 
+    def crc32s(self, sha256s: list[str]) -> dict[str, int]:
+        """The CRC-32 of each of these blobs, in one query; missing ones computed now."""
+        with self.db.read() as session:
+            rows = session.execute(select(Blob.sha256, Blob.crc32).where(Blob.sha256.in_(sha256s)))
+            known = {sha: int(crc) for sha, crc in rows if crc is not None}
+        for sha in sha256s:
+            if sha not in known:
+                known[sha] = self.crc32_of(sha)
+        return known
+
     def missing_crc32(self, after: str, limit: int) -> list[str]:
         """Blobs stored before CRC-32s were kept, in sha256 order after ``after``."""
         with self.db.read() as session:

@@ -222,7 +222,8 @@ class CollectionService:
         older blob is computed here once and kept."""
         files = self.readable(collection, caller)
         rows = [(f.filename, f.sha256, f.size, f.created_at) for f in files]
-        return plan_zip(rows, self.blobs.crc32_of)
+        crcs = self.blobs.crc32s(sorted({f.sha256 for f in files}))
+        return plan_zip(rows, crcs.__getitem__)
 
     def zip_tail(self, plan: ZipPlan) -> bytes:
         """The zip's central directory, computed once per member set (its ETag) and cached."""

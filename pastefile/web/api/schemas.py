@@ -85,6 +85,9 @@ class FileUploadForm(Strict):
     max_downloads: int | SkipJsonSchema[None] = Field(None, ge=1, le=MAX_DOWNLOADS)
     password: str | SkipJsonSchema[None] = Field(None, max_length=MAX_PASSWORD)
     visibility: Visibility | SkipJsonSchema[None] = None
+    collection: str | SkipJsonSchema[None] = Field(
+        None, max_length=32, description="a collection to upload into (you must manage it)"
+    )
 
 
 class FilePatch(Strict):

@@ -249,3 +249,18 @@ def test_multipart_and_tus_upload_into_a_collection(client: FlaskClient, service
     )
     problem(refused, 403, "forbidden")
     assert len(client.get(f"/api/v1/collections/{ident}").get_json()["files"]) == 2
+
+
+def test_a_broken_and_resumed_zip_download_counts_once(client: FlaskClient, alice) -> None:  # type: ignore[no-untyped-def]
+    ids = _files(client, alice, ("c.txt", b"count me " * 50))
+    ident = _create(client, alice, files=ids).get_json()["id"]
+    first = client.get(f"/c/{ident}.zip", headers={"Range": "bytes=0-99"})
+    assert first.status_code == 206
+    rest = client.get(
+        f"/c/{ident}.zip", headers={"Range": "bytes=100-", "If-Range": first.headers["ETag"]}
+    )
+    assert rest.status_code == 206 and len(first.data + rest.data) == int(
+        rest.headers["Content-Range"].rsplit("/", 1)[1]
+    )
+    assert client.head(f"/c/{ident}.zip").status_code == 200
+    assert client.get(f"/api/v1/collections/{ident}").get_json()["downloads"] == 1
