@@ -25,6 +25,7 @@ from pastefile.services.blobs import BlobStore
 from pastefile.services.collections import CollectionService
 from pastefile.services.device_auth import DeviceAuthService
 from pastefile.services.fetch import Fetcher, FetchPolicy
+from pastefile.services.file_requests import FileRequestService, reserve_request_room
 from pastefile.services.files import FileService
 from pastefile.services.health import Readiness
 from pastefile.services.imaging.engines import image_engine_from_settings
@@ -69,6 +70,7 @@ class Services:
     policy: UploadPolicy
     access: FileAccess
     collections: CollectionService
+    requests: FileRequestService
     events: EventBus
     limiter: RateLimiter
     stats_store: StatsStore
@@ -113,13 +115,15 @@ def build_services(settings: Settings) -> Services:
         engine,
         limiter,
         guards=[policy.check_blocklist, policy.apply_retention],
-        reservations=[policy.reserve_quota],
+        reservations=[policy.reserve_quota, reserve_request_room],
         listeners=[lambda result: start_upload_jobs(jobs, result), notifier.uploaded],
     )
     stats_store = stats_store_from_settings(settings, db)
     access = FileAccess(
-        db, files, accounts, limiter, settings.password_rate_limit, notifier=notifier
+        db, files, accounts, limiter, settings.password_rate_limit, policy, notifier=notifier
     )
+    collections = CollectionService(db, access, policy, blobs, cache)
+    requests = FileRequestService(db, access, policy, collections, uploads)
     services = Services(
         settings=settings,
         db=db,
@@ -128,7 +132,7 @@ def build_services(settings: Settings) -> Services:
         cache=cache,
         files=files,
         uploads=uploads,
-        tus=TusService(settings, db, part_store_for(storage), uploads, policy),
+        tus=TusService(settings, db, part_store_for(storage), uploads, policy, requests),
         intake=IntakeService(storage, uploads),
         fetcher=fetcher,
         images=ImageService(settings, db, blobs, engine, limiter),
@@ -136,7 +140,8 @@ def build_services(settings: Settings) -> Services:
         device_auth=DeviceAuthService(settings, db, accounts, limiter),
         policy=policy,
         access=access,
-        collections=CollectionService(db, access, policy, blobs, cache),
+        collections=collections,
+        requests=requests,
         events=events,
         limiter=limiter,
         stats_store=stats_store,

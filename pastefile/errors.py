@@ -280,3 +280,21 @@ class NotReady(PasteFileError):
 
     code = "not_ready"
     title = "Not ready"
+
+
+# --- file requests (/u/<code>) -------------------------------------------------------
+
+
+class RequestClosed(Gone):
+    code = "request_closed"
+    title = "This file request is closed"
+
+
+class RequestFull(Conflict):
+    code = "request_full"
+    title = "This file request has all the files it asked for"
+
+
+class RequestBytesExceeded(TooLarge):
+    code = "request_bytes_exceeded"
+    title = "This file would go past the request's total size"

@@ -6,6 +6,7 @@ Importing the package registers every table on the one ``Base.metadata``.
 from pastefile.db import (
     collections,
     device_auth,
+    file_requests,
     jobs,
     moderation,
     notifications,
@@ -23,6 +24,7 @@ __all__ = [
     "File",
     "collections",
     "device_auth",
+    "file_requests",
     "jobs",
     "moderation",
     "notifications",

@@ -9,9 +9,10 @@ any sweep removes their bytes.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -41,9 +42,10 @@ from pastefile.services.files import FileService
 from pastefile.services.ids import looks_like_id
 from pastefile.services.names import sanitize_filename
 from pastefile.services.notifications import Notifier
+from pastefile.services.policy import UploadPolicy
 from pastefile.services.rowids import get_by_row_id
 from pastefile.services.scrub import DAMAGED
-from pastefile.services.upload_options import UploadOptions
+from pastefile.services.upload_options import VISIBILITIES, UploadOptions
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +57,8 @@ class Caller:
     principal: Principal | None = None
     manage_token: str | None = None
     password: str | None = None
-    # Files this caller already proved the password for (a browser session).
+    # Files this caller already proved the password for (a browser session), each
+    # as ``unlock_key``: bound to the password it proved.
     unlocked: frozenset[str] = frozenset()
     # Where the request came from (an IP address): wrong passwords are limited per client.
     client: str = "-"
@@ -63,10 +66,49 @@ class Caller:
 
 @dataclass(frozen=True)
 class FileChanges:
+    """What a change asks for: None leaves a field as it is, ``clear_*`` removes it.
+
+    Values are as a client sends them (seconds from now, a password in clear);
+    ``FileAccess.update`` validates them with the upload options' own rules.
+    """
+
     filename: str | None = None
     visibility: str | None = None
-    expires_at: datetime | None = None
+    expires_in: int | None = None
     clear_expiry: bool = False
+    password: str | None = None
+    clear_password: bool = False
+    max_downloads: int | None = None
+    clear_max_downloads: bool = False
+
+
+def unlock_key(item: Guarded) -> str:
+    """What a session keeps for a file whose password it proved.
+
+    It names the file and the password hash it was proved against (a short
+    digest of the argon2 string, salt included, so it tells nothing about the
+    password): a new or removed password makes every earlier unlock worthless.
+    """
+    digest = hashlib.sha256((item.password_hash or "").encode()).hexdigest()[:16]
+    return f"{item.public_id}:{digest}"
+
+
+def _visibility(file: File, wanted: str) -> str:
+    if wanted not in VISIBILITIES:
+        raise InvalidInput(f"visibility must be one of {', '.join(VISIBILITIES)}")
+    if file.owner_id is None and wanted == "private":
+        raise InvalidInput("anonymous files cannot be private; use 'unlisted'")
+    return wanted
+
+
+def _rules_after(file: File, values: dict[str, Any]) -> Rules:
+    """The file's four rules once ``values`` are written."""
+    return Rules(
+        values.get("visibility", file.visibility),
+        values.get("expires_at", file.expires_at),
+        values.get("max_downloads", file.max_downloads),
+        values.get("password_hash", file.password_hash),
+    )
 
 
 def is_owner(item: Guarded, principal: Principal | None) -> bool:
@@ -102,6 +144,7 @@ class FileAccess:
         accounts: AccountService,
         limiter: RateLimiter,
         password_rate: str,
+        policy: UploadPolicy,
         notifier: Notifier | None = None,
     ) -> None:
         self.db = db
@@ -109,13 +152,24 @@ class FileAccess:
         self.accounts = accounts
         self.limiter = limiter
         self.password_rate = password_rate
+        self.policy = policy  # the upload options' validation, reused by changes
         # Told about downloads and deletes (webhooks, alerts, the owner's history).
         self.notifier = notifier
 
     # --- reading ----------------------------------------------------------------
 
-    def resolve(self, ident: str, caller: Caller, by_short_code: bool = False) -> File:
-        """The file behind a public id or short code, if this caller may have it."""
+    def resolve(
+        self,
+        ident: str,
+        caller: Caller,
+        by_short_code: bool = False,
+        check_password: bool = True,
+    ) -> File:
+        """The file behind a public id or short code, if this caller may have it.
+
+        ``check_password=False`` is for a redirect to the page that asks for it
+        (``/s/``): everything else is still checked.
+        """
         found = self._lookup(ident, by_short_code)
         if found is None:
             raise self._gone_or_missing(ident, caller.principal, by_short_code)
@@ -126,21 +180,36 @@ class FileAccess:
                 "the stored bytes of this file failed an integrity check and were set aside; "
                 "the operator can restore them from a backup"
             )
-        self.admit(found, ident, caller)
+        self.admit(found, ident, caller, check_password=check_password)
         return found
 
-    def admit(self, item: Guarded, ident: str, caller: Caller, noun: str = "file") -> None:
+    def admit(
+        self,
+        item: Guarded,
+        ident: str,
+        caller: Caller,
+        noun: str = "file",
+        check_password: bool = True,
+    ) -> None:
         """The rules every readable thing carries, for a file or a collection:
         visibility, expiry, the download limit, then the password (unless this
-        caller unlocked ``ident`` or the item's public id, or may see it anyway)."""
+        caller unlocked it with its current password, or may see it anyway)."""
         if item.visibility == "private" and not sees_private(item, caller.principal):
             raise NotFound(f"no such {noun}")
         check_limits(item, noun)
-        unlocked = ident in caller.unlocked or item.public_id in caller.unlocked
-        if item.password_hash and not unlocked and not sees_private(item, caller.principal):
+        if check_password and item.password_hash and not self._unlocked(item, caller):
             # A collection's budget is its own: "c:<id>" never shares a file's.
             subject = item.public_id if noun == "file" else f"{noun[0]}:{item.public_id}"
             self._check_password(item, caller, subject, noun)
+
+    @staticmethod
+    def _unlocked(item: Guarded, caller: Caller) -> bool:
+        """Whether the password is proved already: by this session, or by someone who
+        may change it anyway (the owner, an admin, the management token's holder)."""
+        if sees_private(item, caller.principal) or unlock_key(item) in caller.unlocked:
+            return True
+        token = caller.manage_token
+        return token is not None and tokens_match(token, item.manage_token_hash)
 
     def resolve_row(self, row_id: int, caller: Caller) -> File:
         """The RPC ``get(pid)``: by integer row id, through the same rules."""
@@ -259,33 +328,22 @@ class FileAccess:
         )
 
     def update(self, ident: str, caller: Caller, version: int, changes: FileChanges) -> File:
-        """Apply changes if the file is still at ``version`` (If-Match), else 412."""
+        """Apply changes if the file is still at ``version`` (If-Match), else 412.
+
+        Every value is validated before anything is written: a bad one is a 400
+        and the file stays as it was.
+        """
         file = self.visible(ident, caller)
         self.check_manage(file, caller, "upload")
-        if file.owner_id is None and changes.visibility == "private":
-            raise InvalidInput("anonymous files cannot be private; use 'unlisted'")
-        values: dict[str, object] = {"version": File.version + 1, "updated_at": utcnow()}
-        if changes.filename is not None and file.encrypted:
-            raise InvalidInput("an encrypted file's name is inside its ciphertext; it stays")
-        if changes.filename is not None:
-            extension = filetypes.extension_for(file.mimetype)
-            values["filename"] = sanitize_filename(changes.filename, extension)
-        if changes.visibility is not None:
-            values["visibility"] = changes.visibility
-        if changes.expires_at is not None or changes.clear_expiry:
-            values["expires_at"] = changes.expires_at
-        after = Rules(
-            changes.visibility or file.visibility,
-            changes.expires_at if "expires_at" in values else file.expires_at,
-            file.max_downloads,
-            file.password_hash,
-        )
-        if not is_plain_public(after):
-            values["dedup_key"] = None  # later uploads must not get a restricted file's links
+        values = self._changed_values(file, changes)
+        condition = [File.id == file.id, File.version == version]
+        if values.get("max_downloads") is not None:  # a download may land meanwhile
+            condition.append(File.downloads < values["max_downloads"])
+        values |= {"version": File.version + 1, "updated_at": utcnow()}
         with self.db.write() as session:
             result = session.execute(
                 update(File)
-                .where(File.id == file.id, File.version == version)
+                .where(*condition)
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )
@@ -293,6 +351,46 @@ class FileAccess:
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise PreconditionFailed("the file changed since that ETag; read it again")
         return self.visible(ident, caller)
+
+    def _changed_values(self, file: File, changes: FileChanges) -> dict[str, Any]:
+        """The columns a change sets, validated by the rules uploads follow."""
+        values: dict[str, Any] = {}
+        if changes.filename is not None and file.encrypted:
+            raise InvalidInput("an encrypted file's name is inside its ciphertext; it stays")
+        if changes.filename is not None:
+            extension = filetypes.extension_for(file.mimetype)
+            values["filename"] = sanitize_filename(changes.filename, extension)
+        if changes.visibility is not None:
+            values["visibility"] = _visibility(file, changes.visibility)
+        if changes.clear_expiry:
+            values["expires_at"] = None
+        elif changes.expires_in is not None:
+            values["expires_at"] = self.policy.expiry(changes.expires_in)
+        values |= self._guard_values(file, changes)
+        if not is_plain_public(_rules_after(file, values)):
+            values["dedup_key"] = None  # later uploads must not get a restricted file's links
+        return values
+
+    def _guard_values(self, file: File, changes: FileChanges) -> dict[str, Any]:
+        """The password and the download limit, as a change sets them."""
+        values: dict[str, Any] = {}
+        if changes.clear_password:
+            values["password_hash"] = None
+        elif changes.password is not None:
+            if not changes.password:
+                raise InvalidInput("an empty password; to remove the password, clear it")
+            values["password_hash"] = self.policy.password_hash(changes.password)
+        if changes.clear_max_downloads:
+            values["max_downloads"] = None
+        elif changes.max_downloads is not None:
+            limit = self.policy.max_downloads(changes.max_downloads)
+            if limit is not None and limit <= file.downloads:
+                raise InvalidInput(
+                    f"this file was downloaded {file.downloads} times already; "
+                    "max_downloads must be more"
+                )
+            values["max_downloads"] = limit
+        return values
 
     def delete(self, ident: str, caller: Caller) -> None:
         file = self.visible(ident, caller)

@@ -135,10 +135,17 @@ class CollectionService:
 
     # --- reading ------------------------------------------------------------------
 
-    def resolve(self, ident: str, caller: Caller, by_short_code: bool = False) -> Collection:
-        """The collection if this caller may open it: the files' read gate decides."""
+    def resolve(
+        self,
+        ident: str,
+        caller: Caller,
+        by_short_code: bool = False,
+        check_password: bool = True,
+    ) -> Collection:
+        """The collection if this caller may open it: the files' read gate decides
+        (``check_password=False``: a redirect to the page that asks for it)."""
         found = self._lookup(ident, by_short_code)
-        self.access.admit(found, ident, caller, NOUN)
+        self.access.admit(found, ident, caller, NOUN, check_password=check_password)
         return found
 
     def visible(self, ident: str, caller: Caller) -> Collection:
@@ -319,6 +326,10 @@ class CollectionService:
 
     def _append(self, collection: Collection, files: list[File]) -> Collection:
         with self.db.write() as session:
+            # The collection's row first: concurrent appends queue on it. Taken after the
+            # items' inserts (whose foreign keys share-lock the row), two appends deadlock
+            # on MariaDB, as concurrent uploads through one file request showed.
+            _bump(session, collection, None, {})
             present = set(
                 session.scalars(
                     select(CollectionItem.file_id).where(
@@ -337,7 +348,6 @@ class CollectionService:
                     CollectionItem(collection_id=collection.id, file_id=file.id, position=position)
                 )
                 position += 1
-            _bump(session, collection, None, {})
         return self._reload(collection)
 
     def upload_into(

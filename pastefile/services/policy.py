@@ -37,6 +37,9 @@ from pastefile.services.upload_options import ENCRYPTIONS, VISIBILITIES, UploadO
 
 DAY = 86400.0
 MAX_PASSWORD = 1024
+MAX_DOWNLOADS = 1_000_000
+# The longest expiry when the server sets no maximum: any date a column can hold.
+FOREVER = 100 * 365 * 86400
 
 
 def retention_seconds(size: int, max_size: int, min_days: float, max_days: float) -> float:
@@ -87,8 +90,8 @@ class UploadPolicy:
             owner_id=who.user_id if who else None,
             visibility=visibility,
             expires_at=self.expiry(asked.expires_in),
-            max_downloads=_max_downloads(asked.max_downloads),
-            password_hash=self._password_hash(asked.password),
+            max_downloads=self.max_downloads(asked.max_downloads),
+            password_hash=self.password_hash(asked.password),
             manage_token_hash=hash_token(token) if token else None,
             encrypted=_encrypted(asked.encryption),
         )
@@ -97,18 +100,27 @@ class UploadPolicy:
     def expiry(self, expires_in: int | None) -> datetime | None:
         if expires_in is None:
             return None
-        limit = self.settings.max_expiry_seconds
-        if expires_in <= 0 or (limit and expires_in > limit):
-            bound = f"between 1 and {limit}" if limit else "positive"
-            raise InvalidInput(f"expires_in is in seconds and must be {bound}")
+        limit = self.settings.max_expiry_seconds or FOREVER
+        if not 1 <= expires_in <= limit:
+            raise InvalidInput(f"expires_in is in seconds and must be between 1 and {limit}")
         return utcnow() + timedelta(seconds=expires_in)
 
-    def _password_hash(self, password: str | None) -> str | None:
+    def password_hash(self, password: str | None) -> str | None:
+        """A file's password as stored (argon2); None or "" is no password."""
         if password is None or password == "":
             return None
         if len(password) > MAX_PASSWORD:
             raise InvalidInput(f"passwords are at most {MAX_PASSWORD} characters")
         return self.accounts.hash_password(password)
+
+    @staticmethod
+    def max_downloads(value: int | None) -> int | None:
+        """A download limit as asked (None: unlimited), or 400."""
+        if value is None:
+            return None
+        if not 1 <= value <= MAX_DOWNLOADS:
+            raise InvalidInput(f"max_downloads must be between 1 and {MAX_DOWNLOADS}")
+        return value
 
     # --- guards run by UploadService once the bytes are known ---------------------
 
@@ -208,17 +220,10 @@ def _usage(session: Session, user_id: int) -> tuple[int, int]:
     return int(count), int(used)
 
 
+
 def _encrypted(encryption: str | None) -> bool:
     if encryption is None or encryption == "":
         return False
     if encryption not in ENCRYPTIONS:
         raise InvalidInput(f"encryption must be one of {', '.join(ENCRYPTIONS)}")
     return True
-
-
-def _max_downloads(value: int | None) -> int | None:
-    if value is None:
-        return None
-    if not 1 <= value <= 1_000_000:
-        raise InvalidInput("max_downloads must be between 1 and 1000000")
-    return value

@@ -34,6 +34,10 @@ class UploadOptions:
     # Ciphertext the client encrypted (age): no type detection, no preview, no jobs,
     # no link dedup; every limit still applies.
     encrypted: bool = False
+    # An upload through a file request (services/file_requests.py): the request it
+    # counts against, and the MIME patterns it accepts on top of the server's lists.
+    request_id: int | None = None
+    accepted_types: tuple[str, ...] = ()
 
     @property
     def shares_links(self) -> bool:

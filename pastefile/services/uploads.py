@@ -142,7 +142,7 @@ class UploadService:
         incoming: _Incoming | None = None
         options = options or ANONYMOUS
         try:
-            incoming = self._inspected(writer, filename, options.encrypted)
+            incoming = self._inspected(writer, filename, options)
             if self.settings.strip_gps and not options.encrypted:
                 incoming = self._without_gps(incoming)
             if resize is not None:
@@ -158,7 +158,9 @@ class UploadService:
             listener(result)
         return result
 
-    def _inspected(self, writer: BlobWriter, filename: str | None, encrypted: bool) -> _Incoming:
+    def _inspected(
+        self, writer: BlobWriter, filename: str | None, options: UploadOptions
+    ) -> _Incoming:
         """The upload's type (``filetypes.detect``) and its cleaned name.
 
         Ciphertext is not looked into: its type is ``ENCRYPTED_TYPE`` and the name the
@@ -166,22 +168,26 @@ class UploadService:
         would be a leak the key in the URL fragment cannot undo."""
         if writer.size == 0:
             raise EmptyFile("the uploaded file has no content")
-        if encrypted:
-            self._check_type(ENCRYPTED_TYPE)
+        if options.encrypted:
+            self._check_type(ENCRYPTED_TYPE, options)
             return _Incoming(writer, ENCRYPTED_EXTENSION, ENCRYPTED_TYPE)
         mimetype = filetypes.detect(writer.head, filename)
-        self._check_type(mimetype)
+        self._check_type(mimetype, options)
         name = sanitize_filename(filename, filetypes.extension_for(mimetype))
         return _Incoming(writer, name, mimetype)
 
-    def _check_type(self, mimetype: str) -> None:
+    def _check_type(self, mimetype: str, options: UploadOptions) -> None:
+        """The server's allow and deny lists, then an upload's own narrower list
+        (a file request's allowed types)."""
         filetypes.check_allowed(mimetype, self.settings.allowed_types, self.settings.denied_types)
+        if options.accepted_types:
+            filetypes.check_allowed(mimetype, list(options.accepted_types), [])
 
     def _admitted(self, incoming: _Incoming, options: UploadOptions) -> UploadOptions:
         """Every rule on the bytes that will be stored (a resized or stripped copy,
         not what was sent): the type, the size limit, then the guards."""
         stored = incoming.writer
-        self._check_type(incoming.mimetype)
+        self._check_type(incoming.mimetype, options)
         limit = int(self.settings.max_upload_size)
         if stored.size > limit:
             raise TooLarge(f"the stored file would be {stored.size} bytes; the limit is {limit}")

@@ -2,7 +2,8 @@
 and this hands the request's proof to the service layer's read gate
 (``FileAccess.resolve``), which also limits wrong passwords per client and file.
 
-A browser that gave the right password remembers it in its session.
+A browser that gave the right password remembers it in its session, bound to
+that password (``unlock_key``): once the password changes or goes, so does the unlock.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from werkzeug.http import parse_range_header
 
 from pastefile.db.models import File
 from pastefile.errors import Gone
+from pastefile.services.access import unlock_key
+from pastefile.services.file_rules import Guarded
 from pastefile.web.auth import SESSION_UNLOCKED, caller
 from pastefile.web.context import services
 
@@ -30,15 +33,18 @@ def resolve_file(
     who = caller()
     if password is not None:
         who = replace(who, password=password)
-    if not check_password:
-        who = replace(who, password=None, unlocked=frozenset({ident}))
-    return services().access.resolve(ident, who, by_short_code=by_short_code)
+    return services().access.resolve(
+        ident, who, by_short_code=by_short_code, check_password=check_password
+    )
 
 
-def unlock(ident: str) -> None:
-    """Remember in the session that this browser gave the right password."""
-    unlocked = [i for i in session.get(SESSION_UNLOCKED, []) if i != ident]
-    session[SESSION_UNLOCKED] = [*unlocked[-(MAX_UNLOCKED - 1) :], ident]
+def unlock(item: Guarded) -> None:
+    """Remember in the session that this browser gave the right password for ``item``
+    (a file or a collection)."""
+    key = unlock_key(item)
+    mine = f"{item.public_id}:"
+    unlocked = [i for i in session.get(SESSION_UNLOCKED, []) if not str(i).startswith(mine)]
+    session[SESSION_UNLOCKED] = [*unlocked[-(MAX_UNLOCKED - 1) :], key]
 
 
 def counted(file: File, response: Response) -> Response:

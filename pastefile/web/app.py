@@ -15,6 +15,7 @@ from pastefile.web.api import events as api_events
 from pastefile.web.api import files as api_files
 from pastefile.web.api import jobs as api_jobs
 from pastefile.web.api import openapi as api_docs
+from pastefile.web.api import requests as api_requests
 from pastefile.web.api import stats as api_stats
 from pastefile.web.api import tokens as api_tokens
 from pastefile.web.api import tus as api_uploads
@@ -26,7 +27,7 @@ from pastefile.web.context import PasteFileApp
 from pastefile.web.counting import init_counting
 from pastefile.web.i18n import init_i18n
 from pastefile.web.problems import register_error_handlers
-from pastefile.web.public import collections, files, preview, resize, short, upload
+from pastefile.web.public import collections, file_requests, files, preview, resize, short, upload
 from pastefile.web.streaming import StreamingRequest
 from pastefile.web.ui import (
     account,
@@ -40,6 +41,7 @@ from pastefile.web.ui import (
     notifications,
     templating,
 )
+from pastefile.web.ui import file_requests as request_pages
 
 # Room for the multipart envelope around a file of exactly the size limit.
 MULTIPART_OVERHEAD = 1024 * 1024
@@ -53,6 +55,7 @@ REST_API: tuple[Blueprint, ...] = (
     api_stats.bp,
     api_uploads.bp,
     api_webhooks.bp,
+    api_requests.bp,
     api_docs.bp,
 )
 
@@ -95,6 +98,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(short.bp)
     app.register_blueprint(collections.bp)
     app.register_blueprint(resize.bp)
+    app.register_blueprint(file_requests.bp)
     # The REST API and the job API.
     for blueprint in REST_API:
         app.register_blueprint(blueprint)
@@ -107,6 +111,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(notifications.bp)
     app.register_blueprint(my_files.bp)
     app.register_blueprint(device.bp)
+    app.register_blueprint(request_pages.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(dashboards.bp)
     app.register_blueprint(help.bp)

@@ -14,6 +14,7 @@ from pastefile.services.humanize import humanize_bytes
 from pastefile.services.imaging.exif import summary_from_json
 from pastefile.services.imaging.service import Thumbnail
 from pastefile.services.links import build_links
+from pastefile.services.policy import MAX_DOWNLOADS, MAX_PASSWORD
 from pastefile.web.auth import current_principal
 from pastefile.web.context import base_url, services
 from pastefile.web.ui.cards import body_context, icon_for, kind_of, poster_url, qr_svg
@@ -69,6 +70,7 @@ def card_context(file: File, base_url: str) -> dict[str, Any]:
         "exif": summary_from_json(file.exif),
         "qr": qr_svg(data["url_s"]),
         "poster": poster_url(file, raw),
+        "edit_limits": {"max_downloads": MAX_DOWNLOADS, "password": MAX_PASSWORD},
         **body_context(file, services().storage),
     }
 

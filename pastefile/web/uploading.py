@@ -34,8 +34,8 @@ ENCRYPTION_HEADER = "Pastefile-Encryption"
 def upload_request(values: Any) -> UploadRequest:
     """The upload options from a form or a query string."""
     return UploadRequest(
-        expires_in=_int(values, "expires_in"),
-        max_downloads=_int(values, "max_downloads"),
+        expires_in=whole_number(values, "expires_in"),
+        max_downloads=whole_number(values, "max_downloads"),
         password=values.get("password") or None,
         visibility=values.get("visibility") or None,
         # A form field or query parameter, or the header a raw PUT carries.
@@ -43,7 +43,7 @@ def upload_request(values: Any) -> UploadRequest:
     )
 
 
-def _int(values: Any, name: str) -> int | None:
+def whole_number(values: Any, name: str) -> int | None:
     raw = values.get(name)
     if raw in (None, ""):
         return None

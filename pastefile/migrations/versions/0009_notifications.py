@@ -1,7 +1,7 @@
 """notifications: webhook endpoints and deliveries, download alerts, download history
 
 Revision ID: 0009_notifications
-Revises: 0007_collections
+Revises: 0008_file_requests
 Create Date: 2026-12-04
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 from pastefile.db.types import UTCDateTime
 
 revision = "0009_notifications"
-down_revision = "0007_collections"
+down_revision = "0008_file_requests"
 branch_labels = None
 depends_on = None
 

@@ -35,7 +35,9 @@ from pastefile.errors import (
     UploadBusy,
     UploadExpired,
 )
+from pastefile.services.access import Caller
 from pastefile.services.accounts import Principal, hash_token, new_token
+from pastefile.services.file_requests import FileRequestService
 from pastefile.services.names import sanitize_filename
 from pastefile.services.policy import UploadPolicy, UploadRequest
 from pastefile.services.tus.headers import (
@@ -79,12 +81,14 @@ class TusService:
         parts: PartStore | None,
         uploads: UploadService,
         policy: UploadPolicy,
+        requests: FileRequestService,
     ) -> None:
         self.settings = settings
         self.db = db
         self._parts = parts
         self.uploads = uploads
         self.policy = policy
+        self.requests = requests
 
     @property
     def parts(self) -> PartStore:
@@ -101,34 +105,34 @@ class TusService:
 
     # --- creation ---------------------------------------------------------------------
 
-    def create(self, who: Principal | None, length: int, metadata: str | None) -> TusState:
-        """A new upload of ``length`` bytes; the options come from ``Upload-Metadata``."""
+    def create(
+        self,
+        who: Principal | None,
+        length: int,
+        metadata: str | None,
+        caller: Caller | None = None,
+    ) -> TusState:
+        """A new upload of ``length`` bytes; the options come from ``Upload-Metadata``.
+
+        ``request <code>`` in the metadata makes it an upload through that file
+        request: ``caller`` proves the request's password, and the request's rules
+        replace the metadata's options (``FileRequestService.upload_options``).
+        """
         _ = self.parts  # refuse before recording anything when there is no part area
         if length == 0:
             raise EmptyFile("Upload-Length is 0: an empty file cannot be uploaded")
         if length > self.max_size:
             raise TooLarge(f"the upload exceeds the limit of {self.max_size} bytes")
         values = parse_metadata(metadata)
-        asked = UploadRequest(
-            expires_in=optional_int(values, "expires_in"),
-            max_downloads=optional_int(values, "max_downloads"),
-            password=values.get("password") or None,
-            visibility=values.get("visibility") or None,
-            encryption=values.get("encryption") or None,
-        )
-        prepared = self.policy.prepare(who, asked)  # auth, scope and every option, now
+        if "request" in values:
+            options = self._request_options(values["request"], length, caller or Caller())
+        else:
+            options = self._asked_options(who, values)
         # An encrypted upload's name is not kept, even for a while (docs/encryption.md).
-        encrypted = prepared.options.encrypted
+        encrypted = bool(options.get("encrypted"))
         name = None if encrypted else values.get("filename") or values.get("name")
         hidden = SECRET_KEYS | NAMING_KEYS if encrypted else SECRET_KEYS
-        options = {
-            "encrypted": encrypted,
-            "visibility": prepared.options.visibility,
-            "expires_in": asked.expires_in,
-            "max_downloads": prepared.options.max_downloads,
-            "password_hash": prepared.options.password_hash,
-            "metadata": metadata_echo(metadata, hidden),
-        }
+        options["metadata"] = metadata_echo(metadata, hidden)
         row = TusUpload(
             id=secrets.token_hex(16),
             owner_id=who.user_id if who else None,
@@ -141,6 +145,29 @@ class TusService:
         with self.db.write() as session:
             session.add(row)
         return state_of(row)
+
+    def _request_options(self, code: str, length: int, caller: Caller) -> dict[str, Any]:
+        """An upload through a file request: open, password proved, room for ``length``."""
+        request = self.requests.open(code, caller)
+        self.requests.check_room(request, length)
+        return {"request_id": request.id}
+
+    def _asked_options(self, who: Principal | None, values: dict[str, str]) -> dict[str, Any]:
+        asked = UploadRequest(
+            expires_in=optional_int(values, "expires_in"),
+            max_downloads=optional_int(values, "max_downloads"),
+            password=values.get("password") or None,
+            visibility=values.get("visibility") or None,
+            encryption=values.get("encryption") or None,
+        )
+        prepared = self.policy.prepare(who, asked)  # auth, scope and every option, now
+        return {
+            "encrypted": prepared.options.encrypted,
+            "visibility": prepared.options.visibility,
+            "expires_in": asked.expires_in,
+            "max_downloads": prepared.options.max_downloads,
+            "password_hash": prepared.options.password_hash,
+        }
 
     # --- reading ----------------------------------------------------------------------
 
@@ -289,12 +316,17 @@ class TusService:
         if not result.created:  # an existing file: no transaction of ours recorded it
             with self.db.write() as session:
                 _note_file(session, state.id, result.file.public_id)
+        if options.request_id is not None:
+            self.requests.receive(options.request_id, result.file)
         part.remove()
         done = replace(state, file_public_id=result.file.public_id)
         return AppendResult(done, result, token if result.created else None)
 
     def _options(self, state: TusState) -> tuple[UploadOptions, str | None]:
         """The stored options, with the expiry counted from now."""
+        request_id = state.options.get("request_id")
+        if isinstance(request_id, int):  # the requester's file, on the request's rules
+            return self.requests.upload_options_of(request_id), None
         if state.owner_id is None and not self.settings.allow_anonymous_uploads:
             raise AnonymousUploadsDisabled("anonymous uploads were turned off on this server")
         asked = state.options

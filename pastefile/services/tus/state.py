@@ -30,6 +30,12 @@ class TusState:
     def complete(self) -> bool:
         return self.file_public_id is not None
 
+    @property
+    def through_request(self) -> bool:
+        """An upload through a file request: its file is the requester's, and the
+        uploader gets no link to it (docs/collections.md)."""
+        return "request_id" in self.options
+
 
 @dataclass(frozen=True)
 class AppendResult:

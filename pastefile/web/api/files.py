@@ -137,16 +137,23 @@ def get_file(ident: str) -> Response:
 def patch_file(ident: str) -> Response:
     svc = services()
     svc.access.visible(ident, caller())  # 404 before any precondition talk
-    version = if_match_version(ident)
-    patch = json_body(FilePatch)
-    changes = FileChanges(
+    version = if_match_version(ident, "file")
+    file = svc.access.update(ident, caller(), version, _changes(json_body(FilePatch)))
+    return with_validators(respond(file_out(file)), file)
+
+
+def _changes(patch: FilePatch) -> FileChanges:
+    sent = patch.model_fields_set  # a field sent as null removes what it names
+    return FileChanges(
         filename=patch.filename,
         visibility=patch.visibility,
-        expires_at=svc.policy.expiry(patch.expires_in),
-        clear_expiry="expires_in" in patch.model_fields_set and patch.expires_in is None,
+        expires_in=patch.expires_in,
+        clear_expiry="expires_in" in sent and patch.expires_in is None,
+        password=patch.password,
+        clear_password="password" in sent and patch.password is None,
+        max_downloads=patch.max_downloads,
+        clear_max_downloads="max_downloads" in sent and patch.max_downloads is None,
     )
-    file = svc.access.update(ident, caller(), version, changes)
-    return with_validators(respond(file_out(file)), file)
 
 
 @bp.delete("/files/<ident>")

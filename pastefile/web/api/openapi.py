@@ -27,6 +27,8 @@ from pastefile.web.api.openapi_parts import (
     responses,
     schema_ref,
 )
+from pastefile.web.api.requests_contract import MODELS as REQUEST_MODELS
+from pastefile.web.api.requests_contract import requests_paths
 from pastefile.web.api.schemas import (
     FileCreated,
     FileListQuery,
@@ -106,7 +108,7 @@ def _files_paths() -> dict[str, Any]:
             },
             "patch": {
                 "operationId": "updateFile",
-                "summary": "Rename, change visibility or expiry; needs If-Match",
+                "summary": "Rename; change visibility, expiry, password, limit; needs If-Match",
                 "security": OPTIONAL_AUTH,
                 "parameters": [
                     {
@@ -236,6 +238,7 @@ def _account_paths() -> dict[str, Any]:
 MODELS: list[type[BaseModel]] = [
     FileCreated, FileOut, FilePatch, FileUploadForm, Me, Problem, RemovalIn, RemovalOut,
     TokenCreate, TokenCreated, TokenExchange, TokenOut, UserOut, UserPatch, *COLLECTION_MODELS,
+    *REQUEST_MODELS,
 ]  # fmt: skip
 
 
@@ -255,6 +258,7 @@ def openapi_document() -> dict[str, Any]:
             **collections_paths(),
             **_account_paths(),
             **tus_paths(),
+            **requests_paths(),
             **stats_paths(),
             **webhooks_paths(),
             **oauth_paths(),

@@ -20,6 +20,7 @@ ERRORS = {
     404: "no such resource",
     405: "method not allowed (see Allow)",
     406: "only JSON can be produced",
+    409: "conflicts with the current state (a file request that has all its files)",
     410: "gone: deleted, expired or used up",
     412: "If-Match is stale",
     413: "too large, or larger than the quota",

@@ -12,6 +12,12 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
+from pastefile.services.file_requests import MAX_MESSAGE as MAX_REQUEST_MESSAGE
+from pastefile.services.file_requests import MAX_REQUEST_BYTES, MAX_REQUEST_FILES
+from pastefile.services.file_requests import MAX_TITLE as MAX_REQUEST_TITLE
+from pastefile.services.file_requests import MAX_TYPES as MAX_REQUEST_TYPES
+from pastefile.services.policy import MAX_DOWNLOADS, MAX_PASSWORD
+
 Visibility = Literal["public", "unlisted", "private"]
 Scope = Literal["read", "upload", "delete", "admin"]
 
@@ -80,8 +86,8 @@ class FileUploadForm(Strict):
     expires_in: int | SkipJsonSchema[None] = Field(
         None, ge=1, description="seconds until the file expires (at most the server's maximum)"
     )
-    max_downloads: int | SkipJsonSchema[None] = Field(None, ge=1, le=1_000_000)
-    password: str | SkipJsonSchema[None] = Field(None, max_length=1024)
+    max_downloads: int | SkipJsonSchema[None] = Field(None, ge=1, le=MAX_DOWNLOADS)
+    password: str | SkipJsonSchema[None] = Field(None, max_length=MAX_PASSWORD)
     visibility: Visibility | SkipJsonSchema[None] = None
     encryption: Literal["age"] | SkipJsonSchema[None] = Field(
         None,
@@ -94,10 +100,25 @@ class FileUploadForm(Strict):
 
 
 class FilePatch(Strict):
+    """Only the fields sent change; ``null`` removes an expiry, a password or a limit."""
+
     filename: str | None = Field(None, min_length=1, max_length=255)
     visibility: Visibility | None = None
     expires_in: int | None = Field(
         None, ge=1, description="seconds from now; null removes the expiry"
+    )
+    password: str | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_PASSWORD,
+        description="a new password (sessions that had unlocked the file must give it "
+        "again); null removes the password",
+    )
+    max_downloads: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_DOWNLOADS,
+        description="more than the downloads so far; null removes the limit",
     )
 
 
@@ -182,6 +203,73 @@ class FileListQuery(Strict):
 class PageQuery(Strict):
     page: int = Field(1, ge=1, le=1_000_000)
     per_page: int = Field(20, ge=1, le=100)
+
+
+# --- file requests (/api/v1/requests, /u/<code>) ----------------------------------------
+
+
+class RequestCreate(Strict):
+    title: str = Field(min_length=1, max_length=MAX_REQUEST_TITLE)
+    message: str | None = Field(None, max_length=MAX_REQUEST_MESSAGE)
+    max_files: int | None = Field(None, ge=1, le=MAX_REQUEST_FILES)
+    max_bytes: int | None = Field(None, ge=1, le=MAX_REQUEST_BYTES)
+    allowed_types: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_REQUEST_TYPES,
+        description="MIME types or patterns (image/*); empty: whatever the server accepts",
+    )
+    expires_in: int | None = Field(None, ge=1, description="seconds from now")
+    password: str | None = Field(None, min_length=1, max_length=MAX_PASSWORD)
+
+
+class RequestPatch(Strict):
+    """Only the fields sent change; ``null`` removes a message, limit, expiry or password."""
+
+    title: str | None = Field(None, min_length=1, max_length=MAX_REQUEST_TITLE)
+    message: str | None = Field(None, max_length=MAX_REQUEST_MESSAGE)
+    max_files: int | None = Field(None, ge=1, le=MAX_REQUEST_FILES)
+    max_bytes: int | None = Field(None, ge=1, le=MAX_REQUEST_BYTES)
+    allowed_types: list[str] | None = Field(None, max_length=MAX_REQUEST_TYPES)
+    expires_in: int | None = Field(None, ge=1)
+    password: str | None = Field(None, min_length=1, max_length=MAX_PASSWORD)
+    closed: bool | None = Field(None, description="true closes the link, false opens it again")
+
+
+class RequestLinks(BaseModel):
+    self: str
+    upload: str = Field(description="the link to hand out: /u/<code>")
+
+
+class RequestOut(BaseModel):
+    id: str
+    title: str
+    message: str | None
+    max_files: int | None
+    max_bytes: int | None
+    allowed_types: list[str]
+    expires_at: datetime | None
+    password_protected: bool
+    open: bool = Field(description="takes uploads now: not closed, not expired")
+    closed_at: datetime | None
+    received_files: int
+    received_bytes: int
+    collection_id: str | None = Field(description="the collection the files land in")
+    created_at: datetime
+    updated_at: datetime | None
+    links: RequestLinks
+
+
+class RequestUploadForm(Strict):
+    file: bytes = Field(min_length=1, json_schema_extra={"format": "binary"})
+
+
+class ReceiptOut(BaseModel):
+    """What the uploader gets back: never a link to the file."""
+
+    filename: str
+    size: int = Field(description="bytes")
+    sha256: str
+    received_at: datetime
 
 
 class CollectionLinks(BaseModel):

@@ -76,7 +76,7 @@ def _upload_url(upload_id: str) -> str:
 def _with_state(response: Response, state: TusState) -> Response:
     response.headers["Upload-Offset"] = str(state.offset)
     response.headers["Upload-Expires"] = http_date(state.expires_at)
-    if state.file_public_id is not None:
+    if state.file_public_id is not None and not state.through_request:
         response.headers["Location"] = f"{base_url()}/api/v1/files/{state.file_public_id}"
         response.headers["X-File-Id"] = state.file_public_id
     return response
@@ -105,7 +105,7 @@ def tus_create() -> Response:
     into = _collection_of(metadata)
     if into:  # only who manages the collection uploads into it: refused before any byte
         services().collections.upload_into(into, caller(), prepare_upload({}))
-    state = tus().create(uploader(), length, metadata)
+    state = tus().create(uploader(), length, metadata, caller())
     response = _with_state(_empty(201), state)
     response.headers["Location"] = _upload_url(state.id)
     return response
@@ -149,6 +149,8 @@ def _patched(result: AppendResult) -> Response:
     response = _with_state(_empty(204), result.state)
     if result.manage_token:  # an anonymous upload's management token, as 0x0.st
         response.headers["X-Token"] = result.manage_token
+    if result.upload is not None and result.state.through_request:
+        response.headers["X-Receipt-Sha256"] = result.upload.file.sha256  # a receipt, no link
     return response
 
 

@@ -45,6 +45,13 @@ _FILE_HEADERS = {
 }
 
 
+_RECEIPT = {
+    "description": "a file request's upload, once finished: the stored bytes' sha256 "
+    "(its receipt; no Location or X-File-Id)",
+    **_STRING,
+}
+
+
 def _header(name: str, schema: dict[str, Any], required: bool = False) -> dict[str, Any]:
     return {"name": name, "in": "header", "required": required, "schema": schema}
 
@@ -128,7 +135,14 @@ def _item() -> dict[str, Any]:
                 },
             },
             "responses": responses(
-                {204: ok("appended", **offset, **_FILE_HEADERS, **{"X-Token": _STRING})},
+                {
+                    204: ok(
+                        "appended",
+                        **offset,
+                        **_FILE_HEADERS,
+                        **{"X-Token": _STRING, "X-Receipt-Sha256": _RECEIPT},
+                    )
+                },
                 (409, 410, 413, 415, 422, 451, 460, 507),
             ),
         },

@@ -77,7 +77,7 @@ def unlock_collection(ident: str) -> BaseResponse:
         found = _resolve(ident, password=request.form.get("password") or None)
     except (PasswordRequired, WrongPassword) as exc:  # wrong ones are rate limited
         return password_form(ident, exc, then=then)
-    unlock(found.public_id)
+    unlock(found)
     target = "collections.zip_download" if then == "zip" else "collections.page"
     return redirect(url_for(target, ident=found.public_id), code=303)
 

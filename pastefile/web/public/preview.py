@@ -58,7 +58,7 @@ def unlock_file(ident: str) -> BaseResponse:
         found = resolve_file(ident, password=request.form.get("password") or None)
     except (PasswordRequired, WrongPassword) as exc:  # wrong ones are rate limited
         return password_form(ident, exc, then=request.form.get("then", ""))
-    unlock(found.public_id)
+    unlock(found)
     then = AFTER_UNLOCK.get(request.form.get("then", ""), "preview.preview")
     return redirect(url_for(then, ident=found.public_id), code=303)
 

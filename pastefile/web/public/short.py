@@ -3,8 +3,6 @@ collection's page. One namespace, split by length (services/ids.py)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from flask import Blueprint, redirect, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -20,9 +18,9 @@ bp = Blueprint("short", __name__)
 def short(code: str) -> BaseResponse:
     # The password is asked on the preview or collection page, not here.
     if is_collection_code(code):
-        who = caller()
-        who = replace(who, password=None, unlocked=frozenset({code}))
-        collection = services().collections.resolve(code, who, by_short_code=True)
+        collection = services().collections.resolve(
+            code, caller(), by_short_code=True, check_password=False
+        )
         return redirect(url_for("collections.page", ident=collection.public_id), code=302)
     found = resolve_file(code, by_short_code=True, check_password=False)
     return redirect(url_for("preview.preview", ident=found.public_id), code=302)

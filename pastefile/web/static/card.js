@@ -1,7 +1,8 @@
 // Copy buttons (the file card and the upload page's results): the button itself says
 // "Copied" for two seconds. The card's actions: click-to-zoom on a photo, and Edit and
 // Delete through the files API (the session's CSRF token, or the management token an
-// anonymous upload left in this browser's localStorage or in a "#manage=" link).
+// anonymous upload left in this browser's localStorage or in a "#manage=" link). Edit
+// changes the name, visibility, expiry, download limit and password.
 (function () {
   "use strict";
   var FEEDBACK_MS = 2000;
@@ -84,14 +85,14 @@
   }
 
   // A delete link (/p/<id>#manage=<token>): keep the token here, take it off the address bar.
-  var anonymous = actions.querySelector("[data-anonymous]");
+  var anonymous = actions.querySelectorAll("[data-anonymous]");
   function takeLink() {
     var fromLink = /^#manage=([^&]+)$/.exec(location.hash);
     if (fromLink) {
       try { localStorage.setItem(key, decodeURIComponent(fromLink[1])); } catch (e) { /* off */ }
       history.replaceState(history.state, "", location.pathname + location.search);
     }
-    if (anonymous && stored()) anonymous.hidden = false;
+    if (stored()) anonymous.forEach(function (button) { button.hidden = false; });
   }
   takeLink();
   window.addEventListener("hashchange", takeLink);
@@ -138,9 +139,22 @@
     if (open) form.elements.filename.focus();
   }
 
+  // The form as a PATCH body: only what it changes; null removes an expiry, limit or password.
+  function changesOf(fields) {
+    var changes = { filename: fields.filename.value, visibility: fields.visibility.value };
+    var expiry = fields.expires_in.value;
+    if (expiry === "never") changes.expires_in = null;
+    else if (expiry !== "keep") changes.expires_in = Number(expiry);
+    var limit = fields.max_downloads.value.trim();
+    changes.max_downloads = limit === "" ? null : Number(limit);
+    if (fields.remove_password && fields.remove_password.checked) changes.password = null;
+    else if (fields.password.value !== "") changes.password = fields.password.value;
+    return changes;
+  }
+
   function save(event) {
     event.preventDefault();
-    var changes = { filename: form.elements.filename.value, visibility: form.elements.visibility.value };
+    var changes = changesOf(form.elements);
     fetch(card.dataset.api, { headers: headers(), credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.headers.get("ETag") : problem(response); })
       .then(function (etag) {

@@ -142,9 +142,8 @@ def _changes(form: Any) -> FileChanges:
         return FileChanges(filename=filename, visibility=visibility)
     if expiry == "never":
         return FileChanges(filename=filename, visibility=visibility, clear_expiry=True)
-    seconds = EXPIRIES.get(expiry)
-    expires_at = services().policy.expiry(seconds)
-    return FileChanges(filename=filename, visibility=visibility, expires_at=expires_at)
+    seconds = EXPIRIES.get(expiry)  # an unknown choice keeps the expiry
+    return FileChanges(filename=filename, visibility=visibility, expires_in=seconds)
 
 
 @bp.get("/me/files/status")

@@ -18,7 +18,7 @@ from pastefile.errors import (
     PreconditionFailed,
     WrongPassword,
 )
-from pastefile.services.access import Caller
+from pastefile.services.access import Caller, unlock_key
 from pastefile.services.accounts import AccountService, Principal
 from pastefile.services.collections import CollectionChanges, NewCollection
 from pastefile.services.policy import UploadRequest
@@ -65,7 +65,8 @@ def test_members_keep_their_own_rules(services: Services, alice: Principal) -> N
     coll = made.collection
     stranger = Caller(password="sesame")  # the file's password never unlocks it via the collection
     assert [f.public_id for f in services.collections.readable(coll, stranger)] == [public]
-    unlocked = Caller(unlocked=frozenset({locked}))
+    # A session that unlocked the file (with its current password) sees it.
+    unlocked = Caller(unlocked=frozenset({unlock_key(services.files.lookups.by_public_id(locked))}))
     assert [f.public_id for f in services.collections.readable(coll, unlocked)] == [public, locked]
     assert len(services.collections.readable(coll, me)) == 3
 
@@ -81,7 +82,7 @@ def test_password_private_and_expiry_of_the_collection(
         services.collections.resolve(locked.public_id, Caller(password="nope"))
     assert services.collections.resolve(locked.public_id, Caller(password="open sesame"))
     assert services.collections.resolve(
-        locked.public_id, Caller(unlocked=frozenset({locked.public_id}))
+        locked.public_id, Caller(unlocked=frozenset({unlock_key(locked)}))
     )
     hidden = services.collections.create(me, NewCollection(visibility="private")).collection
     with pytest.raises(NotFound):
