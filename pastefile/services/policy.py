@@ -220,7 +220,6 @@ def _usage(session: Session, user_id: int) -> tuple[int, int]:
     return int(count), int(used)
 
 
-
 def _encrypted(encryption: str | None) -> bool:
     if encryption is None or encryption == "":
         return False
