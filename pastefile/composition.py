@@ -122,8 +122,10 @@ def build_services(settings: Settings) -> Services:
     access = FileAccess(
         db, files, accounts, limiter, settings.password_rate_limit, policy, notifier=notifier
     )
-    collections = CollectionService(db, access, policy, blobs, cache)
-    requests = FileRequestService(db, access, policy, collections, uploads)
+    collections = CollectionService(db, access, policy, blobs, cache, notifier)
+    requests = FileRequestService(db, access, policy, collections, uploads, notifier)
+    notifier.alerts.register_owner_lookup("collection", collections.owner_of)
+    notifier.alerts.register_owner_lookup("request", requests.owner_of)
     services = Services(
         settings=settings,
         db=db,

@@ -33,6 +33,7 @@ from pastefile.services.accounts import hash_token
 from pastefile.services.blobs import BlobStore
 from pastefile.services.collection_zip import ZipPlan, plan_zip
 from pastefile.services.ids import looks_like_id, new_collection_code, new_public_id
+from pastefile.services.notifications import Notifier
 from pastefile.services.policy import PreparedUpload, UploadPolicy, UploadRequest
 from pastefile.services.scrub import DAMAGED
 from pastefile.services.upload_options import VISIBILITIES
@@ -84,12 +85,14 @@ class CollectionService:
         policy: UploadPolicy,
         blobs: BlobStore,
         cache: Cache,
+        notifier: Notifier | None = None,
     ) -> None:
         self.db = db
         self.access = access
         self.policy = policy
         self.blobs = blobs
         self.cache = cache
+        self.notifier = notifier  # told about every counted download
 
     # --- creating -----------------------------------------------------------------
 
@@ -124,7 +127,7 @@ class CollectionService:
             description=_description(asked.description),
             downloads=0,
             version=1,
-            **options.columns(),
+            **options.rule_columns(),
         )
         with self.db.write() as session:
             session.add(record)
@@ -263,9 +266,20 @@ class CollectionService:
 
     def count_download(self, collection: Collection) -> None:
         """The one place a download of a collection is counted (the zip): atomic, and a
-        410 once its limit is reached. A ``collection.downloaded`` event belongs here."""
+        410 once its limit is reached; then ``collection.downloaded`` is told."""
         if not self.access.take_download(Collection, collection.id):
             raise Gone("this collection reached its download limit")
+        if self.notifier is not None:
+            data = {"id": collection.public_id, "title": collection.title}
+            self.notifier.emit("collection.downloaded", collection.owner_id, data)
+
+    def owner_of(self, ident: str) -> tuple[int | None, str] | None:
+        """Who owns a collection, and its title (for download alerts); None when unknown."""
+        if not looks_like_id(ident):
+            return None
+        with self.db.read() as session:
+            found = session.scalar(select(Collection).where(Collection.public_id == ident))
+        return (found.owner_id, found.title) if found is not None else None
 
     # --- changing -------------------------------------------------------------------
 

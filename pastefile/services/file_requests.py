@@ -46,6 +46,7 @@ from pastefile.services.accounts import Principal
 from pastefile.services.collections import MAX_FILES as MAX_COLLECTION_FILES
 from pastefile.services.collections import CollectionService, NewCollection
 from pastefile.services.ids import looks_like_id, new_public_id, random_base62
+from pastefile.services.notifications import Notifier
 from pastefile.services.policy import UploadPolicy
 from pastefile.services.upload_options import UploadOptions
 from pastefile.services.uploads import UploadService
@@ -139,12 +140,14 @@ class FileRequestService:
         policy: UploadPolicy,
         collections: CollectionService,
         uploads: UploadService,
+        notifier: Notifier | None = None,
     ) -> None:
         self.db = db
         self.access = access
         self.policy = policy
         self.collections = collections
         self.uploads = uploads
+        self.notifier = notifier  # told about every file a request receives
 
     # --- the owner's side -------------------------------------------------------------
 
@@ -286,7 +289,20 @@ class FileRequestService:
                 self.collections.add_files(collection, [file.public_id], acting)
             except PasteFileError as exc:  # a full collection: the file is still the owner's
                 log.warning("request %s: file %s not filed: %s", request.id, file.public_id, exc)
+            self._tell_received(request, file)
         return Receipt(file.filename, file.size, file.sha256, file.created_at)
+
+    def _tell_received(self, request: FileRequest, file: File) -> None:
+        if self.notifier is None:
+            return
+        received = {"id": file.public_id, "filename": file.filename, "size": file.size}
+        data = {"id": request.public_id, "title": request.title, "file": received}
+        self.notifier.emit("request.received", request.owner_id, data)
+
+    def owner_of(self, ident: str) -> tuple[int | None, str] | None:
+        """Who made a request, and its title (for alerts); None when unknown."""
+        found = self._by(FileRequest.public_id, ident) if looks_like_id(ident) else None
+        return (found.owner_id, found.title) if found is not None else None
 
     # --- helpers ----------------------------------------------------------------------
 

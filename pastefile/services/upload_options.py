@@ -88,7 +88,9 @@ class UploadOptions:
             encrypted=bool(values.get("encrypted")),
         )
 
-    def columns(self) -> dict[str, Any]:
+    def rule_columns(self) -> dict[str, Any]:
+        """The rules a file and a collection both keep: owner, visibility, expiry, limit,
+        password, management token."""
         return {
             "owner_id": self.owner_id,
             "visibility": self.visibility,
@@ -96,8 +98,11 @@ class UploadOptions:
             "max_downloads": self.max_downloads,
             "password_hash": self.password_hash,
             "manage_token_hash": self.manage_token_hash,
-            "encrypted": self.encrypted,
         }
+
+    def columns(self) -> dict[str, Any]:
+        """A file's columns: the rules, and whether it is ciphertext."""
+        return {**self.rule_columns(), "encrypted": self.encrypted}
 
 
 # Called with (sha256, size, options) once the bytes are in and typed, before

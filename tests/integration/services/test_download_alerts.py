@@ -5,9 +5,11 @@ a given 'now', so no test sleeps an hour), and only for what is yours."""
 from __future__ import annotations
 
 import email
+import io
 from collections.abc import Iterator
 from datetime import timedelta
 from email.message import Message
+from urllib.parse import urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -109,3 +111,28 @@ def test_nobody_subscribes_to_what_is_not_theirs(client, services, inbox) -> Non
     client.get(f"/d/{file_id}")
     drain_jobs(services)
     assert inbox[0].messages == []
+
+
+def test_a_collection_zip_and_a_request_upload_mail_their_owner(client, services, inbox) -> None:
+    box, _port = inbox
+    alice, mallory = make_token(services), make_token(services, "mallory")
+    client.patch("/api/v1/notifications", json={"email": "alice@example.test"}, headers=alice)
+    file_id = post_file(client, alice).get_json()["id"]
+    made = client.post(
+        "/api/v1/collections", json={"title": "Holiday", "files": [file_id]}, headers=alice
+    )
+    collection = made.get_json()["id"]
+    path = f"/api/v1/notifications/alerts/collection/{collection}"
+    problem(client.put(path, headers=mallory), 404, "not_found")  # not hers to watch
+    assert client.put(path, headers=alice).status_code == 200
+    assert client.get(f"/c/{collection}.zip").status_code == 200
+    asked = client.post("/api/v1/requests", json={"title": "Slides"}, headers=alice).get_json()
+    watch = f"/api/v1/notifications/alerts/request/{asked['id']}"
+    assert client.put(watch, headers=alice).status_code == 200
+    upload = urlsplit(asked["links"]["upload"]).path
+    sent = client.post(upload, data={"file": (io.BytesIO(b"deck\n"), "deck.txt")})
+    assert sent.status_code == 201, sent.get_data(as_text=True)
+    drain_jobs(services)
+    subjects = sorted(str(m["Subject"]) for m in box.messages)
+    assert len(subjects) == 2, subjects
+    assert any("Holiday" in s for s in subjects) and any("Slides" in s for s in subjects)

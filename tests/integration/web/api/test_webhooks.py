@@ -4,8 +4,10 @@ retries with backoff, disabling after failures, and other users kept out."""
 
 from __future__ import annotations
 
+import io
 import time
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import orjson
 import pytest
@@ -274,3 +276,27 @@ def test_gc_forgets_old_finished_deliveries(client, services) -> None:
     gc = next(job for job in drain_jobs(services) if job.kind == "gc")
     assert gc.result["pruned_deliveries"] == 1
     assert _log(client, alice, hook_id) == []
+
+
+def test_a_collection_zip_and_a_request_upload_are_events(client, services) -> None:
+    alice = make_token(services)
+    with receiver() as hook:
+        register(client, alice, hook.url, ["collection.downloaded", "request.received"])
+        file_id = post_file(client, alice).get_json()["id"]
+        made = client.post("/api/v1/collections", json={"files": [file_id]}, headers=alice)
+        collection = made.get_json()["id"]
+        assert client.get(f"/c/{collection}.zip").status_code == 200
+        asked = client.post("/api/v1/requests", json={"title": "scans"}, headers=alice)
+        upload = urlsplit(asked.get_json()["links"]["upload"]).path
+        sent = client.post(
+            upload,
+            data={"file": (io.BytesIO(b"a scan\n"), "scan.txt")},
+            headers={"Accept": "application/json"},
+        )
+        assert sent.status_code == 201, sent.get_data(as_text=True)
+        drain_until(services, lambda: len(hook.got) >= 2)
+        payloads = {p["type"]: p["data"] for p in (orjson.loads(g.body) for g in hook.got)}
+        assert payloads["collection.downloaded"]["id"] == collection
+        received = payloads["request.received"]
+        assert received["id"] == asked.get_json()["id"]
+        assert received["file"]["filename"] == "scan.txt" and received["file"]["size"] == 7
