@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from pastefile.db.database import Database
 from pastefile.db.models import File
+from pastefile.periodic import start_flusher
 from pastefile.stats.sql import add_counts, chunked
 from pastefile.stats.stores import StatsStore
 
@@ -143,11 +144,7 @@ class StatsRecorder:
             if self._started:
                 return
             self._started = True
-        thread = threading.Thread(
-            target=_flush_loop, args=(weakref.ref(self), self._stop), daemon=True
-        )
-        thread.name = "stats-flusher"
-        thread.start()
+        start_flusher(self, self._stop, "stats-flusher")
 
     def _after_fork(self) -> None:
         """In a forked child: the parent's counts and flusher are not ours."""
@@ -274,22 +271,6 @@ def _count_rows(
         )
         row[kind] += n
     return [rows[key] for key in sorted(rows)]
-
-
-def _flush_loop(ref: weakref.ref[StatsRecorder], stop: threading.Event) -> None:
-    while True:
-        recorder = ref()
-        if recorder is None:
-            return
-        interval = recorder.interval
-        del recorder  # no strong reference while sleeping: the app may be collected
-        if stop.wait(interval):
-            return
-        recorder = ref()
-        if recorder is None:
-            return
-        recorder.flush()
-        del recorder
 
 
 def _forked(ref: weakref.ref[StatsRecorder]) -> None:

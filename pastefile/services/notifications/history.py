@@ -24,6 +24,7 @@ from pastefile.db.database import Database
 from pastefile.db.models import File
 from pastefile.db.notifications import DownloadHistory
 from pastefile.db.upsert import add_to
+from pastefile.periodic import start_flusher
 
 log = logging.getLogger(__name__)
 MAX_KEPT = 100_000
@@ -142,29 +143,11 @@ class HistoryRecorder:
             if self._started:
                 return
             self._started = True
-        thread = threading.Thread(target=_loop, args=(weakref.ref(self), self._stop), daemon=True)
-        thread.name = "history-flusher"
-        thread.start()
+        start_flusher(self, self._stop, "history-flusher")
 
     def close(self) -> None:
         self._stop.set()
         self.flush()
-
-
-def _loop(ref: weakref.ref[HistoryRecorder], stop: threading.Event) -> None:
-    while True:
-        recorder = ref()
-        if recorder is None:
-            return
-        interval = recorder.interval
-        del recorder  # no strong reference while sleeping
-        if stop.wait(interval):
-            return
-        recorder = ref()
-        if recorder is None:
-            return
-        recorder.flush()
-        del recorder
 
 
 def _forked(ref: weakref.ref[HistoryRecorder]) -> None:
