@@ -1,3 +1,0 @@
-from pastefile_client.cli import main
-
-main()
