@@ -4,27 +4,30 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
 from pydantic.json_schema import SkipJsonSchema
 
+from pastefile.services.notifications.events import EVENTS
 from pastefile.web.api.schemas import Strict
 
-Event = Literal[
-    "file.uploaded",
-    "file.downloaded",
-    "collection.downloaded",
-    "request.received",
-    "file.expired",
-    "file.deleted",
+
+def _known_event(name: str) -> str:
+    if name not in EVENTS:
+        raise ValueError(f"unknown event; known: {', '.join(EVENTS)}")
+    return name
+
+
+# The events the service layer defines (services/notifications/events.py), nowhere else.
+Event = Annotated[
+    str, AfterValidator(_known_event), WithJsonSchema({"type": "string", "enum": list(EVENTS)})
 ]
-SubjectType = Literal["file", "collection", "request"]
 
 
 class WebhookCreate(Strict):
     url: str = Field(max_length=2000, pattern=r"^[hH][tT][tT][pP][sS]?://", description="http(s)")
-    events: list[Event] = Field(min_length=1, max_length=6)
+    events: list[Event] = Field(min_length=1, max_length=len(EVENTS))
     description: str = Field("", max_length=200)
     site_wide: bool = Field(False, description="administrators: every user's events")
 
@@ -33,7 +36,7 @@ class WebhookPatch(Strict):
     url: str | SkipJsonSchema[None] = Field(
         None, max_length=2000, pattern=r"^[hH][tT][tT][pP][sS]?://"
     )
-    events: list[Event] | SkipJsonSchema[None] = Field(None, min_length=1, max_length=6)
+    events: list[Event] | SkipJsonSchema[None] = Field(None, min_length=1, max_length=len(EVENTS))
     description: str | SkipJsonSchema[None] = Field(None, max_length=200)
     enabled: bool | SkipJsonSchema[None] = Field(None, description="true re-enables a disabled one")
 

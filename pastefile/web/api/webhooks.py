@@ -18,7 +18,6 @@ from pastefile.web.api.webhook_schemas import (
     HistoryDay,
     NotificationsOut,
     NotificationsPatch,
-    SubjectType,
     WebhookCreate,
     WebhookCreated,
     WebhookOut,
@@ -28,7 +27,6 @@ from pastefile.web.auth import caller, principal, require_scope
 from pastefile.web.context import base_url, services
 
 bp = api_blueprint("webhooks", __name__)
-SUBJECTS: tuple[SubjectType, ...] = ("file", "collection", "request")
 
 
 def webhook_out(
