@@ -221,8 +221,9 @@ def sha256sum(path: Path) -> tuple[str, float]:
 
 
 class Server:
-    def __init__(self, work: Path, size: int) -> None:
+    def __init__(self, work: Path, size: int, workers: int = 1) -> None:
         # ``size`` is the largest upload the bench sends.
+        self.workers_count = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.data = work / "data"
@@ -240,9 +241,10 @@ class Server:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        cmd = [str(PASTEFILE), "serve", "--workers", str(self.workers_count)]
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
-                [str(PASTEFILE), "serve", "--workers", "1", "--port", str(self.port)],
+                [*cmd, "--port", str(self.port)],
                 env=self.env,
                 cwd=self.cwd,
                 stdout=log,
@@ -709,7 +711,7 @@ def describe(work: Path, size: int, repeat: int, pretouched: int) -> list[str]:
         + (", medians" if repeat > 1 else ""),
         f"  filesystem {' '.join(df[-1].split()) if df else '?'}, work dir {work}",
         f"  {os.cpu_count()} CPUs, load average {load} at the end",
-        "  server: pastefile serve --workers 1 (gunicorn gthread), APP_ENV=production, SQLite",
+        "  server: pastefile serve --workers N (gunicorn gthread, 8 threads), APP_ENV=production",
         "  clients: curl -F / curl -T streaming from the file; curl -o /dev/null to download",
         "  raw write: os.write 1 MiB + fsync, before and after the uploads; reference: the mean",
         f"  memory pre-touched first: {human(pretouched)} (written once, see pretouch())",
@@ -737,6 +739,7 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
         help="skip writing to 6x --size of memory first (see pretouch())",
     )
     parser.add_argument("--concurrent", type=int, default=8, help="clients at once; 0: skip")
+    parser.add_argument("--workers", type=int, default=1, help="gunicorn workers (default 1)")
     parser.add_argument(
         "--concurrent-size", type=parse_size, default=parse_size("100MB"), help="default 100MB"
     )
@@ -764,7 +767,7 @@ def main(argv: list[str] | None = None) -> int:
         if touch:
             step(f"pre-touching {human(touch)} of memory", pretouch, touch)
         step(f"generating {human(args.size)} of random data", generate, src, args.size)
-        server = Server(work, max(args.size, args.concurrent_size))
+        server = Server(work, max(args.size, args.concurrent_size), args.workers)
         step(f"starting the server on {server.url}", server.start)
         check(os.stat(server.data).st_dev == os.stat(work).st_dev, "the data dir is on another fs")
         sampler = MemorySampler(server)
