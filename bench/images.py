@@ -129,6 +129,8 @@ def server(data_dir: Path, cache: bool) -> Iterator[tuple[str, int]]:
         PASTEFILE_DATA_DIR=str(data_dir),
         PASTEFILE_VARIANT_CACHE="1" if cache else "0",
         PASTEFILE_LOG_LEVEL="WARNING",
+        # One client address asks for hundreds of transforms a minute here.
+        PASTEFILE_TRANSFORM_RATE_LIMIT="100000/minute",
     )
     cmd = [str(PASTEFILE), "serve", "--workers", "1", "--port", str(port)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

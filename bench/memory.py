@@ -122,7 +122,8 @@ def base_env(work: Path) -> dict[str, str]:
         PASTEFILE_DATA_DIR=str(work / "data"),
         PASTEFILE_LOG_LEVEL="WARNING",
         PASTEFILE_MAX_UPLOAD_SIZE=str(4 * 1024 * MiB),
-        PYTHONPATH=str(work),
+        # The bare apps' modules; an outer PYTHONPATH (another checkout to compare) stays.
+        PYTHONPATH=os.pathsep.join(filter(None, [str(work), os.environ.get("PYTHONPATH")])),
     )
     return env
 
