@@ -23,8 +23,8 @@ and a throwaway data directory, and measures in the same run, on the same filesy
 - the stored bytes, downloaded again through ``curl | sha256sum``;
 - under concurrency: ``--concurrent`` (8) clients each ``PUT`` a ``--concurrent-size``
   (100 MB) file at once; their aggregate throughput (all bytes over the wall time
-  from the first start to the last reply) against the raw write of the same total,
-  measured before and after as above, and every server process's RSS over the run.
+  from the first start to the last reply) against the raw write of the same total
+  (the median of two samples before and two after), and every server process's RSS.
 
 The server's memory: every process's high-water mark (VmHWM, reset at the start of
 each phase through /proc/<pid>/clear_refs), its RSS when the phase started, and the
@@ -481,8 +481,9 @@ class Concurrent:
     clients: int
     size: int
     seconds: float
-    raw_write: float  # the mean of before and after, for the same total
+    raw_write: float  # the median of the samples, for the same total
     memory: PhaseMemory
+    raw_samples: list[float] = field(default_factory=list)
 
     def ratio(self) -> float:
         return self.raw_write / self.seconds
@@ -545,7 +546,9 @@ class Bench:
             mutate(src)
         expected = [sha256sum(src)[0] for src in sources]
         ref = self.work / "raw-concurrent.bin"
-        before = raw_write(ref, clients * size)
+        # This VM's fsync'd writes swing several-fold from one second to the next:
+        # two samples before the uploads and two after, and their median.
+        raw = [raw_write(ref, clients * size) for _ in range(2)]
         with (
             self.sampler.measure() as memory,
             ThreadPoolExecutor(clients) as pool,
@@ -553,13 +556,13 @@ class Bench:
             started = time.perf_counter()
             replies = list(pool.map(lambda src: upload_put(self.server, src)[0], sources))
             seconds = time.perf_counter() - started
-        after = raw_write(ref, clients * size)
+        raw += [raw_write(ref, clients * size) for _ in range(2)]
         ref.unlink()
         for reply, sha, src in zip(replies, expected, sources, strict=True):
             check(reply.get("sha256") == sha, f"a concurrent upload stored {reply.get('sha256')}")
             self.server.delete(reply["id"])
             src.unlink()
-        return Concurrent(clients, size, seconds, (before + after) / 2, memory)
+        return Concurrent(clients, size, seconds, statistics.median(raw), memory, raw)
 
     def downloads(self, r: Round, ref: Path, uploaded: dict[str, tuple[str, str]]) -> None:
         public_id, sha = uploaded["upload multipart"]
@@ -683,6 +686,10 @@ def report_concurrent(run: Concurrent, roles: dict[int, str]) -> bool:
     print(
         f"{run.clients} concurrent PUTs of {human(run.size)}: {mbps(total, run.seconds):.0f} MB/s "
         f"aggregate, raw write of the same {human(total)}: {mbps(total, run.raw_write):.0f} MB/s"
+    )
+    samples = ", ".join(f"{mbps(total, s):.0f}" for s in run.raw_samples)
+    print(
+        f"  raw write samples (MB/s; two before, two after; the median is the reference): {samples}"
     )
     print(f"  ratio {ratio:.0%} (target >= {TARGET_CONCURRENT:.0%}): {verdict(fast)}")
     flat = True
