@@ -42,7 +42,7 @@ def worker(queues: str, concurrency: int | None, loglevel: str, hostname: str | 
     argv.append(f"--hostname={hostname or 'pastefile@%h'}")
     if concurrency:
         argv.append(f"--concurrency={concurrency}")
-    # A pool process builds its parts at its first task; the main process never does.
+    # Each pool process builds its parts as it starts; the main process never does.
     make_celery(settings, build).worker_main(argv)
 
 
