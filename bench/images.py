@@ -18,10 +18,19 @@ In one run, on this machine, it:
 - reads the worker's peak RSS (VmHWM, reset through /proc/<pid>/clear_refs)
   over the 24 MP transforms;
 - measures throughput with 4 concurrent clients (12 MP JPEG, cache off);
-- starts a second server with the variant cache on and times cache hits.
+- starts a second server with the variant cache on and times cache hits;
+- against a peer: thumbor (PyPI, into the bench's own venv ``bench/.thumbor-venv``,
+  made on first use, never into the project's dependencies), one process with its
+  shipped defaults (PIL engine), a file loader on the same files, no storage and no
+  result storage. The same client asks it for the same 300x200 cover thumbnail
+  (``/unsafe/300x200/<file>``: thumbor crops to fill, as ``?w=300&h=200`` does): its
+  latency per image, its throughput with 4 concurrent clients, and its peak RSS over
+  the whole run against the pastefile worker's over the same requests.
 
 Targets: at most 1.5x vipsthumbnail, at least 3x faster than Pillow, peak RSS
-under 250 MB (MB = 10^6 bytes). The exit status is 0 when every target passes.
+under 250 MB (MB = 10^6 bytes); against thumbor (issue 15): throughput with 4
+clients at least 5x thumbor's, peak RSS below thumbor's. The exit status is 0
+when every target passes.
 """
 
 from __future__ import annotations
@@ -56,6 +65,16 @@ THUMB = "w=300&h=200"
 TARGET_VIPS_RATIO = 1.5
 TARGET_PILLOW_SPEEDUP = 3.0
 TARGET_RSS = 250 * MB
+TARGET_THUMBOR_SPEEDUP = 5.0
+THUMBOR = "thumbor==7.8.0"
+THUMBOR_VENV = Path(__file__).resolve().parent / ".thumbor-venv"
+THUMBOR_CONF = """
+LOADER = 'thumbor.loaders.file_loader'
+FILE_LOADER_ROOT_PATH = {root!r}
+STORAGE = 'thumbor.storages.no_storage'
+RESULT_STORAGE = None
+ALLOW_UNSAFE_URL = True
+"""
 
 
 @dataclass
@@ -64,6 +83,17 @@ class Row:
     ours: float
     vips: float | None
     pillow: float
+    thumbor: float
+
+
+@dataclass
+class Peer:
+    """pastefile against thumbor, over the same requests."""
+
+    ours_rate: float
+    thumbor_rate: float
+    ours_peak: int
+    thumbor_peak: int
 
 
 def photo_like(path: Path, size: tuple[int, int]) -> None:
@@ -99,12 +129,41 @@ def server(data_dir: Path, cache: bool) -> Iterator[tuple[str, int]]:
         PASTEFILE_DATA_DIR=str(data_dir),
         PASTEFILE_VARIANT_CACHE="1" if cache else "0",
         PASTEFILE_LOG_LEVEL="WARNING",
+        # One client address asks for hundreds of transforms a minute here.
+        PASTEFILE_TRANSFORM_RATE_LIMIT="100000/minute",
     )
     cmd = [str(PASTEFILE), "serve", "--workers", "1", "--port", str(port)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         wait_for_port(port, proc)
         yield f"http://127.0.0.1:{port}", proc.pid
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def thumbor_binary() -> Path:
+    """thumbor in the bench's own venv, made with this interpreter on first use."""
+    binary = THUMBOR_VENV / "bin" / "thumbor"
+    if not binary.exists():
+        print(f"installing {THUMBOR} into {THUMBOR_VENV} (once)")
+        subprocess.run([sys.executable, "-m", "venv", str(THUMBOR_VENV)], check=True)
+        pip = [str(THUMBOR_VENV / "bin" / "pip"), "install", "--quiet", THUMBOR]
+        subprocess.run(pip, check=True)
+    return binary
+
+
+@contextlib.contextmanager
+def thumbor(root: Path) -> Iterator[tuple[str, int]]:
+    """A thumbor server reading the files under ``root``; (URL prefix, pid)."""
+    conf = root / "thumbor.conf"
+    conf.write_text(THUMBOR_CONF.format(root=str(root)))
+    port = free_port()
+    cmd = [str(thumbor_binary()), "-p", str(port), "-i", "127.0.0.1", "-c", str(conf)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_for_port(port, proc)
+        yield f"http://127.0.0.1:{port}/unsafe/300x200", proc.pid
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -247,32 +306,37 @@ def run(work: Path, runs: int, seconds: float) -> int:
     images = make_images(work)
     if shutil.which("vipsthumbnail") is None:
         print("vipsthumbnail is MISSING: apt-get install -y libvips-tools (comparison skipped)")
-    rows, rss, rate, ids = measure_cache_off(work, images, runs, seconds)
+    rows, rss, versus, ids = measure_cache_off(work, images, runs, seconds)
     hit = measure_cache_hit(work, images, ids, runs)
-    return report(rows, rss, rate, hit)
+    ok = report(rows, rss, versus.ours_rate, hit)
+    return 0 if report_peer(rows, versus) and ok == 0 else 1
 
 
 def measure_cache_off(
     work: Path, images: dict[str, Path], runs: int, seconds: float
-) -> tuple[list[Row], int, float, dict[str, str]]:
+) -> tuple[list[Row], int, Peer, dict[str, str]]:
     rows = []
-    with server(work / "data", cache=False) as (base, master):
+    with server(work / "data", cache=False) as (base, master), thumbor(work) as (peer, peer_pid):
         worker = worker_pid(master)
         ids = {name: upload(base, path) for name, path in images.items()}
+        for pid in (worker, peer_pid):
+            reset_peak(pid)  # from here on, both serve the same requests
         rss = 0
         for name, path in images.items():
             url = f"{base}/i/{ids[name]}?{THUMB}"
             if name.startswith("24MP"):
-                reset_peak(worker)
                 get(url)
                 rss = max(rss, peak_rss(worker))
             reference = vipsthumbnail(path, work)
             actions = [lambda url=url: get(url), pillow_naive(path)]
+            actions.append(lambda name=path.name: get(f"{peer}/{name}"))
             times = interleaved(actions + ([reference] if reference else []), runs)
-            rows.append(Row(name, times[0], times[2] if reference else None, times[1]))
+            rows.append(Row(name, times[0], times[3] if reference else None, times[1], times[2]))
             print(f"  measured {name}")
         rate = throughput(f"{base}/i/{ids['12MP JPG']}?{THUMB}", 4, seconds)
-    return rows, rss, rate, ids
+        peer_rate = throughput(f"{peer}/{images['12MP JPG'].name}", 4, seconds)
+        versus = Peer(rate, peer_rate, peak_rss(worker), peak_rss(peer_pid))
+    return rows, rss, versus, ids
 
 
 def measure_cache_hit(work: Path, images: dict[str, Path], ids: dict[str, str], runs: int) -> float:
@@ -312,6 +376,29 @@ def report(rows: list[Row], rss: int, rate: float, hit: float) -> int:
     print(f"cache-hit latency (24 MP JPEG variant): median {hit * 1000:.2f} ms")
     print("ALL PASS" if ok else "SOME TARGETS FAILED")
     return 0 if ok else 1
+
+
+def report_peer(rows: list[Row], versus: Peer) -> bool:
+    print("\nagainst thumbor 7.8 (one process each, same files, same client, no result storage)")
+    print(f"{'image':<10} {'pastefile':>10} {'thumbor':>10} {'speedup':>8}  (median seconds)")
+    for row in rows:
+        print(
+            f"{row.name:<10} {row.ours:>10.3f} {row.thumbor:>10.3f} {row.thumbor / row.ours:>7.1f}x"
+        )
+    speedup = versus.ours_rate / versus.thumbor_rate if versus.thumbor_rate else float("inf")
+    fast = speedup >= TARGET_THUMBOR_SPEEDUP
+    print(
+        f"throughput, 4 clients, 12 MP JPEG: pastefile {versus.ours_rate:.1f} req/s, thumbor "
+        f"{versus.thumbor_rate:.1f} req/s: {speedup:.1f}x (target >= {TARGET_THUMBOR_SPEEDUP:.0f}x)"
+        f" {verdict(fast)}"
+    )
+    lean = versus.ours_peak < versus.thumbor_peak
+    print(
+        f"peak RSS over the same requests: pastefile worker {versus.ours_peak / MB:.0f} MB, "
+        f"thumbor {versus.thumbor_peak / MB:.0f} MB: "
+        f"{versus.ours_peak / versus.thumbor_peak:.2f}x (target < 1x) {verdict(lean)}"
+    )
+    return fast and lean
 
 
 if __name__ == "__main__":

@@ -20,7 +20,11 @@ and a throwaway data directory, and measures in the same run, on the same filesy
   read in the same cache state. The targets are judged cold, against the disk: warm,
   the raw read is a memory copy that no TCP transfer approaches. A bare ``sendfile``
   server on the same loopback, with the same client, shows the transport's ceiling;
-- the stored bytes, downloaded again through ``curl | sha256sum``.
+- the stored bytes, downloaded again through ``curl | sha256sum``;
+- under concurrency: ``--concurrent`` (8) clients each ``PUT`` a ``--concurrent-size``
+  (100 MB) file at once; their aggregate throughput (all bytes over the wall time
+  from the first start to the last reply) against the raw write of the same total
+  (the median of two samples before and two after), and every server process's RSS.
 
 The server's memory: every process's high-water mark (VmHWM, reset at the start of
 each phase through /proc/<pid>/clear_refs), its RSS when the phase started, and the
@@ -49,6 +53,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -62,6 +67,8 @@ PASTEFILE = Path(sys.executable).parent / "pastefile"
 TARGET_RSS = 100 * MB
 TARGET_UPLOAD = 0.50  # of the raw disk write
 TARGET_DOWNLOAD = 0.70  # of the raw read, same cache state
+TARGET_CONCURRENT = 0.50  # aggregate, of the raw write of the same total
+TARGET_FLAT = 10 * MB  # the most a process may grow over idle during uploads
 
 
 # --------------------------------------------------------------------------- helpers
@@ -214,7 +221,9 @@ def sha256sum(path: Path) -> tuple[str, float]:
 
 
 class Server:
-    def __init__(self, work: Path, size: int) -> None:
+    def __init__(self, work: Path, size: int, workers: int = 1) -> None:
+        # ``size`` is the largest upload the bench sends.
+        self.workers_count = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.data = work / "data"
@@ -232,9 +241,10 @@ class Server:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        cmd = [str(PASTEFILE), "serve", "--workers", str(self.workers_count)]
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
-                [str(PASTEFILE), "serve", "--workers", "1", "--port", str(self.port)],
+                [*cmd, "--port", str(self.port)],
                 env=self.env,
                 cwd=self.cwd,
                 stdout=log,
@@ -467,6 +477,19 @@ class Round:
 
 
 @dataclass
+class Concurrent:
+    clients: int
+    size: int
+    seconds: float
+    raw_write: float  # the median of the samples, for the same total
+    memory: PhaseMemory
+    raw_samples: list[float] = field(default_factory=list)
+
+    def ratio(self) -> float:
+        return self.raw_write / self.seconds
+
+
+@dataclass
 class Bench:
     server: Server
     sampler: MemorySampler
@@ -514,6 +537,32 @@ class Bench:
             check(reply.get("bytes") == self.size, f"{label}: {reply.get('bytes')} bytes stored")
             uploaded[label] = (reply["id"], expected)
         return uploaded
+
+    def concurrent(self, clients: int, size: int) -> Concurrent:
+        """``clients`` PUTs of ``size`` bytes at once, against the raw write of the total."""
+        sources = [self.work / f"concurrent-{n}.bin" for n in range(clients)]
+        for src in sources:
+            generate(src, size)
+            mutate(src)
+        expected = [sha256sum(src)[0] for src in sources]
+        ref = self.work / "raw-concurrent.bin"
+        # This VM's fsync'd writes swing several-fold from one second to the next:
+        # two samples before the uploads and two after, and their median.
+        raw = [raw_write(ref, clients * size) for _ in range(2)]
+        with (
+            self.sampler.measure() as memory,
+            ThreadPoolExecutor(clients) as pool,
+        ):
+            started = time.perf_counter()
+            replies = list(pool.map(lambda src: upload_put(self.server, src)[0], sources))
+            seconds = time.perf_counter() - started
+        raw += [raw_write(ref, clients * size) for _ in range(2)]
+        ref.unlink()
+        for reply, sha, src in zip(replies, expected, sources, strict=True):
+            check(reply.get("sha256") == sha, f"a concurrent upload stored {reply.get('sha256')}")
+            self.server.delete(reply["id"])
+            src.unlink()
+        return Concurrent(clients, size, seconds, statistics.median(raw), memory, raw)
 
     def downloads(self, r: Round, ref: Path, uploaded: dict[str, tuple[str, str]]) -> None:
         public_id, sha = uploaded["upload multipart"]
@@ -630,6 +679,32 @@ class Report:
         print(f"  {verdict(good)}; the most an upload added to its process: {growth / MB:.1f} MB")
 
 
+def report_concurrent(run: Concurrent, roles: dict[int, str]) -> bool:
+    total = run.clients * run.size
+    ratio = run.ratio()
+    fast = ratio >= TARGET_CONCURRENT
+    print(
+        f"{run.clients} concurrent PUTs of {human(run.size)}: {mbps(total, run.seconds):.0f} MB/s "
+        f"aggregate, raw write of the same {human(total)}: {mbps(total, run.raw_write):.0f} MB/s"
+    )
+    samples = ", ".join(f"{mbps(total, s):.0f}" for s in run.raw_samples)
+    print(
+        f"  raw write samples (MB/s; two before, two after; the median is the reference): {samples}"
+    )
+    print(f"  ratio {ratio:.0%} (target >= {TARGET_CONCURRENT:.0%}): {verdict(fast)}")
+    flat = True
+    for pid, peak in sorted(run.memory.hwm.items()):
+        start = run.memory.start.get(pid, 0)
+        good = peak - start <= TARGET_FLAT
+        flat &= good
+        print(
+            f"  {roles.get(pid, '?')} {pid}: RSS {start / MB:.1f} MB before, "
+            f"peak {peak / MB:.1f} MB"
+            f" ({(peak - start) / MB:+.1f} MB, flat within 10 MB: {verdict(good)})"
+        )
+    return fast and flat
+
+
 def describe(work: Path, size: int, repeat: int, pretouched: int) -> list[str]:
     df = subprocess.run(
         ["df", "--output=source,fstype,target", str(work)],
@@ -643,7 +718,7 @@ def describe(work: Path, size: int, repeat: int, pretouched: int) -> list[str]:
         + (", medians" if repeat > 1 else ""),
         f"  filesystem {' '.join(df[-1].split()) if df else '?'}, work dir {work}",
         f"  {os.cpu_count()} CPUs, load average {load} at the end",
-        "  server: pastefile serve --workers 1 (gunicorn gthread), APP_ENV=production, SQLite",
+        "  server: pastefile serve --workers N (gunicorn gthread, 8 threads), APP_ENV=production",
         "  clients: curl -F / curl -T streaming from the file; curl -o /dev/null to download",
         "  raw write: os.write 1 MiB + fsync, before and after the uploads; reference: the mean",
         f"  memory pre-touched first: {human(pretouched)} (written once, see pretouch())",
@@ -670,6 +745,11 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
         action="store_false",
         help="skip writing to 6x --size of memory first (see pretouch())",
     )
+    parser.add_argument("--concurrent", type=int, default=8, help="clients at once; 0: skip")
+    parser.add_argument("--workers", type=int, default=1, help="gunicorn workers (default 1)")
+    parser.add_argument(
+        "--concurrent-size", type=parse_size, default=parse_size("100MB"), help="default 100MB"
+    )
     args = parser.parse_args(argv)
     if args.size < BLOCK or args.repeat < 1:
         parser.error("--size must be at least 1 MiB and --repeat at least 1")
@@ -694,7 +774,7 @@ def main(argv: list[str] | None = None) -> int:
         if touch:
             step(f"pre-touching {human(touch)} of memory", pretouch, touch)
         step(f"generating {human(args.size)} of random data", generate, src, args.size)
-        server = Server(work, args.size)
+        server = Server(work, max(args.size, args.concurrent_size), args.workers)
         step(f"starting the server on {server.url}", server.start)
         check(os.stat(server.data).st_dev == os.stat(work).st_dev, "the data dir is on another fs")
         sampler = MemorySampler(server)
@@ -702,11 +782,22 @@ def main(argv: list[str] | None = None) -> int:
         bench = Bench(server, sampler, bare, work, src, args.size)
         step("warming the server up with two small uploads", bench.warm_up)
         rounds = [step(f"round {n + 1}/{args.repeat}", bench.round) for n in range(args.repeat)]
+        together = None
+        if args.concurrent:
+            together = step(
+                f"{args.concurrent} concurrent uploads",
+                bench.concurrent,
+                args.concurrent,
+                args.concurrent_size,
+            )
         report = Report(rounds, args.size, sampler.roles)
         print("\n" + "\n".join(describe(work, args.size, args.repeat, touch)) + "\n")
         report.speeds()
         print()
         report.memory()
+        if together is not None:
+            print()
+            report.ok &= report_concurrent(together, sampler.roles)
         print(f"\noverall: {verdict(report.ok)}")
         return 0 if report.ok else 1
     except KeyboardInterrupt:

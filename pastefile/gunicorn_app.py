@@ -148,9 +148,15 @@ def run_gunicorn(host: str, port: int, workers: int | None) -> None:
     carry all of that in its RSS, used or not. A fresh arbiter holds gunicorn
     only, and each worker imports what the app needs. ``-P``: no current
     directory on ``sys.path``.
+
+    ``MALLOC_ARENA_MAX=1`` (unless the operator set it): ``tune_malloc`` asks for
+    one arena only once the app is loaded, and the threads started before that
+    (the app's own, libvips's) had made theirs: with eight uploads at once a
+    worker grew by ~11 MB, and by ~6 MB with the limit in force from the start.
     """
     sys.stdout.flush()
     sys.stderr.flush()
+    os.environ.setdefault("MALLOC_ARENA_MAX", "1")
     args = [host, str(port), str(workers or 0)]
     os.execv(sys.executable, [sys.executable, "-P", "-m", __name__, *args])  # noqa: S606
 

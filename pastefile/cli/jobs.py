@@ -14,11 +14,10 @@ from typing import Any
 
 import click
 
-from pastefile.cli.settings import require_ready
+from pastefile.cli.settings import build, ready_apart, require_ready
 from pastefile.cli.settings import settings as _settings
-from pastefile.composition import build_services
 from pastefile.config import Settings, load_settings
-from pastefile.jobs.kinds import QUEUES
+from pastefile.jobs.queues import QUEUES
 
 
 @click.command()
@@ -29,10 +28,11 @@ from pastefile.jobs.kinds import QUEUES
 def worker(queues: str, concurrency: int | None, loglevel: str, hostname: str | None) -> None:
     """Run background jobs: a Celery worker, or the in-process runner without a broker."""
     settings = _settings()
-    require_ready(settings)
     if not settings.broker_url:
+        require_ready(settings)
         _thread_worker(settings, concurrency)
         return
+    ready_apart(settings)
     from pastefile.jobs.runners.celery_app import make_celery
     from pastefile.logging_setup import configure_logging
 
@@ -42,7 +42,8 @@ def worker(queues: str, concurrency: int | None, loglevel: str, hostname: str | 
     argv.append(f"--hostname={hostname or 'pastefile@%h'}")
     if concurrency:
         argv.append(f"--concurrency={concurrency}")
-    make_celery(settings, build_services).worker_main(argv)
+    # Each pool process builds its parts as it starts; the main process never does.
+    make_celery(settings, build).worker_main(argv)
 
 
 def _thread_worker(settings: Settings, concurrency: int | None) -> None:
@@ -51,7 +52,7 @@ def _thread_worker(settings: Settings, concurrency: int | None) -> None:
     configure_logging(settings.log_level, settings.log_dir)
     if concurrency:
         settings = load_settings(**{**settings.model_dump(), "job_workers": concurrency})
-    services = build_services(settings)
+    services = build(settings)
     stop = threading.Event()
 
     def _stop(*_: Any) -> None:

@@ -1,40 +1,65 @@
-"""The ``pastefile`` command group: every command is registered at the end of this module."""
+"""The ``pastefile`` command group: every command is registered at the end of this module.
+
+A command's module, and the database and service code behind it, is imported only when
+that command runs: ``pastefile worker``'s main process stays as small as Celery's own.
+"""
 
 from __future__ import annotations
 
 import code
+import importlib
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy.exc import DBAPIError, OperationalError
 
-from pastefile.cli import accounts, jobs, maintenance, rpc, stats
+from pastefile.cli.settings import build, services
 from pastefile.cli.settings import settings as _settings
-from pastefile.composition import Services, build_services
-from pastefile.db import migrate
 from pastefile.errors import NotReady
+
+if TYPE_CHECKING:
+    from pastefile.composition import Services
 
 _MISSING_SCHEMA = ("no such table", "doesn't exist", "does not exist")
 
 
 class _Commands(click.Group):
-    """Turns database errors every command can hit into one clear sentence."""
+    """Loads each command's module on first use; turns database errors every command can
+    hit into one clear sentence."""
+
+    lazy: dict[str, str] = {}  # command name -> "module:attribute" under pastefile.cli
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            module, attribute = self.lazy[cmd_name].split(":")
+            self.add_command(getattr(importlib.import_module(f"pastefile.cli.{module}"), attribute))
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except NotReady as exc:
             raise click.ClickException(exc.detail) from None
-        except DBAPIError as exc:
-            message = str(exc.orig).lower()
-            if any(marker in message for marker in _MISSING_SCHEMA):
-                raise click.ClickException(
-                    "the database has no pastefile tables yet: run `pastefile db upgrade`"
-                ) from None
-            if exc.connection_invalidated or isinstance(exc, OperationalError):
-                raise click.ClickException(f"cannot use the database: {exc.orig}") from None
+        except Exception as exc:
+            _explain_database_error(exc)
             raise
+
+
+def _explain_database_error(exc: Exception) -> None:
+    """Raise a ``ClickException`` for a database error a user can act on."""
+    sqlalchemy_exc = sys.modules.get("sqlalchemy.exc")  # not loaded: not a database error
+    if sqlalchemy_exc is None or not isinstance(exc, sqlalchemy_exc.DBAPIError):
+        return
+    message = str(exc.orig).lower()
+    if any(marker in message for marker in _MISSING_SCHEMA):
+        raise click.ClickException(
+            "the database has no pastefile tables yet: run `pastefile db upgrade`"
+        ) from None
+    if exc.connection_invalidated or isinstance(exc, sqlalchemy_exc.OperationalError):
+        raise click.ClickException(f"cannot use the database: {exc.orig}") from None
 
 
 @click.group(cls=_Commands)
@@ -50,7 +75,7 @@ def main() -> None:
 def serve(host: str, port: int, workers: int | None, migrate: bool | None) -> None:
     """Run the web service: Werkzeug in development, gunicorn in production."""
     settings = _settings()
-    services = build_services(settings)
+    services = build(settings)
     # The embedded SQLite database migrates itself so `make run` just works;
     # shared databases are migrated on purpose, once, with `db upgrade`.
     if migrate or (migrate is None and services.db.is_sqlite):
@@ -74,6 +99,8 @@ def serve(host: str, port: int, workers: int | None, migrate: bool | None) -> No
 
 
 def migrate_module_upgrade(services: Services) -> None:
+    from pastefile.db import migrate
+
     migrate.upgrade(services.db)
 
 
@@ -86,16 +113,20 @@ def db() -> None:
 @click.argument("revision", default="heads")
 def db_upgrade(revision: str) -> None:
     """Apply the Alembic migrations up to REVISION (default: every head)."""
-    services = build_services(_settings())
-    migrate.upgrade(services.db, revision)
-    click.echo(f"database at {revision}: {services.db.url.render_as_string(hide_password=True)}")
+    from pastefile.db import migrate
+
+    built = services()
+    migrate.upgrade(built.db, revision)
+    click.echo(f"database at {revision}: {built.db.url.render_as_string(hide_password=True)}")
 
 
 @db.command("downgrade")
 @click.argument("revision")
 def db_downgrade(revision: str) -> None:
     """Revert the schema to REVISION."""
-    migrate.downgrade(build_services(_settings()).db, revision)
+    from pastefile.db import migrate
+
+    migrate.downgrade(services().db, revision)
 
 
 @main.command("get-file")
@@ -103,7 +134,7 @@ def db_downgrade(revision: str) -> None:
 def get_file(sha256: str) -> None:
     """Print the file's URL for a content hash, or 'Not exists'."""
     settings = _settings()
-    found = build_services(settings).files.find_by_sha256(sha256)
+    found = build(settings).files.find_by_sha256(sha256)
     if found is None:
         click.echo("Not exists")
         sys.exit(1)
@@ -119,7 +150,7 @@ def delete(public_id: str) -> None:
     from pastefile.errors import NotFound
 
     try:
-        build_services(_settings()).files.delete(public_id)
+        services().files.delete(public_id)
     except NotFound as exc:
         raise click.ClickException(exc.detail) from None
     click.echo(f"deleted {public_id}")
@@ -129,7 +160,7 @@ def delete(public_id: str) -> None:
 def cleanup_temp() -> None:
     """Remove temp files left by uploads that never finished."""
     settings = _settings()
-    removed = build_services(settings).storage.cleanup_temp(settings.temp_max_age_seconds)
+    removed = build(settings).storage.cleanup_temp(settings.temp_max_age_seconds)
     click.echo(f"removed {removed} stale temp file(s)")
 
 
@@ -141,25 +172,24 @@ def shell() -> None:
     settings = _settings()
     namespace: dict[str, Any] = {
         "settings": settings,
-        "services": build_services(settings),
+        "services": build(settings),
         "models": models,
     }
     banner = f"pastefile shell ({settings.app_env}); names: {', '.join(namespace)}"
     code.interact(banner=banner, local=namespace)
 
 
-for command in (
-    rpc.rpc,
-    jobs.worker,
-    jobs.beat,
-    accounts.create_user,
-    accounts.sweep,
-    accounts.gc,
-    stats.report,
-    stats.logstats,
-    maintenance.check,
-    maintenance.backup,
-    maintenance.restore,
-    maintenance.backfill_crc32,
-):
-    main.add_command(command)
+_Commands.lazy = {
+    "rpc": "rpc:rpc",
+    "worker": "jobs:worker",
+    "beat": "jobs:beat",
+    "create-user": "accounts:create_user",
+    "sweep": "accounts:sweep",
+    "gc": "accounts:gc",
+    "report": "stats:report",
+    "logstats": "stats:logstats",
+    "check": "maintenance:check",
+    "backup": "maintenance:backup",
+    "restore": "maintenance:restore",
+    "backfill-crc32": "maintenance:backfill_crc32",
+}

@@ -1,22 +1,26 @@
-"""Run the Alembic migrations shipped inside the package."""
+"""Run the Alembic migrations shipped inside the package.
+
+Alembic (with Mako and Pygments) is imported only when a migration runs: every
+process imports this module, few of them migrate. The start-up schema check is
+``pastefile.db.revisions``, without Alembic.
+"""
 
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass
 from pathlib import Path
-
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from typing import TYPE_CHECKING
 
 from pastefile.db.database import Database
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def _config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
@@ -24,6 +28,8 @@ def _config() -> Config:
 
 def upgrade(db: Database, revision: str = "heads") -> None:
     """Bring the schema to ``revision`` over the app's own engine settings."""
+    from alembic import command
+
     config = _config()
     with db.engine.connect() as conn:
         config.attributes["connection"] = conn
@@ -32,31 +38,10 @@ def upgrade(db: Database, revision: str = "heads") -> None:
 
 
 def downgrade(db: Database, revision: str) -> None:
+    from alembic import command
+
     config = _config()
     with db.engine.connect() as conn:
         config.attributes["connection"] = conn
         command.downgrade(config, revision)
         conn.commit()
-
-
-@dataclass(frozen=True)
-class SchemaState:
-    """The database's Alembic revisions next to the ones this code ships."""
-
-    current: frozenset[str]
-    heads: frozenset[str]
-    known: frozenset[str]
-
-
-@functools.cache
-def _shipped() -> tuple[frozenset[str], frozenset[str]]:
-    script = ScriptDirectory.from_config(_config())
-    known = frozenset(rev.revision for rev in script.walk_revisions())
-    return frozenset(script.get_heads()), known
-
-
-def schema_state(db: Database) -> SchemaState:
-    heads, known = _shipped()
-    with db.engine.connect() as conn:
-        current = frozenset(MigrationContext.configure(conn).get_current_heads())
-    return SchemaState(current, heads, known)

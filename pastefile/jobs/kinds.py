@@ -7,10 +7,7 @@ from dataclasses import dataclass
 from pastefile.errors import InvalidInput
 from pastefile.jobs import fetching, maintenance, media, notifying, reports, scrubbing
 from pastefile.jobs.context import Handler
-
-SHORT = "short"
-LONG = "long"
-QUEUES = (SHORT, LONG)
+from pastefile.jobs.queues import LONG, SHORT
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ cannot be guessed, and sha256 lets a token be found by an indexed lookup.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -114,8 +115,14 @@ class AccountService:
         self.settings = settings
         self.db = db
         self.hasher = make_password_hasher(settings)
-        # Verified against when the user does not exist, so that takes as long.
-        self._dummy_hash = self.hasher.hash(secrets.token_hex(16))
+
+    @functools.cached_property
+    def _dummy_hash(self) -> str:
+        """Verified against when the user does not exist, so that takes as long.
+
+        Made on first use: an argon2 hash touches 64 MiB, which every process
+        (job workers, the CLI) would otherwise hold at start for nothing."""
+        return self.hasher.hash(secrets.token_hex(16))
 
     # --- passwords ------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 
 from pastefile.cache import Cache
 from pastefile.config import Settings
-from pastefile.db import migrate
+from pastefile.db import revisions
 from pastefile.db.database import Database
 from pastefile.errors import NotReady
 from pastefile.storage import Storage
@@ -90,7 +90,7 @@ class Readiness:
 
     def _schema(self) -> None:
         try:
-            state = migrate.schema_state(self.db)
+            state = revisions.schema_state(self.db)
         except Exception as exc:
             raise _Down(f"cannot read the schema revision ({_reason(exc)})") from exc
         if not state.current:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 import socket
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from pastefile.db.jobs import Job
+if TYPE_CHECKING:
+    from pastefile.db.jobs import Job
 
 
 class Runner(Protocol):

@@ -11,6 +11,12 @@
 
 The job row stays the truth: the task only carries the job id, and only the
 message whose id the row names may run it, so stale duplicates do nothing.
+
+A worker's main process only supervises its pool: this module imports no database
+code, and each pool process imports the job machinery and builds its parts as it
+starts, before it takes a task, so no time limit can interrupt an import
+(``pastefile worker`` checks readiness and sends stranded jobs before it starts, in a
+short-lived child).
 """
 
 from __future__ import annotations
@@ -24,18 +30,17 @@ from typing import TYPE_CHECKING, Any
 
 from celery import Celery, Task
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
-from celery.signals import worker_ready
+from celery.signals import worker_process_init
 from kombu.entity import Exchange, Queue
 
 from pastefile.config import Settings
-from pastefile.db.jobs import Job
-from pastefile.jobs.executor import execute
-from pastefile.jobs.kinds import LONG, QUEUES, SHORT
+from pastefile.jobs.queues import LONG, QUEUES, SHORT
 from pastefile.jobs.runners.base import worker_name
 from pastefile.jobs.schedule import periodic_jobs, tick_of
 
 if TYPE_CHECKING:
     from pastefile.composition import Services
+    from pastefile.db.jobs import Job
     from pastefile.jobs.service import JobService
 
 log = logging.getLogger(__name__)
@@ -85,6 +90,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "broker_connection_retry_on_startup": True,
         "broker_transport_options": {"visibility_timeout": settings.broker_visibility_timeout},
         "worker_hijack_root_logger": False,
+        # A pool process builds its parts before it reports alive (see make_celery):
+        # on a loaded machine that takes longer than Celery's default 4 s.
+        "worker_proc_alive_timeout": 60.0,
         "enable_utc": True,
         "timezone": "UTC",
         "beat_schedule": beat_schedule(settings),
@@ -122,6 +130,14 @@ def worker_services(settings: Settings, build: BuildServices | None) -> Services
     return services
 
 
+def _start_pool_process(settings: Settings, build: BuildServices) -> None:
+    """A new pool process loads the job machinery and builds its parts before its first
+    task: a time limit raised inside an import would leave a half-loaded module."""
+    import pastefile.jobs.executor  # noqa: F401
+
+    worker_services(settings, build)
+
+
 def worker_jobs(settings: Settings, build: BuildServices | None) -> JobService:
     return worker_services(settings, build).jobs
 
@@ -143,9 +159,12 @@ def make_celery(settings: Settings, build: BuildServices | None = None) -> Celer
     """The Celery app; ``build`` makes a worker's parts (only workers run tasks)."""
     app = Celery("pastefile", set_as_current=False)
     app.conf.update(celery_config(settings))
-    app.pastefile_settings = settings  # type: ignore[attr-defined]
-    app.pastefile_build = build  # type: ignore[attr-defined]
-    base = type("PasteFileJobTask", (JobTask,), {"settings": settings, "build": build})
+    attrs = {"settings": settings, "build": staticmethod(build) if build else None}
+    base = type("PasteFileJobTask", (JobTask,), attrs)
+    if build is not None:
+        worker_process_init.connect(
+            lambda **_: _start_pool_process(settings, build), weak=False, dispatch_uid=RUN_JOB
+        )
 
     @app.task(  # type: ignore[untyped-decorator]
         bind=True,
@@ -157,6 +176,8 @@ def make_celery(settings: Settings, build: BuildServices | None = None) -> Celer
         ignore_result=True,
     )
     def run_job(self: Task, job_id: int) -> str:
+        from pastefile.jobs.executor import execute  # loaded at start: _start_pool_process
+
         services = worker_services(settings, build)
         try:
             outcome = execute(
@@ -211,20 +232,3 @@ class CeleryRunner:
 
     def close(self) -> None:
         self.app.close()
-
-
-def _redispatch_stranded(sender: Any = None, **_: Any) -> None:
-    """At worker start, send the queued jobs whose message never reached the broker."""
-    settings = getattr(sender.app, "pastefile_settings", None) if sender else None
-    if settings is None:
-        return
-    build = getattr(sender.app, "pastefile_build", None)
-    if build is None:
-        return
-    jobs = worker_jobs(settings, build)
-    for job in jobs.undispatched():
-        jobs.redispatch(job)
-    jobs.sessions.remove()
-
-
-worker_ready.connect(_redispatch_stranded, weak=False)

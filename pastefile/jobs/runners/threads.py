@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 from pastefile.db.jobs import Job
 from pastefile.db.types import utcnow
 from pastefile.jobs.executor import execute
+from pastefile.jobs.leader import Scheduler
 from pastefile.jobs.runners.base import worker_name
-from pastefile.jobs.schedule import Scheduler
 
 if TYPE_CHECKING:
     from pastefile.composition import Services
