@@ -20,6 +20,7 @@ from pastefile.web.api.collections import collection_out
 from pastefile.web.auth import caller, check_csrf
 from pastefile.web.context import base_url, services
 from pastefile.web.negotiation import json_response, wants_html
+from pastefile.web.presenters import EDIT_LIMITS, can_manage
 from pastefile.web.ui.cards import icon_for
 from pastefile.web.ui.my_files import grid_thumb
 from pastefile.web.zips import send_zip
@@ -66,6 +67,8 @@ def page(ident: str) -> Response | str:
         page_url=f"{base_url()}/c/{found.public_id}",
         grid_thumb=grid_thumb,
         icon_for=icon_for,
+        can_manage=can_manage(found, "collection"),
+        edit_limits=EDIT_LIMITS,
     )
 
 

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from pastefile.composition import Services
 from pastefile.services.policy import MAX_PASSWORD
 from tests.support.api import make_token, post_file, problem, unlock_in_session
+from tests.support.sessions import sign_in
 
 
 def _collection(client: FlaskClient, headers: dict[str, str], **body: Any) -> str:
@@ -189,3 +190,33 @@ def test_a_stale_if_match_is_412_and_changes_nothing(
     assert client.patch(url, json={"max_downloads": 9}, headers=first).status_code == 200
     problem(client.patch(url, json={"password": "late"}, headers=first), 412, "precondition_failed")
     assert _read(client, ident, alice)["password_protected"] is False
+
+
+# --- the page offers the form only to who may edit ---------------------------------------------
+
+
+def test_the_page_offers_the_edit_form_only_to_who_may_edit(
+    client: FlaskClient, services: Services
+) -> None:
+    alice = make_token(services)
+    ident = _collection(client, alice, title="Mine")
+    stranger = client.get(f"/c/{ident}", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert 'id="collection-edit"' not in stranger and 'data-action="remove-file"' not in stranger
+    carol = services.accounts.create_user("carol", "correct horse battery 7")
+    sign_in(client, services, carol.id)
+    other = client.get(f"/c/{ident}", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert 'id="collection-edit"' not in other  # signed in, but not hers
+    owner = services.accounts.authenticate("alice", "correct horse battery")
+    sign_in(client, services, owner.id)
+    mine = client.get(f"/c/{ident}", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert 'id="collection-edit"' in mine and 'name="csrf-token"' in mine
+    assert 'data-action="remove-file"' in mine and "data-anonymous" not in mine
+    with client.session_transaction() as session:
+        session.clear()  # signed out: the anonymous collection's page, as anyone sees it
+    token = post_file(client, {}, b"anon bytes").get_json()["token"]
+    anonymous = client.post("/api/v1/collections", json={}, headers={"X-Token": token})
+    page = client.get(f"/c/{anonymous.get_json()['id']}", headers={"Accept": "text/html"})
+    html = page.get_data(as_text=True)
+    # The form is there, its buttons hidden until this browser shows the token (the script).
+    assert 'id="collection-edit"' in html and 'data-action="edit" aria-expanded="false"' in html
+    assert "data-anonymous hidden" in html
