@@ -67,9 +67,17 @@ def page(ident: str) -> Response | str:
         page_url=f"{base_url()}/c/{found.public_id}",
         grid_thumb=grid_thumb,
         icon_for=icon_for,
-        can_manage=can_manage(found, "collection"),
         edit_limits=EDIT_LIMITS,
+        **_management(found),
     )
+
+
+def _management(found: Collection) -> dict[str, bool]:
+    """Who gets the Edit form: ``can_manage`` for a signed-in owner or admin; for an
+    anonymous collection the page carries it hidden and the script shows it when this
+    browser holds the management token."""
+    manager = can_manage(found, "collection")
+    return {"can_manage": manager, "manageable": manager or found.owner_id is None}
 
 
 @bp.post("/c/<ident>/unlock")
