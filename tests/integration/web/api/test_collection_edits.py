@@ -10,6 +10,7 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from pastefile.composition import Services
+from pastefile.services.accounts import Permission
 from pastefile.services.policy import MAX_PASSWORD
 from tests.support.api import make_token, post_file, problem, unlock_in_session
 from tests.support.sessions import sign_in
@@ -220,3 +221,26 @@ def test_the_page_offers_the_edit_form_only_to_who_may_edit(
     # The form is there, its buttons hidden until this browser shows the token (the script).
     assert 'id="collection-edit"' in html and 'data-action="edit" aria-expanded="false"' in html
     assert "data-anonymous hidden" in html
+
+
+def test_an_admin_edits_and_a_session_without_csrf_cannot(
+    client: FlaskClient, services: Services
+) -> None:
+    alice = make_token(services, "alice")
+    admin = make_token(
+        services, "root", ("read", "upload", "delete", "admin"), Permission.ADMINISTER
+    )
+    ident = _collection(client, alice, visibility="private")
+    changed = _patch(client, ident, {"password": "admin set", "max_downloads": 7}, admin)
+    assert changed.status_code == 200, changed.get_data(as_text=True)
+    owner = services.accounts.authenticate("alice", "correct horse battery")
+    sign_in(client, services, owner.id, csrf="the-session-csrf")
+    url = f"/api/v1/collections/{ident}"
+    etag = client.get(url).headers["ETag"]
+    forged = client.patch(url, json={"password": None}, headers={"If-Match": etag})
+    problem(forged, 403, "forbidden")  # a cross-site request carries no CSRF token
+    problem(client.delete(url), 403, "forbidden")
+    assert _read(client, ident, alice)["password_protected"] is True
+    sent = {"If-Match": etag, "X-CSRF-Token": "the-session-csrf"}
+    assert client.patch(url, json={"password": None}, headers=sent).status_code == 200
+    assert _read(client, ident, alice)["password_protected"] is False
