@@ -261,3 +261,22 @@ def test_the_owner_edits_the_collection_and_a_new_password_locks_visitors_out(
     names = visitor.locator("#collection-files .fname").all_inner_texts()
     assert sorted(names) == ["blue.png", "red.png"]
     other.close()
+
+
+def test_the_browser_that_made_an_anonymous_collection_edits_and_deletes_it(
+    page: Page, browser: Browser, live: str
+) -> None:
+    href = _upload_batch(page)  # signed out: the upload page keeps the collection's token
+    other = browser.new_context(base_url=live)
+    stranger = other.new_page()
+    stranger.goto(href)
+    assert stranger.locator(".collection-actions [data-action=edit]").is_hidden()
+    other.close()
+    page.goto(href)
+    _save_edit(page, title="Anonymous album")
+    assert page.locator("#collection-title").inner_text().startswith("Anonymous album")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.locator(".collection-actions [data-action=delete]").click()
+    page.locator("#collection-status").get_by_text("This collection was deleted.").wait_for()
+    answer = page.goto(href)
+    assert answer is not None and answer.status == 404
