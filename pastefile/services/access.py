@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -82,6 +82,32 @@ class FileChanges:
     clear_max_downloads: bool = False
 
 
+class RuleChange(Protocol):
+    """The part of a change that touches the four rules, for a file or a collection
+    (``FileChanges``, ``CollectionChanges``): ``FileAccess.rule_values`` checks it."""
+
+    @property
+    def visibility(self) -> str | None: ...
+
+    @property
+    def expires_in(self) -> int | None: ...
+
+    @property
+    def clear_expiry(self) -> bool: ...
+
+    @property
+    def password(self) -> str | None: ...
+
+    @property
+    def clear_password(self) -> bool: ...
+
+    @property
+    def max_downloads(self) -> int | None: ...
+
+    @property
+    def clear_max_downloads(self) -> bool: ...
+
+
 def unlock_key(item: Guarded) -> str:
     """What a session keeps for a file whose password it proved.
 
@@ -93,11 +119,11 @@ def unlock_key(item: Guarded) -> str:
     return f"{item.public_id}:{digest}"
 
 
-def _visibility(file: File, wanted: str) -> str:
+def _visibility(item: Guarded, wanted: str, noun: str) -> str:
     if wanted not in VISIBILITIES:
         raise InvalidInput(f"visibility must be one of {', '.join(VISIBILITIES)}")
-    if file.owner_id is None and wanted == "private":
-        raise InvalidInput("anonymous files cannot be private; use 'unlisted'")
+    if item.owner_id is None and wanted == "private":
+        raise InvalidInput(f"anonymous {noun}s cannot be private; use 'unlisted'")
     return wanted
 
 
@@ -109,6 +135,15 @@ def _rules_after(file: File, values: dict[str, Any]) -> Rules:
         values.get("max_downloads", file.max_downloads),
         values.get("password_hash", file.password_hash),
     )
+
+
+def _limit_above(item: Guarded, asked: int, noun: str) -> int | None:
+    limit = UploadPolicy.max_downloads(asked)
+    if limit is not None and limit <= item.downloads:
+        raise InvalidInput(
+            f"this {noun} was downloaded {item.downloads} times already; max_downloads must be more"
+        )
+    return limit
 
 
 def is_owner(item: Guarded, principal: Principal | None) -> bool:
@@ -360,20 +395,26 @@ class FileAccess:
         if changes.filename is not None:
             extension = filetypes.extension_for(file.mimetype)
             values["filename"] = sanitize_filename(changes.filename, extension)
-        if changes.visibility is not None:
-            values["visibility"] = _visibility(file, changes.visibility)
-        if changes.clear_expiry:
-            values["expires_at"] = None
-        elif changes.expires_in is not None:
-            values["expires_at"] = self.policy.expiry(changes.expires_in)
-        values |= self._guard_values(file, changes)
+        values |= self.rule_values(file, changes)
         if not is_plain_public(_rules_after(file, values)):
             values["dedup_key"] = None  # later uploads must not get a restricted file's links
         return values
 
-    def _guard_values(self, file: File, changes: FileChanges) -> dict[str, Any]:
-        """The password and the download limit, as a change sets them."""
+    def rule_values(self, item: Guarded, changes: RuleChange, noun: str = "file") -> dict[str, Any]:
+        """The rule columns a change sets (visibility, expiry, password, download limit),
+        for a file or a collection, validated by the code that checks upload options.
+
+        Raises before anything is written: a bad value is a 400 and nothing changes.
+        A limit must be above the downloads so far (an edit never uses an item up);
+        the writer also conditions its UPDATE on that, as a download may land meanwhile.
+        """
         values: dict[str, Any] = {}
+        if changes.visibility is not None:
+            values["visibility"] = _visibility(item, changes.visibility, noun)
+        if changes.clear_expiry:
+            values["expires_at"] = None
+        elif changes.expires_in is not None:
+            values["expires_at"] = self.policy.expiry(changes.expires_in)
         if changes.clear_password:
             values["password_hash"] = None
         elif changes.password is not None:
@@ -383,13 +424,7 @@ class FileAccess:
         if changes.clear_max_downloads:
             values["max_downloads"] = None
         elif changes.max_downloads is not None:
-            limit = self.policy.max_downloads(changes.max_downloads)
-            if limit is not None and limit <= file.downloads:
-                raise InvalidInput(
-                    f"this file was downloaded {file.downloads} times already; "
-                    "max_downloads must be more"
-                )
-            values["max_downloads"] = limit
+            values["max_downloads"] = _limit_above(item, changes.max_downloads, noun)
         return values
 
     def delete(self, ident: str, caller: Caller) -> None:

@@ -16,11 +16,11 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from pastefile.cache import Cache
 from pastefile.db.collections import Collection, CollectionItem
@@ -36,7 +36,6 @@ from pastefile.services.ids import looks_like_id, new_collection_code, new_publi
 from pastefile.services.notifications import Notifier
 from pastefile.services.policy import PreparedUpload, UploadPolicy, UploadRequest
 from pastefile.services.scrub import DAMAGED
-from pastefile.services.upload_options import VISIBILITIES
 
 MAX_TITLE = 200
 MAX_DESCRIPTION = 10_000
@@ -61,11 +60,21 @@ class NewCollection:
 
 @dataclass(frozen=True)
 class CollectionChanges:
+    """What a change asks for: None leaves a field as it is, ``clear_*`` removes it.
+
+    The rule fields are a file change's (``RuleChange``), checked by the same
+    code (``FileAccess.rule_values``).
+    """
+
     title: str | None = None
     description: str | None = None
     visibility: str | None = None
-    expires_at: datetime | None = None
+    expires_in: int | None = None
     clear_expiry: bool = False
+    password: str | None = None
+    clear_password: bool = False
+    max_downloads: int | None = None
+    clear_max_downloads: bool = False
 
 
 @dataclass(frozen=True)
@@ -286,22 +295,25 @@ class CollectionService:
     def update(
         self, ident: str, caller: Caller, version: int, changes: CollectionChanges
     ) -> Collection:
-        """Apply changes if the collection is still at ``version`` (If-Match), else 412."""
+        """Apply changes if the collection is still at ``version`` (If-Match), else 412.
+
+        Every value is checked before anything is written (the rules by the files'
+        own ``FileAccess.rule_values``): a bad one is a 400 and nothing changes. A
+        new or removed password voids every session's earlier unlock (``unlock_key``).
+        """
         found = self.visible(ident, caller)
         self.access.check_manage(found, caller, "upload", NOUN)
-        if found.owner_id is None and changes.visibility == "private":
-            raise InvalidInput("anonymous collections cannot be private; use 'unlisted'")
         values: dict[str, object] = {}
         if changes.title is not None:
             values["title"] = _title(changes.title)
         if changes.description is not None:
             values["description"] = _description(changes.description)
-        if changes.visibility is not None:
-            values["visibility"] = _visibility(changes.visibility)
-        if changes.expires_at is not None or changes.clear_expiry:
-            values["expires_at"] = changes.expires_at
+        values |= self.access.rule_values(found, changes, NOUN)
+        limit = values.get("max_downloads")
         with self.db.write() as session:
-            _bump(session, found, version, values)
+            # A download may land meanwhile: the new limit must still be above the count.
+            room = [Collection.downloads < limit] if isinstance(limit, int) else []
+            _bump(session, found, version, values, room)
         return self.visible(ident, caller)
 
     def delete(self, ident: str, caller: Caller) -> None:
@@ -464,11 +476,15 @@ class CollectionService:
 
 
 def _bump(
-    session: Session, collection: Collection, version: int | None, values: dict[str, object]
+    session: Session,
+    collection: Collection,
+    version: int | None,
+    values: dict[str, object],
+    also: Sequence[ColumnElement[bool]] = (),
 ) -> None:
     """A new version (the ETag) for any change of the record or its members; with
-    ``version``, only if the row is still at it (If-Match), else 412."""
-    conditions = [Collection.id == collection.id]
+    ``version``, only if the row is still at it (If-Match, and ``also``), else 412."""
+    conditions = [Collection.id == collection.id, *also]
     if version is not None:
         conditions.append(Collection.version == version)
     result = session.execute(
@@ -515,9 +531,3 @@ def _description(text: str | None) -> str | None:
     if len(text) > MAX_DESCRIPTION:
         raise InvalidInput(f"a description is at most {MAX_DESCRIPTION} characters")
     return text.strip() or None
-
-
-def _visibility(value: str) -> str:
-    if value not in VISIBILITIES:
-        raise InvalidInput(f"visibility must be one of {', '.join(VISIBILITIES)}")
-    return value

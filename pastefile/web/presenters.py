@@ -10,6 +10,7 @@ from markupsafe import Markup, escape
 from pastefile.db.models import File
 from pastefile.errors import PasteFileError
 from pastefile.services.access import Caller
+from pastefile.services.file_rules import Guarded
 from pastefile.services.humanize import humanize_bytes
 from pastefile.services.imaging.exif import summary_from_json
 from pastefile.services.imaging.service import Thumbnail
@@ -18,6 +19,9 @@ from pastefile.services.policy import MAX_DOWNLOADS, MAX_PASSWORD
 from pastefile.web.auth import current_principal
 from pastefile.web.context import base_url, services
 from pastefile.web.ui.cards import body_context, icon_for, kind_of, poster_url, qr_svg
+
+# The edit forms' bounds (a file's card, a collection's page): the upload options' own.
+EDIT_LIMITS = {"max_downloads": MAX_DOWNLOADS, "password": MAX_PASSWORD}
 
 
 def file_json(file: File, base_url: str) -> dict[str, Any]:
@@ -70,18 +74,19 @@ def card_context(file: File, base_url: str) -> dict[str, Any]:
         "exif": summary_from_json(file.exif),
         "qr": qr_svg(data["url_s"]),
         "poster": poster_url(file, raw),
-        "edit_limits": {"max_downloads": MAX_DOWNLOADS, "password": MAX_PASSWORD},
+        "edit_limits": EDIT_LIMITS,
         **body_context(file, services().storage),
     }
 
 
-def can_manage(file: File) -> bool:
-    """Whether the signed-in viewer may edit and delete ``file`` (the service's rule)."""
+def can_manage(item: Guarded, noun: str = "file") -> bool:
+    """Whether the signed-in viewer may edit and delete ``item``, a file or a collection
+    (the service's rule)."""
     who = current_principal()
     if who is None:
         return False
     try:
-        services().access.check_manage(file, Caller(principal=who), "delete")
+        services().access.check_manage(item, Caller(principal=who), "delete", noun)
     except PasteFileError:
         return False
     return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from pastefile.services.accounts import Permission
 
@@ -25,3 +26,16 @@ def problem(response, status, code):
     body = response.get_json()
     assert body["status"] == status and body["code"] == code
     return body
+
+
+def unlock_in_session(client, page, password):
+    """Give ``page``'s (``/p/<id>`` or ``/c/<id>``) password in its form, as a browser
+    does: the client's session then holds the unlock."""
+    browser = {"Accept": "text/html"}
+    form = client.get(page, headers=browser)
+    assert form.status_code == 403
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.get_data(as_text=True))
+    assert csrf is not None
+    done = client.post(f"{page}/unlock", data={"password": password, "csrf_token": csrf.group(1)})
+    assert done.status_code == 303
+    assert client.get(page, headers=browser).status_code == 200

@@ -116,11 +116,7 @@ def patch_collection(ident: str) -> Response:
     version = if_match_version(ident, NOUN)
     patch = json_body(CollectionPatch)
     changes = CollectionChanges(
-        title=patch.title,
-        description=patch.description,
-        visibility=patch.visibility,
-        expires_at=svc.policy.expiry(patch.expires_in),
-        clear_expiry="expires_in" in patch.model_fields_set and patch.expires_in is None,
+        title=patch.title, description=patch.description, **patch.rule_changes()
     )
     changed = svc.collections.update(ident, caller(), version, changes)
     if patch.order:

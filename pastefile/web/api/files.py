@@ -143,17 +143,7 @@ def patch_file(ident: str) -> Response:
 
 
 def _changes(patch: FilePatch) -> FileChanges:
-    sent = patch.model_fields_set  # a field sent as null removes what it names
-    return FileChanges(
-        filename=patch.filename,
-        visibility=patch.visibility,
-        expires_in=patch.expires_in,
-        clear_expiry="expires_in" in sent and patch.expires_in is None,
-        password=patch.password,
-        clear_password="password" in sent and patch.password is None,
-        max_downloads=patch.max_downloads,
-        clear_max_downloads="max_downloads" in sent and patch.max_downloads is None,
-    )
+    return FileChanges(filename=patch.filename, **patch.rule_changes())
 
 
 @bp.delete("/files/<ident>")

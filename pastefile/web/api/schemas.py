@@ -7,7 +7,7 @@ cannot drift apart.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
@@ -99,10 +99,10 @@ class FileUploadForm(Strict):
     )
 
 
-class FilePatch(Strict):
-    """Only the fields sent change; ``null`` removes an expiry, a password or a limit."""
+class RulePatch(Strict):
+    """The rules a file and a collection share; only the fields sent change, and
+    ``null`` removes an expiry, a password or a limit."""
 
-    filename: str | None = Field(None, min_length=1, max_length=255)
     visibility: Visibility | None = None
     expires_in: int | None = Field(
         None, ge=1, description="seconds from now; null removes the expiry"
@@ -111,7 +111,7 @@ class FilePatch(Strict):
         None,
         min_length=1,
         max_length=MAX_PASSWORD,
-        description="a new password (sessions that had unlocked the file must give it "
+        description="a new password (sessions that had unlocked it must give it "
         "again); null removes the password",
     )
     max_downloads: int | None = Field(
@@ -120,6 +120,25 @@ class FilePatch(Strict):
         le=MAX_DOWNLOADS,
         description="more than the downloads so far; null removes the limit",
     )
+
+    def rule_changes(self) -> dict[str, Any]:
+        """The ``RuleChange`` fields of ``FileChanges`` / ``CollectionChanges``."""
+        sent = self.model_fields_set  # a field sent as null removes what it names
+        return {
+            "visibility": self.visibility,
+            "expires_in": self.expires_in,
+            "clear_expiry": "expires_in" in sent and self.expires_in is None,
+            "password": self.password,
+            "clear_password": "password" in sent and self.password is None,
+            "max_downloads": self.max_downloads,
+            "clear_max_downloads": "max_downloads" in sent and self.max_downloads is None,
+        }
+
+
+class FilePatch(RulePatch):
+    """Only the fields sent change; ``null`` removes an expiry, a password or a limit."""
+
+    filename: str | None = Field(None, min_length=1, max_length=255)
 
 
 class RemovalIn(Strict):
@@ -316,13 +335,11 @@ class CollectionCreate(Strict):
     visibility: Visibility | None = None
 
 
-class CollectionPatch(Strict):
+class CollectionPatch(RulePatch):
+    """Only the fields sent change; ``null`` removes an expiry, a password or a limit."""
+
     title: str | None = Field(None, max_length=200)
     description: str | None = Field(None, max_length=10_000)
-    visibility: Visibility | None = None
-    expires_in: int | None = Field(
-        None, ge=1, description="seconds from now; null removes the expiry"
-    )
     order: FileIds | None = Field(
         None, max_length=1000, description="file ids to put first, in this order"
     )

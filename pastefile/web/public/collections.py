@@ -20,6 +20,7 @@ from pastefile.web.api.collections import collection_out
 from pastefile.web.auth import caller, check_csrf
 from pastefile.web.context import base_url, services
 from pastefile.web.negotiation import json_response, wants_html
+from pastefile.web.presenters import EDIT_LIMITS, can_manage
 from pastefile.web.ui.cards import icon_for
 from pastefile.web.ui.my_files import grid_thumb
 from pastefile.web.zips import send_zip
@@ -66,7 +67,17 @@ def page(ident: str) -> Response | str:
         page_url=f"{base_url()}/c/{found.public_id}",
         grid_thumb=grid_thumb,
         icon_for=icon_for,
+        edit_limits=EDIT_LIMITS,
+        **_management(found),
     )
+
+
+def _management(found: Collection) -> dict[str, bool]:
+    """Who gets the Edit form: ``can_manage`` for a signed-in owner or admin; for an
+    anonymous collection the page carries it hidden and the script shows it when this
+    browser holds the management token."""
+    manager = can_manage(found, "collection")
+    return {"can_manage": manager, "manageable": manager or found.owner_id is None}
 
 
 @bp.post("/c/<ident>/unlock")

@@ -1,7 +1,8 @@
 """Collections in a real browser (Playwright, Debian's chromium, a live server): a
 multi-file upload makes one link, the collection page shows a grid with a keyboard
 lightbox and "Download all", a protected collection unlocks through the files' form,
-and My files shows collections as folders that take a dragged file."""
+My files shows collections as folders that take a dragged file, and the owner edits a
+collection (title, password, a file taken out) while a visitor must unlock it again."""
 
 from __future__ import annotations
 
@@ -200,3 +201,82 @@ def test_my_files_shows_folders_and_takes_a_dragged_file(page: Page) -> None:
     page.wait_for_function(
         "() => document.querySelector('#folders .folder-count').textContent.includes('4')"
     )
+
+
+def _sign_in(page: Page) -> None:
+    page.goto("/login")
+    page.fill("#username", "alice")
+    page.fill("#password", "alice-password-1")
+    page.click("main form button[type=submit]")
+    page.wait_for_url(re.compile(r"/me/files$"))
+
+
+def _unlock(visitor: Page, href: str, password: str) -> None:
+    answer = visitor.goto(href)
+    assert answer is not None and answer.status == 403  # the password form
+    visitor.fill("#password", password)
+    visitor.click("main form button[type=submit]")
+    visitor.wait_for_url(re.compile(r"/c/[A-Za-z0-9]+$"))
+
+
+def _save_edit(page: Page, **fields: str) -> None:
+    """Open the Edit form by keyboard, fill it, save; the page reloads with the change."""
+    page.locator(".collection-actions [data-action=edit]").focus()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.name") == "title"  # focus moves into the form
+    for name, value in fields.items():
+        page.fill(f"#collection-edit [name={name}]", value)
+    with page.expect_navigation():
+        page.locator("#collection-edit button[type=submit]").press("Enter")
+
+
+def test_the_owner_edits_the_collection_and_a_new_password_locks_visitors_out(
+    page: Page, browser: Browser, live: str
+) -> None:
+    _sign_in(page)
+    href = _upload_batch(page)
+    page.goto(href)
+    page.on("dialog", lambda dialog: dialog.accept())  # "take this file out?"
+    _save_edit(page, title="Renamed trip", password="first pass")
+    assert page.locator("#collection-title").inner_text().startswith("Renamed trip")
+    assert_accessible(page, "collection-edit")
+
+    other = browser.new_context(base_url=live)
+    visitor = other.new_page()
+    _unlock(visitor, href, "first pass")
+    assert visitor.locator("#collection-files .file").count() == 3
+    assert visitor.locator("#collection-edit").count() == 0  # not theirs to edit
+
+    _save_edit(page, password="second pass")
+    with page.expect_navigation():
+        page.locator("#collection-files .file >> text=notes.txt").locator("..").locator(
+            "[data-action=remove-file]"
+        ).click()
+    assert page.locator("#collection-files .file").count() == 2
+
+    answer = visitor.goto(href)  # the unlock it had is worthless now
+    assert answer is not None and answer.status == 403
+    _unlock(visitor, href, "second pass")
+    assert visitor.locator("#collection-title").inner_text().startswith("Renamed trip")
+    names = visitor.locator("#collection-files .fname").all_inner_texts()
+    assert sorted(names) == ["blue.png", "red.png"]
+    other.close()
+
+
+def test_the_browser_that_made_an_anonymous_collection_edits_and_deletes_it(
+    page: Page, browser: Browser, live: str
+) -> None:
+    href = _upload_batch(page)  # signed out: the upload page keeps the collection's token
+    other = browser.new_context(base_url=live)
+    stranger = other.new_page()
+    stranger.goto(href)
+    assert stranger.locator(".collection-actions [data-action=edit]").is_hidden()
+    other.close()
+    page.goto(href)
+    _save_edit(page, title="Anonymous album")
+    assert page.locator("#collection-title").inner_text().startswith("Anonymous album")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.locator(".collection-actions [data-action=delete]").click()
+    page.locator("#collection-status").get_by_text("This collection was deleted.").wait_for()
+    answer = page.goto(href)
+    assert answer is not None and answer.status == 404

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from pastefile.composition import Services
 from pastefile.services.policy import MAX_PASSWORD
 from tests.support.api import make_token, post_file, problem
+from tests.support.api import unlock_in_session as unlock_file
 
 BROWSER = {"Accept": "text/html"}
 
@@ -29,15 +30,7 @@ def stored(services: Services, ident: str):  # type: ignore[no-untyped-def]
 
 
 def unlock_in_session(client: FlaskClient, ident: str, password: str) -> None:
-    page = client.get(f"/p/{ident}", headers=BROWSER)
-    assert page.status_code == 403
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
-    assert csrf is not None
-    done = client.post(
-        f"/p/{ident}/unlock", data={"password": password, "csrf_token": csrf.group(1)}
-    )
-    assert done.status_code == 303
-    assert client.get(f"/p/{ident}", headers=BROWSER).status_code == 200
+    unlock_file(client, f"/p/{ident}", password)
 
 
 # --- what the owner changes -------------------------------------------------------------------
