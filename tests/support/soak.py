@@ -141,8 +141,12 @@ def soak(config: Config, root: Path, database: str, admin_url: str, **extra: str
         cluster = Cluster(root, env)
         counter = ConnectionCounter(admin_url, make_url(database).database or "")
         try:
+            started = time.monotonic()
             cluster.start(beat=True)
-            return _drive(config, cluster, counter, origin.port)
+            ready = time.monotonic() - started
+            result = _drive(config, cluster, counter, origin.port)
+            result.notes.insert(0, f"the stack started in {ready:.0f} s")
+            return result
         finally:
             cluster.stop()
             counter.close()
@@ -158,7 +162,7 @@ def _drive(config: Config, cluster: Cluster, counter: ConnectionCounter, origin:
         Client(n, cluster.port, token, origin, tally, rng.getrandbits(32), tus=tus)
         for n in range(config.clients)
     ]
-    sampler = Sampler(cluster, counter, config.sample).start()
+    sampler = Sampler(cluster, counter, config.sample, (config.warm_up,)).start()
     deadline = time.monotonic() + config.seconds
     threads = [
         threading.Thread(target=c.run, args=(deadline, MAX_ACTIONS), name=f"soak-{c.number}")
@@ -172,15 +176,18 @@ def _drive(config: Config, cluster: Cluster, counter: ConnectionCounter, origin:
     sampler.take()  # the end
     entries = [e for c in clients for e in c.files]
     result = Result(config, tally, entries, sampler.samples)
-    _check(result, clients[0], env)
+    _check(result, clients, env)
     return result
 
 
-def _check(result: Result, client: Client, env: dict[str, str]) -> None:
-    answered = result.tally.total
-    lost = read_back(client, result.entries)
-    unsettled = jobs_settled(client, result.entries)
-    result.notes.append(f"read-back and job checks: {result.tally.total - answered} requests")
+def _check(result: Result, clients: list[Client], env: dict[str, str]) -> None:
+    answered, started = result.tally.total, time.monotonic()
+    lost = read_back(clients)
+    unsettled = jobs_settled(clients[0], result.entries)
+    result.notes.append(
+        f"read-back and job checks: {result.tally.total - answered} requests in "
+        f"{time.monotonic() - started:.0f} s"
+    )
     result.notes += [f"{line}" for line in collect(env)]
     warm_up = result.config.warm_up
     failures = result.failures

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,8 +23,15 @@ from tests.support.soak_workload import GONE, Client, Entry
 JOBS_SETTLE_SECONDS = 120.0
 
 
-def read_back(client: Client, entries: list[Entry]) -> list[str]:
+def read_back(clients: list[Client]) -> list[str]:
+    """Each client's uploads, the clients in parallel; what was lost."""
+    with ThreadPoolExecutor(len(clients)) as pool:
+        return [lost for found in pool.map(_read_back, clients) for lost in found]
+
+
+def _read_back(client: Client) -> list[str]:
     """Each live upload byte-exact by sha256; each deleted or expired one gone."""
+    entries = client.files
     wait = max((e.gone_after for e in entries if e.state != "live"), default=0.0)
     time.sleep(max(0.0, wait - time.monotonic()))
     lost = []

@@ -122,6 +122,7 @@ class Sampler:
     cluster: Cluster
     connections: Callable[[], int]
     every: float
+    marks: tuple[float, ...] = ()  # extra moments to sample at (the end of the warm-up)
     samples: list[Sample] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -136,7 +137,10 @@ class Sampler:
         return self
 
     def _run(self) -> None:
-        while not self._stop.wait(self.every):
+        ticks = sorted({*self.marks, *(self.every * n for n in range(1, 100_000))})
+        for tick in ticks:
+            if self._stop.wait(max(0.0, tick - (time.monotonic() - self.started))):
+                return
             self.take()
 
     def take(self) -> Sample:

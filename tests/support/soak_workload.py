@@ -31,6 +31,7 @@ TIMEOUT = 30.0  # no request may take longer
 GONE = (404, 410)
 WIDTHS = (16, 24, 32, 48)
 TUS = {"Tus-Resumable": "1.0.0"}
+FETCH_SECONDS = 60.0  # a fetch job of 64 kB from this machine is done well within this
 
 
 def payload(seed: int, size: int, image: bool) -> bytes:
@@ -161,6 +162,7 @@ class Client:
         self.rng = random.Random(seed)
         self.files: list[Entry] = []
         self.jobs: dict[str, list[int]] = {}  # an image's id: its upload jobs
+        self.fetches: list[tuple[int, int, int, float]] = []  # job, seed, size, deadline
         self.count = 0
 
     # --- HTTP -------------------------------------------------------------------------
@@ -263,27 +265,40 @@ class Client:
         self._ack(entry, data, None)
 
     def upload_url(self) -> None:
+        """Start a fetch job; its file joins the ledger once the job says so (``poll_fetches``)."""
+        self.poll_fetches(0)
         seed, size, _ = self._new()
         url = f"http://127.0.0.1:{self.origin}/blob/{seed}/{size}"
         headers = {**self.bearer, "Content-Type": "application/json"}
         body = json.dumps({"url": url}).encode()
         started = self.call("upload from URL", "POST", "/api/v1/files", (202,), body, headers)
-        if started.status != 202:
-            return
-        job = self.wait_job(int(str(started.json()["id"])), 60)
-        if job is None or job.get("status") != "succeeded":
-            self.tally.fail("upload from URL", f"the fetch job ended {job}")
-            return
-        result = job["result"]
-        assert isinstance(result, dict)
-        data = payload(seed, size, False)
-        entry = Entry(str(result["file"]), "", seed, size, "url", self.bearer, True)
-        entry.sha256 = hashlib.sha256(data).hexdigest()
-        self._ack(entry, data, None)
+        if started.status == 202:
+            job = int(str(started.json()["id"]))
+            self.fetches.append((job, seed, size, time.monotonic() + FETCH_SECONDS))
+
+    def poll_fetches(self, wait: float) -> None:
+        """Look at each fetch job once (or wait up to ``wait`` s for it); ledger the done."""
+        for fetch in list(self.fetches):
+            job_id, seed, size, deadline = fetch
+            job = self.wait_job(job_id, wait)
+            if job is None and time.monotonic() < deadline:
+                continue
+            self.fetches.remove(fetch)
+            if job is None or job.get("status") != "succeeded":
+                self.tally.fail("upload from URL", f"fetch job {job_id} ended {job}")
+                continue
+            result = job["result"]
+            assert isinstance(result, dict)
+            data = payload(seed, size, False)
+            sha = hashlib.sha256(data).hexdigest()
+            self._ack(
+                Entry(str(result["file"]), sha, seed, size, "url", self.bearer, True), data, None
+            )
 
     def wait_job(self, job_id: int, seconds: float) -> dict[str, object] | None:
+        """The job once finished; None when it is not within ``seconds`` (0: look once)."""
         deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
+        while True:
             answer = self.call(
                 "job status", "GET", f"/api/v1/jobs/{job_id}", (200,), None, self.bearer
             )
@@ -292,8 +307,9 @@ class Client:
             job = answer.json()
             if job.get("status") in ("succeeded", "failed", "cancelled"):
                 return job
+            if time.monotonic() >= deadline:
+                return None
             time.sleep(0.3)
-        return None
 
     # --- reads ------------------------------------------------------------------------
 
@@ -430,9 +446,10 @@ class Client:
         choices, weights = zip(*self.actions(), strict=True)
         for _ in range(max_actions):
             if time.monotonic() >= deadline:
-                return
+                break
             action = self.rng.choices(choices, weights)[0]
             try:
                 action()
             except Exception as exc:  # a broken answer is a finding, not a crash
                 self.tally.fail(action.__name__, repr(exc))
+        self.poll_fetches(FETCH_SECONDS)
