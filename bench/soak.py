@@ -25,6 +25,7 @@ run (tests/system/deploy/test_soak.py) uses too. Exit status 0 when every check 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import tempfile
 from contextlib import ExitStack
@@ -69,6 +70,7 @@ def main() -> int:
         stack.callback(lambda: next(databases, None))  # drops the database
         extra: dict[str, str] = {}
         if args.s3:
+            logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
             endpoint = stack.enter_context(moto_server())
             settings = s3_settings(endpoint)
             extra = {f"PASTEFILE_{k.upper()}": str(v) for k, v in settings.items()}

@@ -427,7 +427,7 @@ class Client:
         return [
             (self.upload_multipart, 4),
             (self.upload_put, 3),
-            (self.upload_image, 3),
+            (self.upload_image, 2),
             (self.upload_tus, 1 if self.tus else 0),
             (self.upload_url, 1),
             (self.download_range, 6),
