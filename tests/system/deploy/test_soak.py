@@ -27,6 +27,8 @@ def database() -> Iterator[str]:
     yield from server_database(MARIADB_ADMIN_URL, "MariaDB")
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(900)  # two minutes of load, the stack's start, the checks, a backlog
 def test_a_two_minute_soak_loses_nothing_and_leaks_nothing(tmp_path, database):
     require(nginx_binary() is not None, "nginx is not installed (apt-get install nginx)")
     require(reachable("127.0.0.1", 6379), f"Redis is not reachable at {REDIS_URL}")
