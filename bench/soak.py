@@ -58,6 +58,7 @@ def main() -> int:
     parser.add_argument("--sample", type=float, default=20.0, help="seconds between samples")
     parser.add_argument("--s3", action="store_true", help="S3 on moto instead of a local disk")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", type=Path, help="run in this folder and keep its logs")
     args = parser.parse_args()
     lacking = missing()
     if lacking:
@@ -65,7 +66,11 @@ def main() -> int:
         return 2
     config = Config(args.minutes, args.clients, args.sample, args.seed)
     with ExitStack() as stack:
-        root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pastefile-soak-")))
+        if args.keep:
+            root = args.keep
+            root.mkdir(parents=True, exist_ok=True)
+        else:
+            root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pastefile-soak-")))
         database = next(databases := server_database(MARIADB_ADMIN_URL, "MariaDB"))
         stack.callback(lambda: next(databases, None))  # drops the database
         extra: dict[str, str] = {}

@@ -36,6 +36,7 @@ from tests.support.soak_sampling import (
     Sampler,
     connection_problems,
     growth,
+    series,
     table,
 )
 from tests.support.soak_workload import Client, Entry, Origin, Tally
@@ -83,6 +84,7 @@ class Result:
             f"unexpected: {len(self.tally.errors)}",
             f"uploads acknowledged: {len(self.entries)} {states}",
             table(self.samples, self.config.warm_up),
+            series(self.samples, ("node0 worker", "node1 worker", "worker child")),
             f"flat: after the warm-up, RSS +{RSS_GROWTH_KIB // 1024} MB at most per process, "
             f"open fds +{FD_TOLERANCE} at most, database connections "
             f"+{CONNECTION_TOLERANCE} at most (end against the warm-up mark)",

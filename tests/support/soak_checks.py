@@ -54,11 +54,14 @@ def jobs_settled(client: Client, entries: list[Entry]) -> list[str]:
     while _unfinished(client) and time.monotonic() < deadline:
         time.sleep(2)
     images = [e for e in entries if e.image and e.state == "live"]
-    return [
-        f"image {e.id}: its upload jobs did not all succeed"
-        for e in images
-        if not _jobs_done(client, e)
-    ]
+    found = []
+    for entry in images:
+        jobs = _jobs_of(client, entry)
+        kinds = {str(j["kind"]) for j in jobs if j["status"] == "succeeded"}
+        if not {"probe", "thumbnail"} <= kinds:
+            seen = [(j["kind"], j["status"], j["attempts"], j["error"]) for j in jobs]
+            found.append(f"image {entry.id}: its upload jobs did not all succeed: {seen}")
+    return found
 
 
 def _unfinished(client: Client) -> int:
@@ -70,12 +73,10 @@ def _unfinished(client: Client) -> int:
     return total
 
 
-def _jobs_done(client: Client, entry: Entry) -> bool:
+def _jobs_of(client: Client, entry: Entry) -> list[dict[str, object]]:
     path = f"/api/v1/jobs?file={entry.id}"
     answer = client.call("jobs settled", "GET", path, (200,), None, client.bearer)
-    jobs = answer.json_list() if answer.status == 200 else []
-    kinds = {j["kind"] for j in jobs if j["status"] == "succeeded"}
-    return {"probe", "thumbnail"} <= kinds
+    return answer.json_list() if answer.status == 200 else []
 
 
 def run_command(env: dict[str, str], *args: str) -> str:

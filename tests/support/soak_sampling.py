@@ -242,3 +242,12 @@ def table(samples: list[Sample], warm_up: float) -> str:
         f"max {max(s.connections for s in samples)}"
     )
     return "\n".join(lines)
+
+
+def series(samples: list[Sample], roles: tuple[str, ...]) -> str:
+    """RSS (MB) of some processes at every sample: still rising at the end, or flat."""
+    lines = []
+    for role in roles:
+        points = [f"{s.processes[role].rss_kib / 1024:.0f}" for s in samples if role in s.processes]
+        lines.append(f"{role} RSS MB at each sample: {' '.join(points)}")
+    return "\n".join(lines)
