@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from tests.support.soak_sampling import (
     ConnectionCounter,
     Sample,
     Sampler,
+    before_recycle,
     connection_problems,
     growth,
     series,
@@ -91,8 +93,14 @@ class Result:
             *self.notes,
         ]
         if self.failures:
-            lines.append(f"FAILED ({len(self.failures)}):")
-            lines += [f"  - {f}" for f in self.failures[:60]]
+            kinds = Counter(f.split(":", 1)[0] for f in self.failures)
+            lines.append(f"FAILED ({len(self.failures)}): {dict(kinds)}")
+            shown: Counter[str] = Counter()
+            for failure in self.failures:
+                kind = failure.split(":", 1)[0]
+                shown[kind] += 1
+                if shown[kind] <= 5:
+                    lines.append(f"  - {failure}")
         else:
             lines.append("PASS")
         return "\n".join(lines)
@@ -200,9 +208,9 @@ def _check(result: Result, clients: list[Client], env: dict[str, str]) -> None:
     failures += [p for g in growth(result.samples, warm_up) for p in g.problems()]
     failures += connection_problems(result.samples, warm_up)
     failures += storage_problems(env, result.entries)
-    restarted = [g.role for g in growth(result.samples, warm_up) if g.restarted]
-    if restarted:
-        result.notes.append(f"recycled after the warm-up (not compared): {restarted}")
+    for g in growth(result.samples, warm_up):
+        if g.restarted:
+            result.notes.append(before_recycle(result.samples, warm_up, g.role))
 
 
 __all__ = ["Config", "Result", "run_command", "soak"]

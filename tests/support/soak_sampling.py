@@ -200,6 +200,23 @@ def growth(samples: list[Sample], warm_up: float) -> list[Growth]:
     ]
 
 
+def before_recycle(samples: list[Sample], warm_up: float, role: str) -> str:
+    """How much a recycled process grew from the warm-up mark until it was replaced,
+    and how fast: a recycle (gunicorn's max_requests) hides growth, this shows it."""
+    later = samples[warm_index(samples, warm_up) :]
+    start = later[0].processes.get(role)
+    if start is None:
+        return f"{role}: not running at the warm-up mark"
+    same = [s for s in later if (p := s.processes.get(role)) is not None and p.pid == start.pid]
+    end = same[-1].processes[role]
+    minutes = max(1e-9, (same[-1].at - same[0].at) / 60)
+    grown = (end.rss_kib - start.rss_kib) / 1024
+    return (
+        f"{role}: +{grown:.1f} MB in {minutes:.1f} min after the warm-up before it was "
+        f"recycled ({grown / minutes:+.2f} MB/min)"
+    )
+
+
 def connection_problems(samples: list[Sample], warm_up: float) -> list[str]:
     warm = samples[warm_index(samples, warm_up)].connections
     end = samples[-1].connections
