@@ -62,7 +62,8 @@ def node_env(root: Path, database_url: str, **extra: str) -> dict[str, str]:
 
 @dataclass
 class Cluster:
-    """nginx on ``port`` in front of app nodes on ``node_ports``, and one Celery worker."""
+    """nginx on ``port`` in front of app nodes on ``node_ports``, one Celery worker and,
+    when asked, Celery beat."""
 
     root: Path
     env: dict[str, str]
@@ -71,7 +72,7 @@ class Cluster:
     node_ports: list[int] = field(default_factory=list)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
-    def start(self, worker: bool = True, workers_per_node: int = 1) -> Cluster:
+    def start(self, worker: bool = True, workers_per_node: int = 1, beat: bool = False) -> Cluster:
         self.node_ports = [free_port() for _ in range(self.nodes)]
         for i, port in enumerate(self.node_ports):
             env = {**self.env, "PASTEFILE_LOG_DIR": str(self.log_dir(i))}
@@ -81,6 +82,10 @@ class Cluster:
             )
         if worker:
             self.processes["worker"] = _start_worker(self.env, self.root / "worker.out")
+        if beat:
+            self.processes["beat"] = _start_pastefile(
+                ["beat", "--loglevel", "WARNING"], self.env, self.root / "beat.out"
+            )
         paths = NginxPaths(
             root=self.root / "nginx",
             port=self.port,
@@ -108,9 +113,13 @@ class Cluster:
 
 
 def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    return _start_pastefile(["worker", "--concurrency", "1", "--loglevel", "WARNING"], env, log)
+
+
+def _start_pastefile(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     out = open(log, "ab")  # noqa: SIM115 - the child keeps it
     return subprocess.Popen(
-        [CELERY_PASTEFILE, "worker", "--concurrency", "1", "--loglevel", "WARNING"],
+        [CELERY_PASTEFILE, *args],
         env=env,
         cwd=ROOT,
         stdout=out,
