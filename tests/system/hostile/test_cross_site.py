@@ -51,7 +51,7 @@ def test_this_site_opens_the_events_socket(
 ) -> None:
     # simple-websocket sends "Host: 127.0.0.1" without the port: that is this site here.
     own = _events(server, browser, "http://127.0.0.1")
-    assert '"hello"' in str(own.receive(timeout=10))
+    assert '"hello"' in str(own.receive(timeout=30))
     own.close()
 
 
