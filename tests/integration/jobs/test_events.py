@@ -20,6 +20,7 @@ from pastefile.jobs.runners.threads import ThreadRunner
 from pastefile.services.accounts import Permission, Principal
 from pastefile.web import create_app
 from tests.support.settings import service_unavailable
+from tests.support.sockets import websocket
 
 REDIS_URL = os.environ.get("PASTEFILE_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -84,8 +85,8 @@ def test_job_events_reach_their_owner_and_operators_only(
 
 @SQLITE_ONLY
 def test_the_websocket_refuses_anonymous_clients(server: BaseWSGIServer) -> None:
-    ws = Client.connect(f"ws://127.0.0.1:{server.server_port}/api/v1/events")
-    with pytest.raises(ConnectionClosed):
+    url = f"ws://127.0.0.1:{server.server_port}/api/v1/events"
+    with websocket(url) as ws, pytest.raises(ConnectionClosed):
         ws.receive(timeout=10)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from pastefile.services.accounts import ROLE_ADMIN, ROLE_USER
 from pastefile.web.auth import SESSION_CSRF, SESSION_ID
 from tests.support.api import problem
 from tests.support.sessions import sign_in
+from tests.support.sockets import websocket
 
 CSRF = "a-csrf-token-of-this-session"
 EVIL = "http://evil.example"
@@ -152,17 +154,17 @@ def _session_cookie(app: Flask, services: Services, user_id: int) -> str:
     return f"session={serializer.dumps({SESSION_ID: session_id, SESSION_CSRF: CSRF})}"
 
 
-def _socket(server: BaseWSGIServer, cookie: str, origin: str) -> Client:
+def _socket(server: BaseWSGIServer, cookie: str, origin: str) -> AbstractContextManager[Client]:
     url = f"ws://127.0.0.1:{server.server_port}/api/v1/events"
-    return Client.connect(url, headers={"Cookie": cookie, "Origin": origin})
+    return websocket(url, headers={"Cookie": cookie, "Origin": origin})
 
 
 def test_another_site_cannot_open_the_events_socket_with_the_cookie(
     app: Flask, services: Services, server: BaseWSGIServer
 ) -> None:
     user = services.accounts.create_user("alice", "a long password", ROLE_USER)
-    ws = _socket(server, _session_cookie(app, services, user.id), EVIL)
-    with pytest.raises(ConnectionClosed):
+    cookie = _session_cookie(app, services, user.id)
+    with _socket(server, cookie, EVIL) as ws, pytest.raises(ConnectionClosed):
         ws.receive(timeout=10)
 
 
@@ -171,6 +173,6 @@ def test_this_site_opens_the_events_socket_with_the_cookie(
 ) -> None:
     user = services.accounts.create_user("alice", "a long password", ROLE_USER)
     # This test client sends "Host: 127.0.0.1" (no port), so that is this site's origin here.
-    ws = _socket(server, _session_cookie(app, services, user.id), "http://127.0.0.1")
-    assert '"hello"' in str(ws.receive(timeout=10))
-    ws.close()
+    cookie = _session_cookie(app, services, user.id)
+    with _socket(server, cookie, "http://127.0.0.1") as ws:
+        assert '"hello"' in str(ws.receive(timeout=30))

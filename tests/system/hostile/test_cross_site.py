@@ -3,11 +3,14 @@ not a change through the API, not a redirect to itself."""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+
 import pytest
 import requests
 from simple_websocket import Client, ConnectionClosed
 
 from tests.support.production import ProductionServer, put_file
+from tests.support.sockets import websocket
 
 EVIL = "http://evil.example"
 PASSWORD = "a long and right password"
@@ -19,10 +22,12 @@ def browser(server: ProductionServer) -> requests.Session:
     return server.browser("alice", PASSWORD)
 
 
-def _events(server: ProductionServer, browser: requests.Session, origin: str) -> Client:
+def _events(
+    server: ProductionServer, browser: requests.Session, origin: str
+) -> AbstractContextManager[Client]:
     cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
     url = f"ws://127.0.0.1:{server.port}/api/v1/events"
-    return Client.connect(url, headers={"Cookie": cookie, "Origin": origin})
+    return websocket(url, headers={"Cookie": cookie, "Origin": origin})
 
 
 def test_the_session_cookie_is_samesite_and_httponly(server: ProductionServer) -> None:
@@ -41,8 +46,7 @@ def test_the_session_cookie_is_samesite_and_httponly(server: ProductionServer) -
 def test_another_site_cannot_open_the_events_socket(
     server: ProductionServer, browser: requests.Session
 ) -> None:
-    hijack = _events(server, browser, EVIL)
-    with pytest.raises(ConnectionClosed):
+    with _events(server, browser, EVIL) as hijack, pytest.raises(ConnectionClosed):
         hijack.receive(timeout=10)
 
 
@@ -50,9 +54,8 @@ def test_this_site_opens_the_events_socket(
     server: ProductionServer, browser: requests.Session
 ) -> None:
     # simple-websocket sends "Host: 127.0.0.1" without the port: that is this site here.
-    own = _events(server, browser, "http://127.0.0.1")
-    assert '"hello"' in str(own.receive(timeout=30))
-    own.close()
+    with _events(server, browser, "http://127.0.0.1") as own:
+        assert '"hello"' in str(own.receive(timeout=30))
 
 
 def test_the_cookie_alone_changes_nothing_through_the_api(
