@@ -6,6 +6,8 @@ network would: over real sockets, with nothing but HTTP and WebSocket.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import signal
 import subprocess
@@ -19,6 +21,9 @@ import requests
 
 from tests.support.cli import PASTEFILE, cli_env, run_cli
 from tests.support.servers import free_port, wait_until
+
+# gunicorn's graceful_timeout in `pastefile serve` (pastefile/gunicorn_app.py).
+GRACEFUL_TIMEOUT = 30
 
 SECRET = "hostile-suite-secret-0123456789abcdef"
 
@@ -102,6 +107,7 @@ def production_server(root: Path, **settings: str) -> Iterator[ProductionServer]
         cwd=root,
         stdout=log,
         stderr=log,
+        start_new_session=True,  # its own group: a kill takes the workers too
     )
     server = ProductionServer(root, env, port)
     try:
@@ -110,11 +116,12 @@ def production_server(root: Path, **settings: str) -> Iterator[ProductionServer]
         yield server
     finally:
         process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=GRACEFUL_TIMEOUT + 10)
+        # A worker still busy past the master (or a master killed) is never left behind.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
         log.close()
 
 
