@@ -322,7 +322,7 @@ class JobService:
             )
 
     def succeed(self, job_id: int, result: dict[str, Any]) -> Job | None:
-        with self.sessions.transaction() as session:
+        def settle(session: Session) -> Job | None:
             job = session.get(Job, job_id, with_for_update=True, populate_existing=True)
             if job is None or job.status != RUNNING:
                 return None  # cancelled meanwhile: the cancel stands
@@ -332,14 +332,19 @@ class JobService:
             if isinstance(result.get("file_id"), int):
                 job.file_id = result["file_id"]
             self._settle_file(session, job.file_id)
-        self._announce(job)
+            return job
+
+        job = self.sessions.retried(settle)
+        if job is not None:
+            self._announce(job)
         return job
 
     def record_failure(
         self, job_id: int, error: BaseException, trace: str, permanent: bool
     ) -> float | None:
         """Count a failed attempt: the delay before the retry, or None when it failed for good."""
-        with self.sessions.transaction() as session:
+
+        def count(session: Session) -> tuple[Job, float | None] | None:
             job = session.get(Job, job_id, with_for_update=True, populate_existing=True)
             if job is None or job.status != RUNNING:
                 return None
@@ -351,8 +356,13 @@ class JobService:
             else:
                 requeue(job, delay)
             self._settle_file(session, job.file_id)
-        self._announce(job)
-        return delay
+            return job, delay
+
+        counted = self.sessions.retried(count)
+        if counted is None:
+            return None
+        self._announce(counted[0])
+        return counted[1]
 
     def _retry_delay(self, job: Job) -> float | None:
         if job.attempts >= job.max_attempts:

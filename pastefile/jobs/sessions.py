@@ -10,12 +10,19 @@ stale identity map.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from pastefile.db.database import Database
+
+T = TypeVar("T")
+ATTEMPTS = 5
 
 
 class ThreadSessions:
@@ -36,6 +43,20 @@ class ThreadSessions:
             raise
         finally:
             session.close()
+
+    def retried(self, work: Callable[[Session], T]) -> T:
+        """``work`` in a transaction, run again when the database picked it to give way
+        (a deadlock or a lock timeout): a job's outcome must not be lost to one, or the
+        job would show ``running`` until its lease ran out."""
+        for attempt in range(ATTEMPTS):
+            try:
+                with self.transaction() as session:
+                    return work(session)
+            except OperationalError as exc:
+                if exc.connection_invalidated or attempt == ATTEMPTS - 1:
+                    raise
+                time.sleep(random.uniform(0, 0.02 * 2**attempt))  # jittered: no lockstep
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def remove(self) -> None:
         """End this thread's session; call when the thread's unit of work is done."""

@@ -16,6 +16,7 @@ import pytest
 from flask.testing import FlaskClient
 from pypdf import PdfWriter
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from pastefile.composition import Services
 from pastefile.db.jobs import Job
@@ -58,6 +59,30 @@ def test_upload_starts_a_probe_that_settles_the_file(
     assert job.result["width"] == 64 and job.result["height"] == 48
     assert job.attempts == 1 and job.progress == 100
     assert job.started_at <= job.finished_at
+    assert file_status(services, job.file_id) == "ready"
+
+
+def test_a_deadlock_while_settling_a_job_is_retried_not_lost(
+    client: FlaskClient, services: Services, runner: ThreadRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database may pick a job's last transaction to give way (MariaDB did, under the
+    soak, as another job updated the same file): the job must still end, not stay running."""
+    settle = services.jobs._settle_file
+    refused: list[int] = []
+
+    def deadlocked_once(session, file_id):  # type: ignore[no-untyped-def]
+        settling = any(isinstance(o, Job) and o.status == "succeeded" for o in session)
+        if settling and not refused:  # the job's last transaction, not the upload's
+            refused.append(file_id)
+            raise OperationalError("UPDATE files", {}, Exception("1213 Deadlock found"))
+        settle(session, file_id)
+
+    monkeypatch.setattr(services.jobs, "_settle_file", deadlocked_once)
+    response = upload(client, image_bytes("PNG", (32, 24)), "pic.png")
+    (job_id,) = response.get_json()["jobs"]
+    job = wait_for(lambda: finished(services, job_id))
+    assert refused, "the deadlock happened"
+    assert job.status == "succeeded" and job.attempts == 1, job.error
     assert file_status(services, job.file_id) == "ready"
 
 

@@ -108,7 +108,7 @@ def test_the_expiry_sweep_runs_on_s3_which_has_no_resumable_uploads(
         runner.close()
     done = s3_services.jobs.get(job.id)
     assert done.status == "succeeded", done.error
-    assert done.result == {"deleted": 1, "uploads": 0}
+    assert done.result == {"deleted": 1, "uploads": 0, "collections": 0}
     assert s3_client.get(f"/i/{body['id']}").status_code == 410
     assert not s3_services.storage.exists(sha)
 
