@@ -59,6 +59,11 @@ def _export(name: str, amount: int) -> None:
 class LocalLRU:
     """A bounded, thread-safe LRU of bytes with a TTL per entry.
 
+    Expired entries at the LRU end go on every ``put``: the callers' TTLs are about a
+    second, so the LRU holds what the last second or so touched, not ``max_entries``
+    dead copies of rows no request asks for again (each a few KB: with 10,000 distinct
+    files read, a web worker's RSS rose by ~80 MB before the count bound took over).
+
     ``epoch`` moves on every invalidation; a loader that started before one
     passes its epoch to ``put`` and its (possibly stale) value is dropped.
     """
@@ -86,8 +91,23 @@ class LocalLRU:
                 return
             self._entries[key] = (time.monotonic() + ttl, raw)
             self._entries.move_to_end(key)
+            self._drop_expired(time.monotonic())
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _drop_expired(self, now: float) -> None:
+        """From the least recently used on, until a live entry (amortised O(1) per put).
+
+        Every entry behind that live one was touched after it, so within a TTL."""
+        entries = self._entries
+        while entries:
+            oldest = next(iter(entries))
+            if entries[oldest][0] > now:
+                return
+            del entries[oldest]
 
     def drop(self, keys: list[str]) -> None:
         with self._lock:
