@@ -6,7 +6,8 @@
 
 from __future__ import annotations
 
-from typing import cast
+from collections.abc import Callable
+from typing import Any, cast
 
 from flask import Flask, current_app, request
 
@@ -17,6 +18,18 @@ class PasteFileApp(Flask):
     """Flask with the process's ``Services`` as an attribute."""
 
     services: Services
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync_funcs: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        # Flask asks this of every hook and view on every request; the answer for a
+        # function never changes, and asking inspect each time showed in the profile.
+        wrapped = self._sync_funcs.get(func)
+        if wrapped is None:
+            wrapped = self._sync_funcs[func] = super().ensure_sync(func)
+        return wrapped
 
 
 def app() -> PasteFileApp:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import orjson
-from flask import Blueprint, Flask, Response, g, request
+from flask import Blueprint, Flask, Response, request
 from prometheus_client.core import GaugeMetricFamily
 
 from pastefile.config import Settings
@@ -15,6 +14,7 @@ from pastefile.jobs.service import JobService
 from pastefile.observability import metrics
 from pastefile.observability.scrub import PROBLEM_KINDS, ScrubCollector
 from pastefile.observability.sentry import init_sentry
+from pastefile.web import middleware
 from pastefile.web.context import services
 
 _OWN_ROUTES = ("/metrics",)
@@ -25,7 +25,6 @@ bp = Blueprint("ops", __name__)
 def init_observability(app: Flask, settings: Settings) -> None:
     """Sentry, and the per-request metrics (the routes are ``bp``)."""
     init_sentry(settings)
-    app.before_request(_start)
     app.after_request(_observe)
 
 
@@ -93,20 +92,15 @@ class JobsCollector:
         yield family
 
 
-def _start() -> None:
-    g.metrics_started = time.perf_counter()
-
-
 def _observe(response: Response) -> Response:
     rule = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
     if rule in _OWN_ROUTES:
         return response
-    started = g.get("metrics_started", time.perf_counter())
     metrics.observe_request(
         request.method,
         rule,
         response.status_code,
-        time.perf_counter() - started,
+        middleware.elapsed(),
         request.content_length or 0,
         response.content_length or 0,
     )
