@@ -25,135 +25,27 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-sys.path.insert(0, str(ROOT))
-
-from wrk_runs import run_wrk  # noqa: E402
-
-from tests.support.scaleout import descendants  # noqa: E402
-from tests.support.servers import free_port, port_open, wait_until  # noqa: E402
-
-WORKER = "pastefile.gunicorn_worker.GuardedThreadWorker"
-TICK = os.sysconf("SC_CLK_TCK")
-BARE_APP = """
-from flask import Flask
-
-app = Flask("bare")
-
-
-@app.get("/")
-def hello():
-    return "hello"
-"""
-
-
-@dataclass
-class Result:
-    name: str
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    cpu_us: float  # server CPU per request
-    errors: int
-
-
-def wrk(name: str, url: str, seconds: int, worker_pid: int, accept: str = "*/*") -> Result:
-    before = _cpu_seconds(worker_pid)
-    run = run_wrk(url, seconds, 16, {"Accept": accept})
-    cpu = _cpu_seconds(worker_pid) - before
-    return Result(
-        name, run.rps, run.p50_ms, run.p99_ms, cpu / max(run.requests, 1) * 1e6, run.errors
-    )
-
-
-def peak_rss_mb(pid: int) -> float:
-    """The process's high-water mark of resident memory (VmHWM)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
-
-
-class Server:
-    def __init__(self, command: list[str], env: dict[str, str], cwd: Path, log: Path) -> None:
-        self.port = free_port()
-        self.log = open(log, "ab")  # noqa: SIM115 - the child keeps it
-        full = [part.replace("{port}", str(self.port)) for part in command]
-        self.process = subprocess.Popen(full, env=env, cwd=cwd, stdout=self.log, stderr=self.log)
-        wait_until(lambda: port_open(self.port) or self.process.poll() is not None, 60)
-        if self.process.poll() is not None:
-            raise SystemExit(f"{command[0]} did not start; see {log}")
-        wait_until(lambda: len(descendants([self.process.pid])) > 1, 30)
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def worker(self) -> int:
-        return max(descendants([self.process.pid]) - {self.process.pid})
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.log.close()
-
-
-def _env(root: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PASTEFILE_", "APP_"))}
-    env.update(
-        APP_ENV="production",
-        PASTEFILE_SECRET_KEY="hot-path-bench-secret-0123456789abcdef",
-        PASTEFILE_DATA_DIR=str(root / "var"),
-        PASTEFILE_LOG_DIR=str(root / "logs"),
-        **extra,
-    )
-    return env
-
-
-def start_bare(root: Path) -> Server:
-    (root / "bare_app.py").write_text(BARE_APP)
-    command = [str(BIN / "gunicorn"), "-b", "127.0.0.1:{port}", "-w", "1", "--threads", "8"]
-    command += ["-k", WORKER, "--chdir", str(root), "bare_app:app"]
-    return Server(command, _env(root), root, root / "bare.out")
+from _servers import (
+    BIN,
+    Result,
+    Server,
+    bench_env,
+    peak_rss_mb,
+    seed,
+    start_bare,
+    wrk,
+)
 
 
 def start_pastefile(root: Path, stats: bool) -> Server:
     command = [str(BIN / "pastefile"), "serve", "--port", "{port}", "--workers", "1"]
-    env = _env(root, PASTEFILE_STATS_ENABLED="1" if stats else "0")
+    env = bench_env(root, PASTEFILE_STATS_ENABLED="1" if stats else "0")
     return Server(command, env, root, root / f"pastefile-{stats}.out")
-
-
-def seed(server: Server) -> tuple[str, str]:
-    """A public 10 kB file; its id and short code."""
-    import json
-    import urllib.request
-
-    data = (b"0123456789abcdef" * 640)[:10_000]
-    put = urllib.request.Request(f"{server.base}/ten.txt", data=data, method="PUT")
-    with urllib.request.urlopen(put, timeout=30) as answer:
-        ident = answer.read().decode().strip().rsplit("/", 1)[1]
-    card = urllib.request.Request(f"{server.base}/p/{ident}")
-    card.add_header("Accept", "application/json")
-    with urllib.request.urlopen(card, timeout=30) as answer:
-        return ident, json.loads(answer.read())["url_s"].rsplit("/", 1)[1]
 
 
 def measure(server: Server, seconds: int, prefix: str = "") -> dict[str, Result]:
