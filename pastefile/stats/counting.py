@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pastefile.db.batches import padded
 from pastefile.db.database import Database
 from pastefile.db.models import File
 from pastefile.periodic import Flusher
@@ -224,7 +225,7 @@ class StatsRecorder:
     def _file_ids(self, public_ids: set[str]) -> dict[str, int]:
         found: dict[str, int] = {}
         for part in chunked(sorted(public_ids), BATCH):
-            stmt = select(File.public_id, File.id).where(File.public_id.in_(part))
+            stmt = select(File.public_id, File.id).where(File.public_id.in_(padded(part)))
             with self.db.read() as session:
                 found.update({p: i for p, i in session.execute(stmt).all()})
         return found
@@ -237,7 +238,7 @@ class StatsRecorder:
 def _lock_files(session: Session, file_ids: list[int]) -> set[int]:
     live: set[int] = set()
     for part in chunked(file_ids, BATCH):
-        stmt = select(File.id).where(File.id.in_(part)).with_for_update(read=True)
+        stmt = select(File.id).where(File.id.in_(padded(part))).with_for_update(read=True)
         live.update(session.scalars(stmt))
     return live
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Table, select
 
+from pastefile.db.batches import padded
 from pastefile.db.database import Database
 from pastefile.db.models import File
 from pastefile.db.notifications import DownloadHistory
@@ -100,7 +101,9 @@ class HistoryRecorder:
             with self.db.write() as session:
                 live = set(
                     session.scalars(
-                        select(File.id).where(File.id.in_({r["file_id"] for r in rows}))
+                        select(File.id).where(
+                            File.id.in_(padded(sorted({r["file_id"] for r in rows})))
+                        )
                     )
                 )
                 rows = [r for r in rows if r["file_id"] in live]  # deleted meanwhile: dropped
