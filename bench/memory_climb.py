@@ -4,20 +4,23 @@
     .venv/bin/python bench/memory_climb.py                      # 6 minutes, 4 clients
     .venv/bin/python bench/memory_climb.py --minutes 20         # does it level off?
     .venv/bin/python bench/memory_climb.py --route json --files 200 --threads 1
+    .venv/bin/python bench/memory_climb.py --against ../main/.venv/bin/python   # vs main
 
 It starts ``pastefile serve --workers 1`` in production on a fresh SQLite instance,
 uploads ``--files`` files of each kind (a PNG, Python code, Markdown, a PDF, a zip),
 then ``--clients`` keep-alive clients fetch ``GET /p/<id>`` of random files (the JSON, the
 HTML card, or both in turn) for ``--minutes``. The worker's RSS (/proc) is printed every
 ``--sample`` seconds with the load average, then the growth after the warm-up quarter, in
-MB and MB a minute: the soak's bound is 10 MB for a whole run.
+MB and MB a minute: the soak's bound is 10 MB for a whole run. ``--against PYTHON`` runs
+the same load at the same time on a second server from that interpreter's checkout (its
+venv's editable install), the reference the growth is compared with.
 
 ``--threads`` and ``--env KEY=VALUE`` change the worker for a bisect; ``--probe`` makes the
 worker write, at every sample, to ``probe-<pid>.txt`` in the run's folder (``--keep``): the
 RSS of glibc's heap, of anonymous maps and of file maps before and after ``malloc_trim(0)``,
 the number of live Python objects, SQLite's own allocations and the thread count. Live
 objects that grow point at a cache; memory that ``malloc_trim`` gives back points at the
-allocator; SQLite's figure at its page caches.
+allocator; SQLite's figure at its statement and page caches.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import io
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -293,6 +297,50 @@ def growth(samples: list[tuple[float, int]]) -> tuple[float, float]:
     return (end - warm[1]) / MB, (end - warm[1]) / MB / minutes
 
 
+def run(args: argparse.Namespace, stack: ExitStack) -> tuple[float, float]:
+    """One server under load; prints its samples and returns its growth after the warm-up
+    quarter, in MB and in MB a minute."""
+    if args.keep:
+        work = args.keep
+        work.mkdir(parents=True, exist_ok=True)
+    else:
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pastefile-climb-")))
+    port = free_port()
+    proc = start(args, work, environment(work, args.env), port)
+    stack.callback(proc.wait, 30)
+    stack.callback(proc.terminate)
+    ids = upload(port, args.files)
+    print(f"{len(ids)} files, {args.clients} clients, route {args.route}, {args.threads} threads")
+    started = time.monotonic()
+    until = started + args.minutes * 60
+    tally: dict[str, int] = {}
+    clients = [
+        threading.Thread(target=client, args=(port, ids, ACCEPT[args.route], until, n, tally))
+        for n in range(args.clients)
+    ]
+    for t in clients:
+        t.start()
+    samples = sample_loop(proc.pid, args, until, started)
+    for t in clients:
+        t.join()
+    mb, per_minute = growth(samples)
+    print(f"requests {json.dumps(tally)}")
+    print(f"after the warm-up quarter: {mb:+.1f} MB, {per_minute:+.2f} MB/min (bound: 10 MB)")
+    return mb, per_minute
+
+
+def reference(args: argparse.Namespace, stack: ExitStack) -> subprocess.Popen[str]:
+    """The same run with ``--against``'s interpreter (another checkout's venv), at once."""
+    argv = [args.against, __file__, "--minutes", str(args.minutes), "--clients", str(args.clients)]
+    argv += ["--files", str(args.files), "--route", args.route, "--threads", str(args.threads)]
+    argv += ["--sample", str(args.sample), *(f"--env={e}" for e in args.env)]
+    argv += ["--probe"] if args.probe else []
+    argv += ["--keep", str(args.keep / "reference")] if args.keep else []
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+    stack.callback(proc.terminate)
+    return proc
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=6.0)
@@ -302,39 +350,19 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=8, help="the worker's threads")
     parser.add_argument("--sample", type=float, default=10.0, help="seconds between samples")
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the server")
-    parser.add_argument("--probe", action="store_true", help="malloc_trim, objects, tracemalloc")
+    parser.add_argument("--probe", action="store_true", help="trim, objects, SQLite, threads")
     parser.add_argument("--keep", type=Path, help="run in this folder and keep it")
+    parser.add_argument("--against", help="a reference run with this Python, at the same time")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the server too
     with ExitStack() as stack:
-        if args.keep:
-            work = args.keep
-            work.mkdir(parents=True, exist_ok=True)
-        else:
-            work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pastefile-climb-")))
-        port = free_port()
-        proc = start(args, work, environment(work, args.env), port)
-        stack.callback(proc.wait, 30)
-        stack.callback(proc.terminate)
-        ids = upload(port, args.files)
-        print(
-            f"{len(ids)} files, {args.clients} clients, route {args.route}, {args.threads} threads"
-        )
-        started = time.monotonic()
-        until = started + args.minutes * 60
-        tally: dict[str, int] = {}
-        clients = [
-            threading.Thread(target=client, args=(port, ids, ACCEPT[args.route], until, n, tally))
-            for n in range(args.clients)
-        ]
-        for t in clients:
-            t.start()
-        samples = sample_loop(proc.pid, args, until, started)
-        for t in clients:
-            t.join()
-        mb, per_minute = growth(samples)
-        print(f"requests {json.dumps(tally)}")
-        print(f"after the warm-up quarter: {mb:+.1f} MB, {per_minute:+.2f} MB/min (bound: 10 MB)")
+        other = reference(args, stack) if args.against else None
+        mb, per_minute = run(args, stack)
+        if other is not None:
+            out, _ = other.communicate()
+            print("reference (" + args.against + "):\n" + out.rstrip())
+            theirs = float(re.findall(r"([-+0-9.]+) MB/min", out)[-1])
+            print(f"growth vs the reference: {per_minute:+.2f} / {theirs:+.2f} MB/min")
         return 0 if mb <= 10 else 1
 
 
