@@ -28,14 +28,18 @@ def add_to(
     keys: Sequence[str],
     counters: Sequence[str],
 ) -> None:
-    """Insert ``rows``; where one with the same ``keys`` exists, add its ``counters``."""
+    """Insert ``rows``; where one with the same ``keys`` exists, add its ``counters``.
+
+    One statement executed for each row (``executemany``), not one multi-row VALUES: that
+    would be a new SQL text for every batch size, and SQLite keeps each one compiled in
+    every pooled connection's statement cache (a web worker's RSS climbed with them)."""
     if not rows:
         return
-    stmt = dialect_insert(session, table).values(list(rows))
+    stmt = dialect_insert(session, table)
     if isinstance(stmt, mysql.Insert):
         stmt = stmt.on_duplicate_key_update({c: table.c[c] + stmt.inserted[c] for c in counters})
     else:
         stmt = stmt.on_conflict_do_update(
             index_elements=list(keys), set_={c: table.c[c] + stmt.excluded[c] for c in counters}
         )
-    session.execute(stmt)
+    session.execute(stmt, list(rows))

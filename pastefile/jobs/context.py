@@ -25,6 +25,10 @@ class JobCancelled(Exception):
     """Raised inside a handler when its job was cancelled meanwhile."""
 
 
+class FileGone(NotFound):
+    """The job's file was deleted before the job got to it: the job is no longer needed."""
+
+
 # Progress is written at most this often, unless it reaches 100.
 _PROGRESS_INTERVAL = 0.5
 
@@ -44,13 +48,14 @@ class JobContext:
         return dict(self.job.params or {})
 
     def file(self) -> File:
-        """The file this job works on; NotFound when it was deleted meanwhile."""
+        """The file this job works on; FileGone when it was deleted meanwhile (deleting a
+        file empties its jobs' ``file_id``: only file jobs ask for their file)."""
         if self.job.file_id is None:
-            raise NotFound("this job has no file")
+            raise FileGone("the job's file was deleted")
         with self.services.db.read() as session:
             found = session.get(File, self.job.file_id)
         if found is None:
-            raise NotFound("the job's file was deleted")
+            raise FileGone("the job's file was deleted")
         return found
 
     def progress(self, percent: int, message: str = "") -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pastefile import errors
-from pastefile.jobs.context import JobCancelled, JobContext, inside_job
+from pastefile.jobs.context import FileGone, JobCancelled, JobContext, inside_job
 from pastefile.jobs.kinds import kind_named
 
 if TYPE_CHECKING:
@@ -62,6 +62,9 @@ def execute(
     try:
         result = kind_named(job.kind).handler(JobContext(job, services))
     except JobCancelled:
+        return Outcome("cancelled")
+    except FileGone as exc:
+        jobs.drop(job_id, str(exc.detail))
         return Outcome("cancelled")
     except Exception as exc:
         return _failed(jobs, job_id, exc, isinstance(exc, PERMANENT + permanent))

@@ -322,15 +322,26 @@ class JobService:
             )
 
     def succeed(self, job_id: int, result: dict[str, Any]) -> Job | None:
-        def settle(session: Session) -> Job | None:
-            job = session.get(Job, job_id, with_for_update=True, populate_existing=True)
-            if job is None or job.status != RUNNING:
-                return None  # cancelled meanwhile: the cancel stands
+        def done(job: Job) -> None:
             finish(job, SUCCEEDED, "done")
             job.progress = 100
             job.result = result
             if isinstance(result.get("file_id"), int):
                 job.file_id = result["file_id"]
+
+        return self._end_running(job_id, done)
+
+    def drop(self, job_id: int, reason: str) -> Job | None:
+        """End a running job whose work is no longer needed (its file was deleted) as
+        cancelled, not failed: nothing went wrong, and nothing is left to retry."""
+        return self._end_running(job_id, lambda job: finish(job, CANCELLED, reason[:255]))
+
+    def _end_running(self, job_id: int, end: Callable[[Job], None]) -> Job | None:
+        def settle(session: Session) -> Job | None:
+            job = session.get(Job, job_id, with_for_update=True, populate_existing=True)
+            if job is None or job.status != RUNNING:
+                return None  # cancelled meanwhile: the cancel stands
+            end(job)
             self._settle_file(session, job.file_id)
             return job
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import atexit
 import hashlib
 import logging
-import os
 import threading
 import weakref
 from collections import Counter
@@ -29,9 +28,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pastefile.db.batches import padded
 from pastefile.db.database import Database
 from pastefile.db.models import File
-from pastefile.periodic import start_flusher
+from pastefile.periodic import Flusher
 from pastefile.stats.sql import add_counts, chunked
 from pastefile.stats.stores import StatsStore
 
@@ -92,11 +92,8 @@ class StatsRecorder:
         self._salt: tuple[date, str] | None = None
         self._salt_lock = threading.Lock()
         self._pruned: date | None = None
-        self._started = False
-        self._stop = threading.Event()
-        ref = weakref.ref(self)
-        atexit.register(_close_ref, ref)
-        os.register_at_fork(after_in_child=lambda: _forked(ref))
+        self._flusher = Flusher(self, "stats-flusher", StatsRecorder._after_fork)
+        atexit.register(_close_ref, weakref.ref(self))
 
     # --- the hot path ------------------------------------------------------------
 
@@ -107,17 +104,17 @@ class StatsRecorder:
             self._batch.counts[(public_id, day, kind)] += 1
             if salt is not None:
                 self._batch.visitors.add((public_id, day, visitor_id(salt, ip, user_agent)))
-        self._ensure_thread()
+        self._flusher.start()
 
     def record_user(self, user_id: int) -> None:
         with self._lock:
             self._batch.active.add((today(), user_id))
-        self._ensure_thread()
+        self._flusher.start()
 
     def record_upload(self, public_id: str) -> None:
         with self._lock:
             self._batch.uploads.append(public_id)
-        self._ensure_thread()
+        self._flusher.start()
 
     def _day_salt(self, day: date) -> str | None:
         """The day's salt, fetched once per process and day; None (no visitor is
@@ -136,24 +133,12 @@ class StatsRecorder:
                 return None
         return self._salt[1]
 
-    def _ensure_thread(self) -> None:
-        # Started lazily, once per process: a thread made before a fork would not survive it.
-        if self._started:
-            return
-        with self._lock:
-            if self._started:
-                return
-            self._started = True
-        start_flusher(self, self._stop, "stats-flusher")
-
     def _after_fork(self) -> None:
         """In a forked child: the parent's counts and flusher are not ours."""
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._salt_lock = threading.Lock()
         self._batch = Batch()
-        self._started = False
-        self._stop = threading.Event()
 
     # --- the flusher ---------------------------------------------------------------
 
@@ -240,20 +225,20 @@ class StatsRecorder:
     def _file_ids(self, public_ids: set[str]) -> dict[str, int]:
         found: dict[str, int] = {}
         for part in chunked(sorted(public_ids), BATCH):
-            stmt = select(File.public_id, File.id).where(File.public_id.in_(part))
+            stmt = select(File.public_id, File.id).where(File.public_id.in_(padded(part)))
             with self.db.read() as session:
                 found.update({p: i for p, i in session.execute(stmt).all()})
         return found
 
     def close(self) -> None:
-        self._stop.set()
+        self._flusher.stop()
         self.flush()
 
 
 def _lock_files(session: Session, file_ids: list[int]) -> set[int]:
     live: set[int] = set()
     for part in chunked(file_ids, BATCH):
-        stmt = select(File.id).where(File.id.in_(part)).with_for_update(read=True)
+        stmt = select(File.id).where(File.id.in_(padded(part))).with_for_update(read=True)
         live.update(session.scalars(stmt))
     return live
 
@@ -271,12 +256,6 @@ def _count_rows(
         )
         row[kind] += n
     return [rows[key] for key in sorted(rows)]
-
-
-def _forked(ref: weakref.ref[StatsRecorder]) -> None:
-    recorder = ref()
-    if recorder is not None:
-        recorder._after_fork()
 
 
 def _close_ref(ref: weakref.ref[StatsRecorder]) -> None:

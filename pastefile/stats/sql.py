@@ -29,12 +29,12 @@ def add_counts(session: Session, rows: Sequence[dict[str, Any]]) -> None:
 def insert_ignore(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
-    stmt = dialect_insert(session, table).values(list(rows))
+    stmt = dialect_insert(session, table)  # executemany: one SQL text (see add_to)
     if isinstance(stmt, mysql.Insert):
         stmt = stmt.prefix_with("IGNORE")
     else:
         stmt = stmt.on_conflict_do_nothing()
-    session.execute(stmt)
+    session.execute(stmt, list(rows))
 
 
 def as_date(value: object) -> date:

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import os
 import threading
-import weakref
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -20,11 +18,12 @@ from typing import Any
 
 from sqlalchemy import Table, select
 
+from pastefile.db.batches import padded
 from pastefile.db.database import Database
 from pastefile.db.models import File
 from pastefile.db.notifications import DownloadHistory
 from pastefile.db.upsert import add_to
-from pastefile.periodic import start_flusher
+from pastefile.periodic import Flusher
 
 log = logging.getLogger(__name__)
 MAX_KEPT = 100_000
@@ -79,17 +78,14 @@ class HistoryRecorder:
         self.interval = interval
         self._lock = threading.Lock()
         self._counts: Counter[tuple[int, date, str]] = Counter()
-        self._started = False
-        self._stop = threading.Event()
-        ref = weakref.ref(self)
-        os.register_at_fork(after_in_child=lambda: _forked(ref))
+        self._flusher = Flusher(self, "history-flusher", HistoryRecorder._after_fork)
 
     def record(self, file_id: int, address: str) -> None:
         key = (file_id, today(), self.geoip.country(address))
         with self._lock:
             if len(self._counts) < MAX_KEPT:
                 self._counts[key] += 1
-        self._ensure_thread()
+        self._flusher.start()
 
     def flush(self) -> int:
         with self._lock:
@@ -105,7 +101,9 @@ class HistoryRecorder:
             with self.db.write() as session:
                 live = set(
                     session.scalars(
-                        select(File.id).where(File.id.in_({r["file_id"] for r in rows}))
+                        select(File.id).where(
+                            File.id.in_(padded(sorted({r["file_id"] for r in rows})))
+                        )
                     )
                 )
                 rows = [r for r in rows if r["file_id"] in live]  # deleted meanwhile: dropped
@@ -136,24 +134,11 @@ class HistoryRecorder:
                 for d, c, n in session.execute(query)
             ]
 
-    def _ensure_thread(self) -> None:
-        if self._started:
-            return
-        with self._lock:
-            if self._started:
-                return
-            self._started = True
-        start_flusher(self, self._stop, "history-flusher")
+    def _after_fork(self) -> None:
+        """In a forked child: the parent's counts are not ours."""
+        self._lock = threading.Lock()
+        self._counts = Counter()
 
     def close(self) -> None:
-        self._stop.set()
+        self._flusher.stop()
         self.flush()
-
-
-def _forked(ref: weakref.ref[HistoryRecorder]) -> None:
-    recorder = ref()
-    if recorder is not None:  # the parent's counts and thread are not the child's
-        recorder._lock = threading.Lock()
-        recorder._counts = Counter()
-        recorder._started = False
-        recorder._stop = threading.Event()

@@ -88,7 +88,7 @@ def highlighted(text: str, file: File) -> Markup:
     # Pygments, markdown-it and segno load on first use: together they are
     # ~25 MB that a worker which only moves bytes never needs.
     from pygments import highlight
-    from pygments.formatters import HtmlFormatter
+    from pygments.formatters.html import HtmlFormatter
 
     formatter = HtmlFormatter(linenos="table", cssclass="code", wrapcode=True)
     return Markup(highlight(text, _lexer(file), formatter))  # noqa: S704 - Pygments escapes
@@ -116,7 +116,7 @@ def language_name(file: File) -> str | None:
 
 
 def pygments_css() -> str:
-    from pygments.formatters import HtmlFormatter
+    from pygments.formatters.html import HtmlFormatter
 
     # xcode: every token colour at least 5:1 on its background (WCAG AA for 13 px text).
     light = HtmlFormatter(style="xcode").get_style_defs(".code")

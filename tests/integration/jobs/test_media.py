@@ -419,6 +419,31 @@ def test_queued_jobs_in_testing_leave_the_file_usable(
     assert 'data-status="ready"' in listed
 
 
+@SQLITE_ONLY
+def test_jobs_of_a_file_deleted_before_they_ran_end_cancelled_not_failed(
+    client: FlaskClient, services: Services
+) -> None:
+    """The operator's job list shows why they ended; nothing there to retry or look into."""
+    roles = Permission.LOGIN | Permission.OPERATOR
+    user = services.accounts.create_user("olga", "a long enough password", roles)
+    scopes = ["read", "upload", "delete"]
+    olga = Principal(user.id, "olga", roles, frozenset(scopes))
+    token = services.accounts.create_token(olga, "media", scopes)[1]
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    pdf = io.BytesIO()
+    writer.write(pdf)
+    body = upload_as(client, token, pdf.getvalue(), "gone.pdf")
+    assert body["jobs"]
+    assert client.delete(f"/api/v1/files/{body['id']}", headers=auth(token)).status_code == 204
+    drain_jobs(services)
+    listed = client.get("/api/v1/jobs?status=cancelled", headers=auth(token)).get_json()
+    assert {j["id"]: (j["status"], j["message"]) for j in listed} == {
+        job_id: ("cancelled", "the job's file was deleted") for job_id in body["jobs"]
+    }
+    assert client.get("/api/v1/jobs?status=failed", headers=auth(token)).get_json() == []
+
+
 # --- retention of finished jobs (gc), on every database ---------------------------------
 
 

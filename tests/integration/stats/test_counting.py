@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from pastefile.db.models import File
 from pastefile.db.stats import FileDailyStats, FileDailyVisitor, StatsSalt, UserDailyActivity
@@ -183,3 +183,25 @@ def test_redis_mode_uses_hyperloglog_list_sorted_set_and_bitmaps(tmp_path, redis
     finally:
         recorder(app).close()
         services.close()
+
+
+def test_batches_of_any_size_reuse_a_few_sql_texts(app, client, services):
+    """SQLite keeps each distinct SQL text compiled in every pooled connection: a text per
+    batch size made a busy worker's memory climb by megabytes a minute."""
+    recorder(app).interval = 3600  # only this test's flushes: each batch one size larger
+    ids = [upload(client, f"file {n}".encode()).json["url_p"].rsplit("/", 1)[-1] for n in range(12)]
+    texts: set[str] = set()
+
+    def seen(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        texts.add(statement)
+
+    for n in range(1, len(ids) + 1):
+        for public_id in ids[:n]:
+            client.get(f"/i/{public_id}", headers=BROWSER_A)
+        event.listen(services.db.engine, "before_cursor_execute", seen)
+        try:
+            assert recorder(app).flush() == n
+        finally:
+            event.remove(services.db.engine, "before_cursor_execute", seen)
+    # A text per size would be 12 for each of the four statements that take a batch.
+    assert len(texts) <= 12, sorted(texts)
