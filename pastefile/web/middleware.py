@@ -65,7 +65,8 @@ def _finish(response: Response) -> Response:
 
 def elapsed() -> float:
     """Seconds since this request's first hook (the latency the metrics and log record)."""
-    return time.perf_counter() - g.get("started", time.perf_counter())
+    started: float = g.get("started", time.perf_counter())
+    return time.perf_counter() - started
 
 
 def _log_access(response: Response) -> None:
