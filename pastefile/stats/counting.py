@@ -134,7 +134,7 @@ class StatsRecorder:
         return self._salt[1]
 
     def _after_fork(self) -> None:
-        """In a forked child: the parent's counts and flusher are not ours."""
+        """In a forked child: the parent's counts are not ours (``Flusher`` restarts the thread)."""
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._salt_lock = threading.Lock()
