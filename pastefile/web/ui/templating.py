@@ -15,6 +15,9 @@ from pastefile.web.ui.dashboards import stats_panel
 
 # Files above this go through tus (/api/v1/uploads) from the upload page.
 TUS_THRESHOLD = 32 * 1024 * 1024
+# Thumbnails a grid shows before any scroll (a row at 1440 px): loaded at once, since the
+# largest of them is what the page is judged by; the rest only when scrolled to.
+FIRST_SCREEN = 6
 
 bp = Blueprint("templating", __name__)
 
@@ -24,6 +27,7 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.filters["ago"] = ago
     app.jinja_env.globals.update(
         tus_threshold=TUS_THRESHOLD,
+        first_screen=FIRST_SCREEN,
         csrf_token=csrf_token,
         current_user=current_principal,
         stats_panel=stats_panel,

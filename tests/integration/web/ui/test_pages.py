@@ -198,6 +198,23 @@ def test_my_files_needs_a_session_and_lists_only_mine(client, services):
     assert "mine.txt" in page and "anonymous.txt" not in page
 
 
+def test_pages_describe_themselves_and_load_the_first_screen_of_thumbnails_at_once(
+    client, services
+):
+    home = client.get("/", headers=BROWSER).get_data(as_text=True)
+    assert re.search(r'<meta name="description" content="[^"]+">', home)
+    _, card = _card(client, b"x = 1\n", "x.py")
+    assert re.search(r'<meta name="description" content="x\.py · [^"]+">', card)
+    csrf = _log_in(client, services)
+    for n in range(8):
+        picture = (io.BytesIO(image_bytes(size=(64 + n, 48))), f"p{n}.png")
+        client.post("/", data={"file": picture, "csrf_token": csrf})
+    page = client.get("/me/files", headers=BROWSER).get_data(as_text=True)
+    thumbs = re.findall(r'<img class="thumb"[^>]*>', page)
+    assert len(thumbs) == 8
+    assert ['loading="lazy"' in tag for tag in thumbs] == [False] * 6 + [True] * 2
+
+
 def test_my_files_bulk_delete_and_edit_need_csrf(client, services):
     csrf = _log_in(client, services)
     sent = client.post(
