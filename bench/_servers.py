@@ -9,14 +9,13 @@ import signal
 import subprocess
 import sys
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
-from wrk_runs import run_wrk  # noqa: E402
+from wrk_runs import Result, run_wrk  # noqa: E402
 
 from tests.support.scaleout import descendants  # noqa: E402
 from tests.support.servers import free_port, port_open, wait_until  # noqa: E402
@@ -35,23 +34,12 @@ def hello():
 """
 
 
-@dataclass
-class Result:
-    name: str
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    cpu_us: float  # server CPU per request
-    errors: int
-
-
 def wrk(name: str, url: str, seconds: int, worker_pid: int, accept: str = "*/*") -> Result:
     before = _cpu_seconds(worker_pid)
     run = run_wrk(url, seconds, 16, {"Accept": accept})
     cpu = _cpu_seconds(worker_pid) - before
-    return Result(
-        name, run.rps, run.p50_ms, run.p99_ms, cpu / max(run.requests, 1) * 1e6, run.errors
-    )
+    cpu_us = cpu / max(run.requests, 1) * 1e6
+    return Result(name, run.rps, run.p50_ms, run.p99_ms, run.errors, cpu_us)
 
 
 def peak_rss_mb(pid: int) -> float:

@@ -31,13 +31,12 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from wrk_runs import run_wrk  # noqa: E402
+from wrk_runs import MB, Result, run_wrk  # noqa: E402
 
 from tests.support.deploy import (  # noqa: E402
     CELERY_PASTEFILE,
@@ -50,24 +49,6 @@ from tests.support.deploy import (  # noqa: E402
 from tests.support.scaleout import REDIS_URL, request  # noqa: E402
 from tests.support.servers import free_port, port_open, wait_until  # noqa: E402
 from tests.support.uploads import multipart_body  # noqa: E402
-
-MB = 1_000_000
-
-
-@dataclass
-class Result:
-    name: str
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    errors: int
-
-    def line(self, size: int = 0) -> str:
-        rate = f"{self.rps * size / MB:9.1f} MB/s" if size else f"{self.rps:9.0f} req/s"
-        errors = f"  ({self.errors} errors)" if self.errors else ""
-        return (
-            f"  {self.name:44} {rate}  p50 {self.p50_ms:7.2f} ms  p99 {self.p99_ms:7.2f} ms{errors}"
-        )
 
 
 def wrk(

@@ -7,6 +7,7 @@ import subprocess
 from dataclasses import dataclass
 
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
+MB = 1_000_000
 
 
 @dataclass
@@ -16,6 +17,25 @@ class WrkRun:
     p50_ms: float
     p99_ms: float
     errors: int  # non-2xx/3xx answers and socket errors
+
+
+@dataclass
+class Result:
+    """A named measurement, as the benches report it."""
+
+    name: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    cpu_us: float = 0.0  # the server's CPU per request, where the bench reads it
+
+    def line(self, size: int = 0) -> str:
+        rate = f"{self.rps * size / MB:9.1f} MB/s" if size else f"{self.rps:9.0f} req/s"
+        errors = f"  ({self.errors} errors)" if self.errors else ""
+        return (
+            f"  {self.name:44} {rate}  p50 {self.p50_ms:7.2f} ms  p99 {self.p99_ms:7.2f} ms{errors}"
+        )
 
 
 def run_wrk(url: str, seconds: int, conns: int, headers: dict[str, str] | None = None) -> WrkRun:
