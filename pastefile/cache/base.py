@@ -49,11 +49,17 @@ class CacheStats:
 
 
 def _export(name: str, amount: int) -> None:
-    try:
+    # Imported at first use (the cache sits below observability), then kept: every
+    # lookup counts, and an import statement per lookup showed in the profile.
+    global _exporter
+    if _exporter is None:
         from pastefile.observability.metrics import count_cache
-    except ImportError:  # pragma: no cover - prometheus-client is a runtime dependency
-        return
-    count_cache(name, amount)
+
+        _exporter = count_cache
+    _exporter(name, amount)
+
+
+_exporter: Callable[[str, int], None] | None = None
 
 
 class LocalLRU:

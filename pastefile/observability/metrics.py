@@ -41,6 +41,7 @@ CACHE = Counter("pastefile_cache_total", "Cache lookups and events", ["result"])
 CACHE_ERRORS = Counter("pastefile_cache_errors_total", "Cache backend (Redis) failures")
 
 _CACHE_RESULTS = {"hits": "hit", "misses": "miss", "loads": "load"}
+_CACHE_CHILDREN: dict[str, Any] = {}  # kept, as the request metrics' children are
 # The labelled children of one (method, route, status): looking them up again on every
 # request (a lock and a key per metric) cost more than recording the values.
 _REQUEST_CHILDREN: dict[tuple[str, str, int], tuple[Any, Any, Any, Any]] = {}
@@ -71,8 +72,12 @@ def observe_request(
 def count_cache(name: str, amount: int = 1) -> None:
     if name == "errors":
         CACHE_ERRORS.inc(amount)
-    elif name in _CACHE_RESULTS:
-        CACHE.labels(_CACHE_RESULTS[name]).inc(amount)
+        return
+    child = _CACHE_CHILDREN.get(name)
+    if child is None and name in _CACHE_RESULTS:
+        child = _CACHE_CHILDREN[name] = CACHE.labels(_CACHE_RESULTS[name])
+    if child is not None:
+        child.inc(amount)
 
 
 def multiprocess_dir() -> str | None:
