@@ -6,10 +6,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, cast
 
 from flask import Flask, current_app, request
+from werkzeug.sansio.utils import get_current_url
 
 from pastefile.composition import Services
 
@@ -42,4 +44,14 @@ def services() -> Services:
 
 def base_url() -> str:
     """Where links point: the configured base URL, else the host the request came to."""
-    return services().settings.base_url or request.host_url.rstrip("/")
+    configured = services().settings.base_url
+    if configured:
+        return configured
+    return _host_url(request.scheme, request.host)
+
+
+@functools.lru_cache(maxsize=64)
+def _host_url(scheme: str, host: str) -> str:
+    # Building it (IDNA and quoting) showed in a short link's profile; bounded, since the
+    # Host header is the client's to choose.
+    return get_current_url(scheme, host).rstrip("/")
