@@ -12,7 +12,7 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -218,6 +218,22 @@ def request(
         return response.status, dict(response.getheaders()), response.read()
     finally:
         conn.close()
+
+
+def stale_for(fresh: Callable[[], bool], timeout: float) -> float:
+    """How long after now a check could still begin and see the old state: the start of the
+    last check that failed (0 when the first passed). A check's own latency is the client's,
+    not the system's delay, so it is not counted. Raises after ``timeout``."""
+    started = time.monotonic()
+    last_stale = 0.0
+    while True:
+        asked = time.monotonic() - started
+        if fresh():
+            return last_stale
+        last_stale = asked
+        if asked > timeout:
+            raise AssertionError(f"still stale after {timeout}s")
+        time.sleep(0.01)
 
 
 def until(check: object, timeout: float) -> float:
