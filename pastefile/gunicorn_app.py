@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
-import functools
 import multiprocessing
 import os
 import sys
@@ -12,6 +10,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from pastefile import malloc
 from pastefile.errors import NotReady
 
 
@@ -54,24 +53,6 @@ def _unready_app(create_app: Any) -> Any:
         raise SystemExit(1) from exc
 
 
-# glibc mallopt(3) parameters
-_M_TRIM_THRESHOLD = -1
-_M_MMAP_THRESHOLD = -3
-_M_ARENA_MAX = -8
-
-
-@functools.cache
-def _glibc() -> ctypes.CDLL | None:
-    """The process's C library, when it has glibc's ``mallopt`` and ``malloc_trim``."""
-    try:
-        libc = ctypes.CDLL(None)
-        libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-        libc.malloc_trim.argtypes = [ctypes.c_size_t]
-    except (OSError, AttributeError):
-        return None
-    return libc
-
-
 def tune_malloc() -> bool:
     """Let the worker reuse the big buffers of streamed bodies instead of faulting in new ones.
 
@@ -81,27 +62,10 @@ def tune_malloc() -> bool:
     equal to the one just freed), so a 1 GiB upload took ~500,000 page faults
     of zeroed memory: about half of the worker's CPU. With a 4 MiB threshold
     they come from the heap and are reused, and a 16 MiB trim threshold keeps
-    the heap from shrinking and growing again between two chunks. One arena
-    for all of gthread's threads (they take turns on the GIL anyway), because
-    ``malloc_trim``, which ``release_memory`` calls once a request is over,
-    only shrinks the main arena's heap. False without glibc.
+    the heap from shrinking and growing again between two chunks. False
+    without glibc.
     """
-    libc = _glibc()
-    if libc is None:
-        return False
-    settings = (
-        (_M_MMAP_THRESHOLD, 4 * 1024 * 1024),
-        (_M_TRIM_THRESHOLD, 16 * 1024 * 1024),
-        (_M_ARENA_MAX, 1),
-    )
-    return [libc.mallopt(param, value) for param, value in settings] == [1] * len(settings)
-
-
-def release_memory() -> None:
-    """Return the heaps' free memory to the system (a few microseconds when there is none)."""
-    libc = _glibc()
-    if libc is not None:
-        libc.malloc_trim(0)
+    return malloc.tune(mmap_threshold=4 * 1024 * 1024, trim_threshold=16 * 1024 * 1024)
 
 
 def receive_bodies_in(size: int) -> bool:
@@ -137,7 +101,7 @@ def _post_request(worker: Any, req: Any, environ: dict[str, Any], resp: Any) -> 
     # A request body's buffers are free now; without this the worker would keep
     # them (below the trim threshold) on top of its steady size.
     if environ.get("CONTENT_LENGTH", "") not in ("", "0") or environ.get("HTTP_TRANSFER_ENCODING"):
-        release_memory()
+        malloc.release()
 
 
 def run_gunicorn(host: str, port: int, workers: int | None) -> None:

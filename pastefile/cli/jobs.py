@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from pastefile import malloc
 from pastefile.cli.settings import build, ready_apart, require_ready
 from pastefile.cli.settings import settings as _settings
 from pastefile.config import Settings, load_settings
@@ -27,6 +28,8 @@ from pastefile.jobs.queues import QUEUES
 @click.option("--hostname", default=None, help="Celery node name (default: pastefile@%h)")
 def worker(queues: str, concurrency: int | None, loglevel: str, hostname: str | None) -> None:
     """Run background jobs: a Celery worker, or the in-process runner without a broker."""
+    # Before any thread starts (Celery's, libvips's); pool processes inherit it.
+    malloc.tune()
     settings = _settings()
     if not settings.broker_url:
         require_ready(settings)

@@ -12,7 +12,7 @@ import traceback
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pastefile import errors
+from pastefile import errors, malloc
 from pastefile.jobs.context import FileGone, JobCancelled, JobContext, inside_job
 from pastefile.jobs.kinds import kind_named
 
@@ -70,6 +70,8 @@ def execute(
         return _failed(jobs, job_id, exc, isinstance(exc, PERMANENT + permanent))
     finally:
         inside_job.reset(token)
+        # A decoded image or a fetched body is free now: a worker keeps its steady size.
+        malloc.release()
     jobs.succeed(job_id, result)
     return Outcome("succeeded")
 

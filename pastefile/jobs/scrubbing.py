@@ -25,12 +25,16 @@ if TYPE_CHECKING:
 KIND = "scrub"
 _SUMMED = ("checked", "bytes", "seconds", "corrupt")
 _RECENT = 50
+# A slice holds a worker of the long queue, and a user's URL fetch queued behind it
+# waits until the slice ends: a fetch must not wait minutes for a background pass.
+_SLICE_AT_MOST = 20.0
 
 
 def slice_seconds(settings: Settings) -> float:
-    """Hash for most of the long queue's time limit, leaving room for the comparison."""
+    """Hash for a short slice, and always within the long queue's time limit, leaving
+    room for the comparison."""
     limit = settings.job_long_soft_limit or settings.job_long_hard_limit
-    return max(1.0, limit * 0.7)
+    return max(1.0, min(_SLICE_AT_MOST, limit * 0.7))
 
 
 def scrub(ctx: JobContext) -> dict[str, Any]:
