@@ -28,7 +28,8 @@ JOB_SETTINGS: dict[str, object] = {
 
 class Origin(BaseHTTPRequestHandler):
     """``/ok`` answers at once, ``/slow`` trickles for a few seconds, ``/fail`` is a 500,
-    ``/hang`` never sends a body."""
+    ``/hang`` never sends a body. The bytes end with the query, so two URLs that differ
+    in it are two files, not one found again by content dedup."""
 
     def do_GET(self) -> None:
         self.server.hits.append(self.path)  # type: ignore[attr-defined]
@@ -40,7 +41,7 @@ class Origin(BaseHTTPRequestHandler):
         elif route == "/hang":
             self._trickle(seconds=60.0)
         else:
-            self._send(200, PAYLOAD)
+            self._send(200, self._payload())
 
     def _send(self, status: int, body: bytes) -> None:
         self.send_response(status)
@@ -49,16 +50,20 @@ class Origin(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _payload(self) -> bytes:
+        return PAYLOAD + self.path.partition("?")[2].encode()
+
     def _trickle(self, seconds: float) -> None:
+        body = self._payload()
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(PAYLOAD)))
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         steps = 20
-        chunk = len(PAYLOAD) // steps + 1
+        chunk = len(body) // steps + 1
         try:
-            for start in range(0, len(PAYLOAD), chunk):
-                self.wfile.write(PAYLOAD[start : start + chunk])
+            for start in range(0, len(body), chunk):
+                self.wfile.write(body[start : start + chunk])
                 self.wfile.flush()
                 time.sleep(seconds / steps)
         except OSError:
