@@ -36,9 +36,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from importlib.metadata import version
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from stream_zip import NO_COMPRESSION_32, NO_COMPRESSION_64, Method, stream_zip
+if TYPE_CHECKING:
+    from stream_zip import Method
 
 CHUNK = 1024 * 1024
 # Stored bytes are read and sent in larger pieces: fewer system calls and Python steps.
@@ -93,7 +94,7 @@ class ZipPlan:
             _entry(m, self._method(Member(m.name, m.sha256, 0, 0, m.modified_at)), ())
             for m in self.members
         ]
-        written = sum(len(chunk) for chunk in stream_zip(empty, chunk_size=CHUNK))
+        written = sum(len(chunk) for chunk in _zipped(empty))
         return written - sum(self.header_lengths)
 
     @property
@@ -111,6 +112,8 @@ class ZipPlan:
         return "z" + digest.hexdigest()[:40]
 
     def _method(self, member: Member) -> Method:
+        from stream_zip import NO_COMPRESSION_32, NO_COMPRESSION_64
+
         kind = NO_COMPRESSION_64 if self.zip64 else NO_COMPRESSION_32
         return kind(member.size, member.crc32)
 
@@ -121,14 +124,14 @@ class ZipPlan:
         entries = (
             _entry(m, self._method(m), _read(open_blob, m.sha256, 0, m.size)) for m in self.members
         )
-        return iter(stream_zip(entries, chunk_size=CHUNK))
+        return _zipped(entries)
 
     def tail(self, open_blob: OpenBlob) -> bytes:
         """The central directory, from the library run over stand-in bytes (see above)."""
         entries = (_entry(m, self._method(m), _stand_in(m, open_blob)) for m in self.members)
         out = bytearray()
         position = 0
-        for chunk in stream_zip(entries, chunk_size=CHUNK):
+        for chunk in _zipped(entries):
             end = position + len(chunk)
             if end > self.tail_start:
                 out += chunk[max(0, self.tail_start - position) :]
@@ -203,6 +206,14 @@ def unique_names(names: Iterable[str]) -> list[str]:
 # --- the library's inputs ------------------------------------------------------------
 
 
+def _zipped(entries: Iterable[Any]) -> Iterator[bytes]:
+    # Loaded by the first zip: stream-zip brings pycryptodome and cffi (~3 MB) into a
+    # process that may never build one.
+    from stream_zip import stream_zip
+
+    return iter(stream_zip(entries, chunk_size=CHUNK))
+
+
 def _entry(
     member: Member, method: Method, chunks: Iterable[bytes]
 ) -> tuple[str, datetime, int, Method, Iterable[bytes]]:
@@ -215,7 +226,7 @@ def _header(member: Member, method: Method) -> bytes:
     The library flushes the header before asking for the member's bytes, so the
     generator is dropped there and nothing is read.
     """
-    chunks = iter(stream_zip([_entry(member, method, ())], chunk_size=CHUNK))
+    chunks = _zipped([_entry(member, method, ())])
     try:
         return next(chunks)
     finally:

@@ -6,8 +6,6 @@ from __future__ import annotations
 import fnmatch
 import mimetypes
 
-import magic
-
 from pastefile.errors import UnsupportedType
 
 # Types a browser would execute or render as a document from our origin.
@@ -74,6 +72,8 @@ def detect(head: bytes, filename: str | None = None) -> str:
 def _sniff(head: bytes) -> str:
     if not head:
         return "application/x-empty"
+    import magic  # loaded by the first upload, with libmagic's database
+
     detected = (magic.from_buffer(head, mime=True) or "application/octet-stream").lower()
     if detected == "application/x-dosexec" and not head.startswith(b"MZ"):
         # libmagic guesses "DOS .COM program" from a single opcode byte, which about

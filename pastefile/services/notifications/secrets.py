@@ -12,10 +12,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-
-from cryptography.fernet import Fernet, InvalidToken
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from pastefile.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 
 PREFIX = "whsec_"
 _BYTES = 32
@@ -31,12 +34,22 @@ class SecretBox:
 
     def __init__(self, secret_key: str) -> None:
         digest = hashlib.sha256(b"pastefile webhook secrets\x00" + secret_key.encode()).digest()
-        self._fernet = Fernet(base64.urlsafe_b64encode(digest))
+        self._key = base64.urlsafe_b64encode(digest)
+
+    @cached_property
+    def _fernet(self) -> Fernet:
+        # Loaded at the first secret: cryptography's bindings are ~6 MB in every process
+        # (web workers, job workers) that never registers or delivers a webhook.
+        from cryptography.fernet import Fernet
+
+        return Fernet(self._key)
 
     def seal(self, secret: str) -> str:
         return self._fernet.encrypt(secret.encode("ascii")).decode("ascii")
 
     def open(self, sealed: str) -> str:
+        from cryptography.fernet import InvalidToken
+
         try:
             return self._fernet.decrypt(sealed.encode("ascii")).decode("ascii")
         except InvalidToken:

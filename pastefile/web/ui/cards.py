@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import functools
 import io
-import tarfile
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import nh3
 from markupsafe import Markup
 
 from pastefile.db.models import File
@@ -133,6 +131,8 @@ def _markdown() -> Any:
 
 def rendered_markdown(text: str) -> Markup:
     """CommonMark without raw HTML, then nh3's allowlist: no scripts, no handlers."""
+    import nh3  # loaded by the first Markdown card, not by every worker (~1.5 MB)
+
     html = _markdown().render(text)
     clean = nh3.clean(html, link_rel="nofollow noopener noreferrer")
     return Markup(clean)  # noqa: S704 - raw HTML off, then nh3's allowlist
@@ -140,6 +140,8 @@ def rendered_markdown(text: str) -> Markup:
 
 def archive_entries(storage: Storage, file: File) -> tuple[list[Entry], bool] | None:
     """Up to ARCHIVE_ENTRIES entries and whether there are more; None if unreadable."""
+    import tarfile  # loaded by the first archive's card, not by every worker
+
     if file.size > ARCHIVE_LIMIT:
         return None
     with storage.open(file.sha256) as stream:
@@ -158,6 +160,8 @@ def _zip_entries(data: io.BytesIO) -> tuple[list[Entry], bool]:
 
 
 def _tar_entries(data: io.BytesIO) -> tuple[list[Entry], bool]:
+    import tarfile
+
     data.seek(0)
     entries: list[Entry] = []
     with tarfile.open(fileobj=data, mode="r:*") as archive:
