@@ -14,6 +14,8 @@ In one run, on this machine, it:
   and reports the median, against, on the same file:
   * ``vipsthumbnail FILE --size 300x200 --smartcrop centre`` (Debian's
     libvips-tools; the process start is part of its time, as HTTP is of ours);
+  * ``pyvips.Image.thumbnail`` of the file in this process, saved in the file's own
+    format (the floor: libvips with no process start, no HTTP, no pipeline);
   * a naive Pillow ``open -> resize -> save`` in this process;
 - reads the worker's peak RSS (VmHWM, reset through /proc/<pid>/clear_refs)
   over the 24 MP transforms;
@@ -27,9 +29,10 @@ In one run, on this machine, it:
   latency per image, its throughput with 4 concurrent clients, and its peak RSS over
   the whole run against the pastefile worker's over the same requests.
 
-Targets: at most 1.5x vipsthumbnail, at least 3x faster than Pillow, peak RSS
-under 250 MB (MB = 10^6 bytes); against thumbor (issue 15): throughput with 4
-clients at least 5x thumbor's, peak RSS below thumbor's. The exit status is 0
+Targets: at most 1.5x vipsthumbnail, at most 1.2x the in-process
+``pyvips.Image.thumbnail``, at least 3x faster than Pillow, peak RSS under 250 MB
+(MB = 10^6 bytes); against thumbor: throughput with 4 clients at least 5x
+thumbor's, peak RSS below thumbor's. The exit status is 0
 when every target passes.
 """
 
@@ -63,6 +66,7 @@ PASTEFILE = Path(sys.executable).parent / "pastefile"
 SIZES = {"12MP": (4000, 3000), "24MP": (6000, 4000)}
 THUMB = "w=300&h=200"
 TARGET_VIPS_RATIO = 1.5
+TARGET_INPROCESS_RATIO = 1.2
 TARGET_PILLOW_SPEEDUP = 3.0
 TARGET_RSS = 250 * MB
 TARGET_THUMBOR_SPEEDUP = 5.0
@@ -84,6 +88,7 @@ class Row:
     vips: float | None
     pillow: float
     thumbor: float
+    inprocess: float
 
 
 @dataclass
@@ -236,6 +241,16 @@ def vipsthumbnail(path: Path, out_dir: Path) -> Callable[[], object] | None:
     return lambda: subprocess.run(cmd, check=True, capture_output=True)
 
 
+def vips_inprocess(path: Path) -> Callable[[], object]:
+    suffix = ".png" if path.suffix == ".png" else ".jpg"
+
+    def run() -> None:
+        thumb = pyvips.Image.thumbnail(str(path), 300, height=200, crop="centre")
+        thumb.write_to_buffer(suffix)
+
+    return run
+
+
 def pillow_naive(path: Path) -> Callable[[], object]:
     def run() -> None:
         with Image.open(path) as im:
@@ -275,7 +290,7 @@ def throughput(url: str, clients: int, seconds: float) -> float:
 
 
 def verdict(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
+    return "PASS" if ok else "MISSED"
 
 
 def main() -> int:
@@ -330,8 +345,10 @@ def measure_cache_off(
             reference = vipsthumbnail(path, work)
             actions = [lambda url=url: get(url), pillow_naive(path)]
             actions.append(lambda name=path.name: get(f"{peer}/{name}"))
+            actions.append(vips_inprocess(path))
             times = interleaved(actions + ([reference] if reference else []), runs)
-            rows.append(Row(name, times[0], times[3] if reference else None, times[1], times[2]))
+            vips = times[4] if reference else None
+            rows.append(Row(name, times[0], vips, times[1], times[2], times[3]))
             print(f"  measured {name}")
         rate = throughput(f"{base}/i/{ids['12MP JPG']}?{THUMB}", 4, seconds)
         peer_rate = throughput(f"{peer}/{images['12MP JPG'].name}", 4, seconds)
@@ -351,11 +368,13 @@ def report(rows: list[Row], rss: int, rate: float, hit: float) -> int:
     print("\n300x200 cover thumbnail, median seconds (variant cache off)")
     print(
         f"{'image':<10} {'pastefile':>10} {'vipsthumb':>10} {'ratio':>7} {'':5} "
-        f"{'pillow':>8} {'speedup':>8}"
+        f"{'in-proc':>8} {'ratio':>7} {'':6} {'pillow':>8} {'speedup':>8}"
     )
     for row in rows:
         speedup = row.pillow / row.ours
         ok &= speedup >= TARGET_PILLOW_SPEEDUP
+        floor = row.ours / row.inprocess
+        ok &= floor <= TARGET_INPROCESS_RATIO
         ratio_text, vips_text, vips_verdict = "-", "missing", "SKIP"
         if row.vips is not None:
             ratio = row.ours / row.vips
@@ -364,9 +383,14 @@ def report(rows: list[Row], rss: int, rate: float, hit: float) -> int:
             vips_verdict = verdict(ratio <= TARGET_VIPS_RATIO)
         print(
             f"{row.name:<10} {row.ours:>10.3f} {vips_text:>10} {ratio_text:>7} {vips_verdict:5} "
+            f"{row.inprocess:>8.3f} {floor:>6.2f}x "
+            f"{verdict(floor <= TARGET_INPROCESS_RATIO):6} "
             f"{row.pillow:>8.3f} {speedup:>7.1f}x {verdict(speedup >= TARGET_PILLOW_SPEEDUP)}"
         )
-    print(f"targets: <= {TARGET_VIPS_RATIO}x vipsthumbnail, >= {TARGET_PILLOW_SPEEDUP}x Pillow")
+    print(
+        f"targets: <= {TARGET_VIPS_RATIO}x vipsthumbnail, <= {TARGET_INPROCESS_RATIO}x "
+        f"in-process pyvips.Image.thumbnail, >= {TARGET_PILLOW_SPEEDUP}x Pillow"
+    )
     ok &= 0 < rss < TARGET_RSS
     print(
         f"peak worker RSS over the 24 MP transforms: {rss / MB:.0f} MB "
@@ -374,7 +398,7 @@ def report(rows: list[Row], rss: int, rate: float, hit: float) -> int:
     )
     print(f"throughput, 4 concurrent clients, 12 MP JPEG, cache off: {rate:.1f} req/s")
     print(f"cache-hit latency (24 MP JPEG variant): median {hit * 1000:.2f} ms")
-    print("ALL PASS" if ok else "SOME TARGETS FAILED")
+    print("ALL PASS" if ok else "SOME TARGETS MISSED")
     return 0 if ok else 1
 
 
