@@ -18,6 +18,7 @@ import ipaddress
 import socket
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.message import Message
@@ -36,6 +37,7 @@ Resolver = Callable[[str, int], list[str]]
 _METADATA = {ipaddress.ip_address("100.100.100.200"), ipaddress.ip_address("fd00:ec2::254")}
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _POST_READ = 4096
+POOLS_AT_MOST = 16  # connection pools kept, one per host and address
 
 
 class Sink(Protocol):
@@ -113,7 +115,9 @@ class Fetcher:
         self.policy = policy or FetchPolicy()
         self.resolve = resolver or system_resolver
         self._slots = threading.BoundedSemaphore(self.policy.max_concurrent)
-        self._pools: dict[tuple[str, str, str, int], urllib3.HTTPConnectionPool] = {}
+        self._pools: OrderedDict[tuple[str, str, str, int], urllib3.HTTPConnectionPool] = (
+            OrderedDict()
+        )
         self._pools_lock = threading.Lock()
 
     def fetch(self, url: str, sink: Sink) -> FetchResult:
@@ -218,6 +222,11 @@ class Fetcher:
             if pool is None:
                 pool = _new_pool(scheme, host, address, port)
                 self._pools[key] = pool
+                # A worker fetches from any number of hosts in its life: keep the
+                # recently used ones, as urllib3's PoolManager does.
+                while len(self._pools) > POOLS_AT_MOST:
+                    self._pools.popitem(last=False)[1].close()
+            self._pools.move_to_end(key)
             return pool
 
     def _drain(

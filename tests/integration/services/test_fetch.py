@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from pastefile.errors import FetchFailed, FetchRefused, TooLarge
-from pastefile.services.fetch import Fetcher, FetchPolicy
+from pastefile.services.fetch import POOLS_AT_MOST, Fetcher, FetchPolicy
 from pastefile.storage.local import LocalStorage
 from tests.support.fetch import ALLOWED, Sink, fetcher
 
@@ -195,3 +195,55 @@ def test_fetch_streams_into_a_storage_writer(allowed, tmp_path):
     with pytest.raises(TooLarge):
         fetcher().fetch(f"http://127.0.0.2:{port}/endless", writer)
     assert list((tmp_path / "tmp").iterdir()) == []
+
+
+class KeepAlive(BaseHTTPRequestHandler):
+    """HTTP/1.1: the connection stays open after an answer until the client closes it."""
+
+    protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.open += 1  # type: ignore[attr-defined]
+
+    def finish(self) -> None:
+        super().finish()
+        self.server.open -= 1  # type: ignore[attr-defined]
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args: object) -> None:
+        return
+
+
+def test_a_worker_keeps_connections_to_recent_hosts_only() -> None:
+    hosts = []
+    for _ in range(POOLS_AT_MOST + 4):
+        server = ThreadingHTTPServer(("127.0.0.2", 0), KeepAlive)
+        server.open = 0  # type: ignore[attr-defined]
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        hosts.append(server)
+    shared = fetcher()
+    try:
+        for server in hosts:
+            sink = Sink()
+            shared.fetch(f"http://127.0.0.2:{server.server_address[1]}/", sink)
+            assert bytes(sink.data) == b"ok"
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and any(s.open for s in hosts[:4]):  # type: ignore[attr-defined]
+            time.sleep(0.05)
+        assert [s.open for s in hosts[:4]] == [0] * 4  # type: ignore[attr-defined]
+        assert all(s.open == 1 for s in hosts[4:])  # type: ignore[attr-defined]
+        sink = Sink()  # an evicted host is reached again, on a new connection
+        shared.fetch(f"http://127.0.0.2:{hosts[0].server_address[1]}/", sink)
+        assert bytes(sink.data) == b"ok"
+    finally:
+        shared.close()
+        for server in hosts:
+            server.shutdown()
+            server.server_close()
