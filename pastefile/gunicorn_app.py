@@ -5,13 +5,11 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
-import time
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
 from pastefile import malloc
-from pastefile.errors import NotReady
 
 
 class _PasteFileGunicorn(BaseApplication):  # type: ignore[misc]
@@ -25,32 +23,9 @@ class _PasteFileGunicorn(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Any:
         # Each worker builds its own app, so no pool or file handle crosses a fork.
-        from pastefile.web import create_app
+        from pastefile.web.app import create_worker_app
 
-        try:
-            return create_app()
-        except NotReady as exc:
-            # `pastefile serve` refused to start unless everything was ready. A worker
-            # that starts later (a recycled or crashed one) while the database or the
-            # storage is away must not stop the whole server, as gunicorn does when a
-            # worker fails to boot, nor leave requests waiting for a worker: it serves,
-            # and what needs the missing part answers 503 until it is back.
-            print(f"worker {os.getpid()} starts without: {exc.detail}", file=sys.stderr)
-            return _unready_app(create_app)
-
-
-def _unready_app(create_app: Any) -> Any:
-    """The app without the readiness gate; if even that cannot be built, exit after a
-    pause so gunicorn starts another worker (exit 1, never its halting boot error)."""
-    from pastefile.composition import build_services
-    from pastefile.config import load_settings
-
-    try:
-        return create_app(services=build_services(load_settings()))
-    except Exception as exc:
-        print(f"worker {os.getpid()} exits to be replaced: {exc!r}", file=sys.stderr)
-        time.sleep(2.0)
-        raise SystemExit(1) from exc
+        return create_worker_app()
 
 
 def tune_malloc() -> bool:

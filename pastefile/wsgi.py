@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import pastefile.composition  # noqa: F401 - imported so that preloading shares it
-from pastefile.web import create_app  # imports every web module, for the same reason
+from pastefile.web.app import create_worker_app  # every web module, for the same reason
 
 StartResponse = Callable[..., Any]
 
@@ -28,7 +28,7 @@ class LazyApp:
     def load(self) -> Any:
         with self._lock:
             if self._app is None:
-                self._app = create_app()
+                self._app = create_worker_app()
         return self._app
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import time
+
 from flask import Blueprint
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pastefile.composition import Services, build_services
 from pastefile.config import Settings, load_settings
+from pastefile.errors import NotReady
 from pastefile.logging_setup import configure_logging
 from pastefile.web import middleware, oauth, ops
 from pastefile.web.api import blueprints as api
@@ -69,6 +74,29 @@ def _ready_services(settings: Settings) -> Services:
         built.close()
         raise
     return built
+
+
+def create_worker_app() -> PasteFileApp:
+    """The app a server's worker serves, whichever way gunicorn was started.
+
+    The server refused to start unless everything was ready (`pastefile serve`), or a
+    load balancer reads `/readyz`. A worker that starts later (a recycled or crashed
+    one) while the database, the storage or the broker is away must not stop the
+    whole server, as gunicorn does when a worker fails to boot, nor leave requests
+    waiting for a worker: it serves, and what needs the missing part answers 503
+    until it is back. If even that app cannot be built, the worker exits after a
+    pause so gunicorn starts another (exit 1, never its halting boot error).
+    """
+    try:
+        return create_app()
+    except NotReady as exc:
+        print(f"worker {os.getpid()} starts without: {exc.detail}", file=sys.stderr)
+    try:
+        return create_app(services=build_services(load_settings()))
+    except Exception as exc:
+        print(f"worker {os.getpid()} exits to be replaced: {exc!r}", file=sys.stderr)
+        time.sleep(2.0)
+        raise SystemExit(1) from exc
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> PasteFileApp:

@@ -80,9 +80,8 @@ class ThreadRunner:
             if self._thread is not None:
                 return
             self._thread = threading.Thread(target=self._loop, name="job-dispatch", daemon=True)
-        requeued = self.jobs.requeue_lost(self._is_lost)
-        if requeued:
-            log.info("requeued %d job(s) whose worker was gone", requeued)
+        # The loop's first upkeep requeues the jobs of workers that are gone: a process
+        # that starts while the database is away still starts.
         self._thread.start()
         if self.scheduler is not None:
             self.scheduler.start()
@@ -120,7 +119,9 @@ class ThreadRunner:
             with self._lock:
                 active = list(self._active)
             self.jobs.heartbeat(active, self.lease)
-            self.jobs.requeue_lost(self._is_lost)
+            requeued = self.jobs.requeue_lost(self._is_lost)
+            if requeued:
+                log.info("requeued %d job(s) whose worker was gone", requeued)
         except Exception:
             log.warning("job upkeep failed; trying again", exc_info=True)
 

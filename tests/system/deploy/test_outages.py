@@ -144,3 +144,30 @@ def test_the_pool_recovers_after_the_database_comes_back(tmp_path, database):
     finally:
         stop([node])
         proxy.stop()
+
+
+def _worker_of(node: subprocess.Popen[bytes]) -> int:
+    children = Path(f"/proc/{node.pid}/task/{node.pid}/children").read_text().split()
+    return int(children[0])
+
+
+def test_a_worker_started_while_the_database_is_away_keeps_the_node_up(tmp_path, database):
+    url = make_url(database)
+    proxy = TcpProxy((url.host or "127.0.0.1", url.port or 3306)).start()
+    proxied = url.set(port=proxy.port).render_as_string(hide_password=False)
+    node, port = _node(tmp_path, _env(tmp_path, proxied))
+    try:
+        assert _post(port)[0] == 201
+        proxy.stop()
+        os.kill(_worker_of(node), 9)  # its replacement starts while the database is away
+        log = tmp_path / "node.out"
+        wait_until(lambda: "starts without" in log.read_text(errors="replace"), timeout=30)
+        assert node.poll() is None, "gunicorn stopped the node when a worker could not start"
+        wait_until(lambda: port_open(port), timeout=10)
+        assert _timed(port, "GET", "/readyz", ctype="json") == 503
+        assert _post(port)[0] == 503
+        proxy.start()
+        wait_until(lambda: _post(port)[0] == 201, timeout=30)
+    finally:
+        stop([node])
+        proxy.stop()
