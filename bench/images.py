@@ -317,6 +317,7 @@ def make_images(work: Path) -> dict[str, Path]:
 
 
 def run(work: Path, runs: int, seconds: float) -> int:
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the start")
     print("generating images")
     images = make_images(work)
     if shutil.which("vipsthumbnail") is None:
@@ -324,6 +325,7 @@ def run(work: Path, runs: int, seconds: float) -> int:
     rows, rss, versus, ids = measure_cache_off(work, images, runs, seconds)
     hit = measure_cache_hit(work, images, ids, runs)
     ok = report(rows, rss, versus.ours_rate, hit)
+    print(f"load average {os.getloadavg()[0]:.2f} at the end")
     return 0 if report_peer(rows, versus) and ok == 0 else 1
 
 
