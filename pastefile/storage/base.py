@@ -120,8 +120,10 @@ class Storage(ABC):
         """Raise if the backend cannot serve (readiness checks)."""
         return None
 
-    def list_blobs(self) -> Iterator[tuple[str, float]]:
-        """Every stored blob as (sha256, modification time), for garbage collection.
+    def list_blobs(self, after: str = "") -> Iterator[tuple[str, float]]:
+        """Every stored blob named after ``after`` as (sha256, modification time), in
+        ascending sha256 order, read as it goes: the scrub and gc walk a store of any
+        size this way, and the scrub resumes a pass where a slice stopped.
 
         Backends that cannot list return nothing, and GC then only removes
         blobs it knows from the database.

@@ -138,13 +138,16 @@ class LocalStorage(Storage):
             if not os.access(directory, os.W_OK | os.X_OK):
                 raise OSError(f"{directory} is not writable")
 
-    def list_blobs(self) -> Iterator[tuple[str, float]]:
-        for path in self.objects.glob("??/??/*"):
-            if _SHA256.fullmatch(path.name):
-                try:
-                    yield path.name, path.stat().st_mtime
-                except FileNotFoundError:
-                    continue
+    def list_blobs(self, after: str = "") -> Iterator[tuple[str, float]]:
+        # objects/ab/cd/abcd…: walking the sorted folders walks the names in order.
+        for top in _entries(self.objects, after[:2]):
+            for middle in _entries(top, after[2:4] if top.name == after[:2] else ""):
+                for blob in _entries(middle, after):
+                    if _SHA256.fullmatch(blob.name) and blob.name > after:
+                        try:
+                            yield blob.name, blob.stat().st_mtime
+                        except FileNotFoundError:
+                            continue
 
     def incoming_path(self, token: str) -> Path | None:
         # Same rule as _path: only a token we generated ever becomes a path.
@@ -173,3 +176,12 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _entries(folder: Path, at_least: str) -> list[Path]:
+    """The entries of ``folder`` named ``at_least`` or later, sorted; none if it is gone."""
+    try:
+        names = sorted(name for name in os.listdir(folder) if name >= at_least)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return [folder / name for name in names]

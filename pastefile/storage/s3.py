@@ -268,8 +268,9 @@ class S3Storage(Storage):
         )
         return str(url)
 
-    def list_blobs(self) -> Iterator[tuple[str, float]]:
-        for item in self._objects(self.prefix):
+    def list_blobs(self, after: str = "") -> Iterator[tuple[str, float]]:
+        # Keys are <prefix>ab/cd/abcd…, and S3 lists keys in order.
+        for item in self._objects(self.prefix, self.key(after) if after else ""):
             name = item["Key"].rsplit("/", 1)[-1]
             if _SHA256.fullmatch(name) and not item["Key"].startswith(f"{self.prefix}tmp/"):
                 yield name, item["LastModified"].timestamp()
@@ -295,9 +296,10 @@ class S3Storage(Storage):
     def ping(self) -> None:
         self.client.head_bucket(Bucket=self.bucket)
 
-    def _objects(self, prefix: str) -> Iterator[dict[str, Any]]:
+    def _objects(self, prefix: str, start_after: str = "") -> Iterator[dict[str, Any]]:
         pages = self.client.get_paginator("list_objects_v2")
-        for page in pages.paginate(Bucket=self.bucket, Prefix=prefix):
+        since = {"StartAfter": start_after} if start_after else {}
+        for page in pages.paginate(Bucket=self.bucket, Prefix=prefix, **since):
             yield from page.get("Contents", [])
 
 

@@ -129,6 +129,15 @@ def test_exists_and_list_blobs(storage: Storage) -> None:
     assert not storage.exists("0" * 64)
 
 
+def test_the_listing_is_in_name_order_and_resumes_after_a_name(storage: Storage) -> None:
+    shas = sorted(_store(storage, os.urandom(50)) for _ in range(12))
+    assert [sha for sha, _ in storage.list_blobs()] == shas
+    assert [sha for sha, _ in storage.list_blobs(after=shas[4])] == shas[5:]
+    assert [sha for sha, _ in storage.list_blobs(after=shas[-1])] == []
+    # A name that is not stored (or is) resumes at the next one stored.
+    assert [sha for sha, _ in storage.list_blobs(after=shas[6][:63] + "f")] == shas[7:]
+
+
 def test_quarantine_sets_bytes_aside_out_of_every_listing(storage: Storage) -> None:
     kept, doomed = _store(storage, b"kept"), _store(storage, b"set aside")
     storage.quarantine(doomed)
