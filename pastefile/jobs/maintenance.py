@@ -11,6 +11,7 @@ delivery log.
 
 from __future__ import annotations
 
+import itertools
 import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -73,12 +74,13 @@ def _collect_blob_rows(services: Services, grace: int) -> int:
 
 
 def _collect_stray_objects(services: Services, grace: int) -> int:
-    """Bytes on disk without a blob row: a crash between publishing and committing."""
+    """Bytes on disk without a blob row: a crash between publishing and committing.
+    Storage is read a batch at a time, so a large store costs no more memory."""
     cutoff = time.time() - grace
-    old = [sha for sha, mtime in services.storage.list_blobs() if mtime < cutoff]
+    old = (sha for sha, mtime in services.storage.list_blobs() if mtime < cutoff)
     removed = 0
-    for start in range(0, len(old), _BATCH):
-        removed += _remove_stray(services, old[start : start + _BATCH])
+    while batch := list(itertools.islice(old, _BATCH)):
+        removed += _remove_stray(services, batch)
     return removed
 
 

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, union, update
 
 from pastefile.db.database import Database
 from pastefile.db.models import Blob, File, Variant
@@ -36,6 +36,9 @@ from pastefile.storage.base import Storage
 DAMAGED = "damaged"
 CHUNK = 1024 * 1024
 _EXAMPLES = 20
+_STREAMED = 1000  # rows a database walk holds at a time
+# Sorts after every sha256 hex digest: the end of a name-ordered stream.
+_END = "~"
 
 Advance = Callable[[int], None]
 
@@ -86,16 +89,6 @@ class ScrubReport:
             "partial": bool(self.resume_after),
             "resume_after": self.resume_after,
         }
-
-
-@dataclass(frozen=True)
-class _Rows:
-    """What the database says, read after storage was listed."""
-
-    blobs: dict[str, datetime]  # sha256 -> created_at
-    used: set[str]  # bytes a file or a variant serves
-    file_shas: set[str]
-    variants: list[tuple[int, str, str]]  # id, source sha256, sha256
 
 
 class Throttle:
@@ -158,19 +151,21 @@ class Scrub:
         budget: float | None = None,
     ) -> ScrubReport:
         """Check every blob (past ``after``, for at most ``budget`` seconds of hashing);
-        with ``repair``, fix what can be fixed. Returns the report."""
+        with ``repair``, fix what can be fixed. Returns the report.
+
+        Storage and the rows are read as streams in sha256 order, never whole, so a
+        pass holds the same memory on a store of any size."""
         started = time.monotonic()
-        stored = dict(self.storage.list_blobs())
-        rows = self._rows()
-        todo = sorted(sha for sha in stored if sha > after)
-        on_total(self._total_size(todo))
+        on_total(self._total_size(after))
         report = ScrubReport()
         deadline = started + budget if budget else None
-        sound = self._hash_all(report, todo, stored, Throttle(rate), advance, deadline)
+        damaged = self._damaged_shas()
+        healthy = self._hash_all(report, after, Throttle(rate), advance, deadline, damaged)
+        orphan_times: dict[str, float] = {}
         if not report.resume_after:
-            self._compare(report, rows, stored)
+            orphan_times = self._compare(report)
         if repair:
-            report.repaired = self._repair(report, stored, sound)
+            report.repaired = self._repair(report, orphan_times, healthy)
         report.seconds = time.monotonic() - started
         report.finished_at = datetime.now(UTC).isoformat()
         return report
@@ -180,58 +175,90 @@ class Scrub:
     def _hash_all(
         self,
         report: ScrubReport,
-        todo: list[str],
-        stored: dict[str, float],
+        after: str,
         throttle: Throttle,
         advance: Advance,
         deadline: float | None,
+        damaged: set[str],
     ) -> set[str]:
-        """Re-hash the blobs in ``todo``; returns the sound ones, records the corrupt ones."""
-        sound: set[str] = set()
+        """Re-hash the blobs stored after ``after``; records the corrupt ones, and returns
+        those of ``damaged`` that are sound."""
+        healthy: set[str] = set()
         last = ""
-        for sha in todo:
+        for sha, _ in self.storage.list_blobs(after):
             if deadline is not None and last and time.monotonic() > deadline:
                 report.resume_after = last
                 break
             last = sha
             found = hash_blob(self.storage, sha, throttle, advance)
             if found is None:
-                stored.pop(sha)  # deleted since the listing: not a problem
-                continue
+                continue  # deleted since the listing: not a problem
             report.checked += 1
             report.bytes += found[1]
-            if found[0] == sha:
-                sound.add(sha)
-            else:
+            if found[0] != sha:
                 report.corrupt.append(sha)
-        return sound
+            elif sha in damaged:
+                healthy.add(sha)
+        return healthy
 
-    def _rows(self) -> _Rows:
+    def _damaged_shas(self) -> set[str]:
+        stmt = select(File.sha256).where(File.status == DAMAGED).distinct()
         with self.db.read() as session:
-            blobs = {sha: at for sha, at in session.execute(select(Blob.sha256, Blob.created_at))}
-            file_shas = set(session.scalars(select(File.sha256).distinct()))
-            found = session.execute(select(Variant.id, Variant.source_sha256, Variant.sha256))
-            variants = [(vid, source, sha) for vid, source, sha in found]
-        used = file_shas | {sha for _, _, sha in variants}
-        return _Rows(blobs, used, file_shas, variants)
+            return set(session.scalars(stmt))
 
-    def _total_size(self, todo: list[str]) -> int:
+    def _total_size(self, after: str) -> int:
         """What the progress bar counts down: the sizes the rows record."""
+        stmt = select(func.coalesce(func.sum(Blob.size), 0)).where(Blob.sha256 > after)
         with self.db.read() as session:
-            known = {sha: size for sha, size in session.execute(select(Blob.sha256, Blob.size))}
-        return sum(known.get(sha, 0) for sha in todo)
+            return int(session.scalar(stmt) or 0)
 
-    def _compare(self, report: ScrubReport, rows: _Rows, stored: dict[str, float]) -> None:
-        report.missing = sorted(sha for sha in rows.used if sha not in stored)
-        report.missing = [sha for sha in report.missing if not self.storage.exists(sha)]
-        candidates = [sha for sha in stored if sha not in rows.used]
-        report.orphans = sorted(self._still_unused(candidates))
-        corrupt = set(report.corrupt)
-        report.sourceless_variants = sorted(
-            vid
-            for vid, source, _ in rows.variants
-            if source not in rows.file_shas or source not in stored or source in corrupt
-        )
+    def _compare(self, report: ScrubReport) -> dict[str, float]:
+        """Walk storage and the bytes rows use side by side; returns each orphan's time."""
+        missing: list[str] = []
+        orphans: dict[str, float] = {}
+        used = union(
+            select(File.sha256.label("sha")),
+            select(Variant.sha256.label("sha")),
+        ).subquery()
+        stmt = select(used.c.sha).order_by(used.c.sha)
+        with self.db.read() as session:
+            rows = session.scalars(stmt, execution_options={"yield_per": _STREAMED})
+            for sha, stored_at, in_use in merged(self.storage.list_blobs(), ascending(rows)):
+                if stored_at is None:
+                    missing.append(sha)
+                elif not in_use:
+                    orphans[sha] = stored_at
+        report.missing = self._still_missing(missing)
+        report.orphans = sorted(self._still_unused(list(orphans)))
+        report.sourceless_variants = self._sourceless(set(report.missing) | set(report.corrupt))
+        return orphans
+
+    def _still_missing(self, shas: list[str]) -> list[str]:
+        """Bytes absent now that a row still uses: the bytes of a file deleted during the
+        walk go after its row (the delete commits first), so they are not missing."""
+        gone = [sha for sha in shas if not self.storage.exists(sha)]
+        with self.db.read() as session:
+            return [sha for sha in gone if self._in_use(session, sha)]
+
+    @staticmethod
+    def _in_use(session: Any, sha: str) -> bool:
+        file = select(File.id).where(File.sha256 == sha).limit(1)
+        variant = select(Variant.id).where(Variant.sha256 == sha).limit(1)
+        return session.scalar(file) is not None or session.scalar(variant) is not None
+
+    def _sourceless(self, bad_sources: set[str]) -> list[int]:
+        """Variants of bytes no file uses, or of bytes missing or corrupt."""
+        no_file = ~select(File.id).where(File.sha256 == Variant.source_sha256).exists()
+        found: set[int] = set()
+        with self.db.read() as session:
+            found.update(session.scalars(select(Variant.id).where(no_file)))
+            bad = sorted(bad_sources)
+            for start in range(0, len(bad), _STREAMED):
+                chunk = bad[start : start + _STREAMED]
+                found.update(
+                    session.scalars(select(Variant.id).where(Variant.source_sha256.in_(chunk)))
+                )
+        return sorted(found)
 
     def _still_unused(self, shas: list[str]) -> list[str]:
         """Bytes whose blob row is absent or unreferenced now, not only at the first read."""
@@ -245,18 +272,18 @@ class Scrub:
     # --- repairing ------------------------------------------------------------------
 
     def _repair(
-        self, report: ScrubReport, stored: dict[str, float], sound: set[str]
+        self, report: ScrubReport, orphan_times: dict[str, float], healthy: set[str]
     ) -> dict[str, int]:
         done = {"quarantined": 0, "damaged_files": 0, "dropped_variants": 0}
         for sha in report.corrupt:
             self._quarantine(sha, done)
-        done["healed_files"] = self._heal(sound)
+        done["healed_files"] = self._heal(healthy)
         if report.resume_after:
             return done  # the rest needs the whole pass: the last slice does it
         for sha in report.missing:
             self._mark_lost(sha, done)
         done["dropped_variants"] += self._drop_variants(report.sourceless_variants)
-        done["removed_orphans"] = self._remove_orphans(report.orphans, stored)
+        done["removed_orphans"] = self._remove_orphans(report.orphans, orphan_times)
         return done
 
     def _quarantine(self, sha: str, done: dict[str, int]) -> None:
@@ -297,12 +324,12 @@ class Scrub:
                 dropped += 1
         return dropped
 
-    def _remove_orphans(self, orphans: list[str], stored: dict[str, float]) -> int:
+    def _remove_orphans(self, orphans: list[str], stored_at: dict[str, float]) -> int:
         """Orphans older than the grace period: an upload in flight is newer."""
         cutoff = time.time() - self.grace_seconds
         row_cutoff = utcnow() - timedelta(seconds=self.grace_seconds)
         removed = 0
-        for sha in (s for s in orphans if stored.get(s, cutoff) < cutoff):
+        for sha in (s for s in orphans if stored_at.get(s, cutoff) < cutoff):
             with self.db.write() as session:
                 blob = session.get(Blob, sha, with_for_update=True)
                 if blob is None:
@@ -324,3 +351,34 @@ class Scrub:
             for file_id in healed:
                 self.lookups.forget_id(file_id)
         return len(healed)
+
+
+def ascending(names: Iterable[str]) -> Iterator[str]:
+    """``names`` as they come, refusing to go on if they are not in ascending order: a
+    walk side by side with storage would then report sound bytes as lost."""
+    last = ""
+    for name in names:
+        if name < last:
+            raise RuntimeError(f"the database does not list sha256 in order: {last} > {name}")
+        last = name
+        yield name
+
+
+def merged(
+    stored: Iterator[tuple[str, float]], used: Iterator[str]
+) -> Iterator[tuple[str, float | None, bool]]:
+    """Two name-ordered streams walked together: every name once, with its modification
+    time when stored (None when not) and whether a row uses it."""
+    blob, stored_at = next(stored, (_END, 0.0))
+    name = next(used, _END)
+    while blob != _END or name != _END:
+        if blob == name:
+            yield name, stored_at, True
+            blob, stored_at = next(stored, (_END, 0.0))
+            name = next(used, _END)
+        elif blob < name:
+            yield blob, stored_at, False
+            blob, stored_at = next(stored, (_END, 0.0))
+        else:
+            yield name, None, True
+            name = next(used, _END)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,13 +15,12 @@ from sqlalchemy import select
 from pastefile.composition import Services, build_services
 from pastefile.db import migrate
 from pastefile.db.jobs import Job
-from pastefile.db.models import Blob, Variant
 from pastefile.jobs.runners.threads import ThreadRunner
 from pastefile.jobs.scrubbing import last_scrub
 from pastefile.storage.local import LocalStorage
-from pastefile.storage.s3 import S3Storage
 from pastefile.web import create_app
 from tests.support.api import problem
+from tests.support.damage import damage
 from tests.support.jobs import drain_jobs, finished, wait_for
 from tests.support.s3 import s3_settings
 from tests.support.settings import make_settings
@@ -37,63 +35,6 @@ def scrubbed(request: pytest.FixtureRequest, tmp_path: Path, sqlite_url: str) ->
     migrate.upgrade(built.db)
     yield built
     built.close()
-
-
-@dataclass
-class Damage:
-    good: str  # public ids
-    corrupt: str
-    lost: str
-    corrupt_sha: str
-    corrupt_bytes: bytes
-    lost_sha: str
-    stray_sha: str
-    variant_id: int
-
-
-def overwrite(storage: object, sha: str, data: bytes) -> None:
-    """Change stored bytes behind the service's back (bit rot, a bad disk)."""
-    if isinstance(storage, LocalStorage):
-        path = storage.local_path(sha)
-        path.chmod(0o644)
-        path.write_bytes(data)
-    else:
-        assert isinstance(storage, S3Storage)
-        storage.client.put_object(Bucket=storage.bucket, Key=storage.key(sha), Body=data)
-
-
-def damage(services: Services) -> Damage:
-    def upload(data: bytes, name: str) -> tuple[str, str]:
-        result = services.uploads.save_stream(io.BytesIO(data), name)
-        return result.file.public_id, result.file.sha256
-
-    good, _ = upload(b"still fine " * 1000, "good.txt")
-    corrupt, corrupt_sha = upload(b"about to rot " * 1000, "rot.txt")
-    overwrite(services.storage, corrupt_sha, b"rotten " * 1000)
-    lost, lost_sha = upload(b"about to vanish", "lost.txt")
-    services.storage.delete(lost_sha)
-    stray_sha = services.storage.put_bytes(b"bytes no row knows")
-    source = services.storage.put_bytes(b"a source no file uses any more")
-    made = services.storage.put_bytes(b"its cached variant")
-    with services.db.write() as session:
-        session.add(Blob(sha256=source, size=30, mimetype="image/png"))
-        session.add(Blob(sha256=made, size=18, mimetype="image/png"))
-        session.flush()
-        variant = Variant(
-            source_sha256=source,
-            params="w=1",
-            sha256=made,
-            mimetype="image/png",
-            size=18,
-            width=1,
-            height=1,
-        )
-        session.add(variant)
-        session.flush()
-        variant_id = variant.id
-    return Damage(
-        good, corrupt, lost, corrupt_sha, b"about to rot " * 1000, lost_sha, stray_sha, variant_id
-    )
 
 
 def test_the_scrub_reports_every_kind_of_problem_and_repairs_them(scrubbed: Services) -> None:
