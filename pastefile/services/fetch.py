@@ -264,7 +264,10 @@ def _discard(response: urllib3.BaseHTTPResponse) -> None:
 
 
 def _split(url: str) -> tuple[str, str, int, str]:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # "http://[\\", an unclosed IPv6 literal
+        raise FetchRefused("the URL cannot be read") from exc
     if parts.scheme not in ("http", "https"):
         raise FetchRefused("only http and https URLs can be fetched")
     if not parts.hostname or parts.username or parts.password:

@@ -54,6 +54,7 @@ def test_public_addresses_pass(address: str) -> None:
         "gopher://127.0.0.2/",
         "http://user:pw@127.0.0.2/",
         "http:///nohost",
+        "http://[::1",
     ],
 )
 def test_other_schemes_and_credentials_are_refused(url):

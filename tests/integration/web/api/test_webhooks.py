@@ -139,6 +139,7 @@ def test_an_endpoint_that_keeps_failing_is_disabled_and_can_be_re_enabled(client
         "http://127.0.0.2/a b",
         "http://0x7f000001/",
         "http://[::ffff:127.0.0.1]/",
+        "hTtP://[\\",  # an IPv6 literal never closed
     ],
 )
 def test_private_addresses_and_other_schemes_are_refused(client, services, url) -> None:
