@@ -19,13 +19,14 @@ from pastefile.cli.settings import build, ready_apart, require_ready
 from pastefile.cli.settings import settings as _settings
 from pastefile.config import Settings, load_settings
 from pastefile.jobs.queues import QUEUES
+from pastefile.jobs.runners.base import node_name
 
 
 @click.command()
 @click.option("--queues", default=",".join(QUEUES), show_default=True, help="Celery queues")
 @click.option("--concurrency", type=int, default=None, help="processes (Celery) or threads")
 @click.option("--loglevel", default="INFO", show_default=True)
-@click.option("--hostname", default=None, help="Celery node name (default: pastefile@%h)")
+@click.option("--hostname", default=None, help="Celery node name (default: pastefile-<pid>@<host>)")
 def worker(queues: str, concurrency: int | None, loglevel: str, hostname: str | None) -> None:
     """Run background jobs: a Celery worker, or the in-process runner without a broker."""
     # Before any thread starts (Celery's, libvips's); pool processes inherit it.
@@ -42,7 +43,7 @@ def worker(queues: str, concurrency: int | None, loglevel: str, hostname: str | 
     configure_logging(loglevel, settings.log_dir)
     names = ",".join(settings.job_queue_prefix + q.strip() for q in queues.split(","))
     argv = ["worker", f"--queues={names}", f"--loglevel={loglevel}"]
-    argv.append(f"--hostname={hostname or 'pastefile@%h'}")
+    argv.append(f"--hostname={hostname or node_name()}")
     if concurrency:
         argv.append(f"--concurrency={concurrency}")
     # Each pool process builds its parts as it starts; the main process never does.

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pastefile.config import Settings
+from pastefile.jobs.runners.base import node_name
 from pastefile.jobs.runners.celery_app import make_celery, queue_names
 from tests.support.jobs import ORIGIN_HOST, wait_for
 
@@ -41,9 +42,10 @@ def reachable(port: int) -> str | None:
 class Worker:
     """A ``pastefile worker`` process group that can be started, stopped and killed."""
 
-    def __init__(self, settings: Settings, log: Path) -> None:
+    def __init__(self, settings: Settings, log: Path, default_name: bool = False) -> None:
         self.settings = settings
         self.log = log
+        self.default_name = default_name  # the name ``pastefile worker`` picks itself
         self.name = f"test-{uuid.uuid4().hex[:8]}@{socket.gethostname()}"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -65,7 +67,9 @@ class Worker:
         }
 
     def start(self) -> None:
-        command = [PASTEFILE, "worker", "--concurrency=2", f"--hostname={self.name}"]
+        command = [PASTEFILE, "worker", "--concurrency=2"]
+        if not self.default_name:
+            command.append(f"--hostname={self.name}")
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
                 command,
@@ -74,6 +78,8 @@ class Worker:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        if self.default_name:
+            self.name = node_name(self.process.pid)
         app = make_celery(self.settings)
         try:
             wait_for(lambda: self._alive() and self._answers(app), 60)

@@ -30,3 +30,10 @@ class Runner(Protocol):
 def worker_name() -> str:
     """This process as a runner names itself in a job row: host and pid."""
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def node_name(pid: int | None = None) -> str:
+    """A Celery worker's default node name: the pid keeps two workers on one host (one
+    per queue, say) apart, since Celery gives each node name one exclusive control queue
+    and a second worker of the same name never consumes."""
+    return f"pastefile-{pid or os.getpid()}@{socket.gethostname()}"

@@ -10,12 +10,14 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -112,6 +114,35 @@ def test_a_raising_job_is_retried_then_fails_visibly_in_the_api(rig: Rig) -> Non
     body = shown.get_json()
     assert body["status"] == "failed" and "500" in body["error"]
     assert "FetchFailed" in body["traceback"]
+
+
+def test_a_second_worker_on_the_same_host_serves_under_the_name_it_picks(
+    rig: Rig, tmp_path: Path
+) -> None:
+    # Two workers on one host, as operators run one per queue, neither given a name.
+    settings = make_settings(
+        tmp_path,
+        f"sqlite:///{tmp_path / 'jobs.db'}",
+        broker_url=rig.worker.settings.broker_url,
+        log_level="WARNING",
+        job_queue_prefix=f"test-{uuid.uuid4().hex[:8]}.",
+    )
+    services = build_services(settings)
+    migrate.upgrade(services.db)
+    first, second = (Worker(settings, tmp_path / f"{n}.log", default_name=True) for n in "ab")
+    try:
+        first.start()
+        second.start()
+        first.stop()  # what is left to run jobs is the second worker
+        job = services.jobs.submit("fetch_url", params={"url": origin_url(rig.origin, "/?2nd")})
+        done = wait_for(lambda: (j := services.jobs.get(job.id)).status != "queued" and j, 40)
+        assert first.name != second.name
+        assert done.worker and done.worker.startswith(f"{socket.gethostname()}:")
+    finally:
+        first.stop()
+        second.stop()
+        services.close()
+        delete_queues(settings)
 
 
 def _operator_token(services: Services) -> str:
