@@ -66,15 +66,19 @@ def _stored(services: Services, count: int, first: int = 0) -> None:
 
 
 def _peak_of_a_pass(services: Services) -> float:
+    """The least of three passes' peaks: tracemalloc also counts what other threads of
+    the test process allocate meanwhile, which a pass's own cost does not vary with."""
     services.scrub.run()  # first-use costs (compiled statements) are not the store's size
-    tracemalloc.start()
-    try:
-        report = services.scrub.run()
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert report.problems == 0
-    return peak / 1e6
+    peaks = []
+    for _ in range(3):
+        tracemalloc.start()
+        try:
+            report = services.scrub.run()
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+        assert report.problems == 0
+    return min(peaks) / 1e6
 
 
 @pytest.mark.slow
