@@ -238,13 +238,8 @@ class Scrub:
         walk go after its row (the delete commits first), so they are not missing."""
         gone = [sha for sha in shas if not self.storage.exists(sha)]
         with self.db.read() as session:
-            return [sha for sha in gone if self._in_use(session, sha)]
-
-    @staticmethod
-    def _in_use(session: Any, sha: str) -> bool:
-        file = select(File.id).where(File.sha256 == sha).limit(1)
-        variant = select(Variant.id).where(Variant.sha256 == sha).limit(1)
-        return session.scalar(file) is not None or session.scalar(variant) is not None
+            used_as = (File.sha256, Variant.sha256)
+            return [sha for sha in gone if self.blobs.is_referenced(session, sha, used_as)]
 
     def _sourceless(self, bad_sources: set[str]) -> list[int]:
         """Variants of bytes no file uses, or of bytes missing or corrupt."""
